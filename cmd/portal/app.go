@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/accessportal/portal/grants"
+	"github.com/accessportal/portal/grants/database"
+	psync "github.com/accessportal/portal/sync"
+	"github.com/accessportal/portal/web"
+)
+
+// app is one running portal: database, catalog, Okta, tailnet, the
+// background loops and the web server.
+type app struct {
+	cfg        *config
+	db         *database.DB
+	catalog    *grants.CatalogStore
+	directory  *psync.OktaDirectory
+	reconciler *psync.Reconciler
+	poller     *psync.Poller
+	web        *web.Server
+	registry   *prometheus.Registry
+	holder     string
+}
+
+// newApp opens everything the configuration names. It applies migrations.
+func newApp(ctx context.Context, cfg *config) (*app, error) {
+	db, err := database.Open(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, db: db, registry: prometheus.NewRegistry()}
+	if err := a.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) init(ctx context.Context) error {
+	cfg := a.cfg
+	if err := a.db.Migrate(ctx); err != nil {
+		return err
+	}
+	var err error
+	if a.catalog, err = grants.OpenCatalogStore(ctx, a.db.DB, cfg.CatalogPath); err != nil {
+		return err
+	}
+	a.directory, err = psync.NewOktaDirectory(psync.OktaConfig{OrgURL: cfg.OktaOrgURL, APIToken: cfg.OktaAPIToken})
+	if err != nil {
+		return fmt.Errorf("OKTA_ORG_URL: %w", err)
+	}
+	tailnet, err := psync.NewTailnet(psync.TailnetConfig{
+		APIURL: cfg.TailscaleAPIURL, Tailnet: cfg.TailscaleTailnet, APIKey: cfg.TailscaleAPIKey,
+		OAuthClientID: cfg.TailscaleOAuthClientID, OAuthClientSecret: cfg.TailscaleOAuthClientSecret,
+	})
+	if err != nil {
+		return err
+	}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.reconciler = psync.NewReconciler(psync.ReconcilerOptions{
+		DB: a.db, Catalog: a.catalog.Current, Policy: tailnet, Metrics: psync.NewMetrics(a.registry),
+	})
+	a.poller = psync.NewPoller(psync.PollerOptions{
+		DB: a.db, Directory: a.directory, Catalog: a.catalog.Current, Interval: cfg.SyncInterval,
+		OnChange: func(psync.PollResult) { a.reconciler.Wake() },
+	})
+	host, _ := os.Hostname()
+	a.holder = fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
+	a.web, err = web.New(web.Options{
+		DB: a.db, BaseURL: cfg.BaseURL, Catalog: a.catalog.Current, Registry: a.registry,
+		Wake: a.reconciler.Wake,
+		OIDC: &web.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret},
+	})
+	return err
+}
+
+// run serves HTTP on ln and runs the background loops under the database
+// lease until ctx ends, then shuts down gracefully.
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	defer a.db.Close()
+	srv := &http.Server{
+		Handler:           a.web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute, // audit exports stream for a while
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
+	loopsDone := make(chan struct{})
+	go func() {
+		defer close(loopsDone)
+		grants.RunUnderLease(loops, a.db.DB, grants.LeaseOptions{Name: "background", Holder: a.holder, TTL: 15 * time.Second},
+			func(ctx context.Context) {
+				done := make(chan struct{}, 3)
+				go func() { a.reconciler.Run(ctx); done <- struct{}{} }()
+				go func() { a.poller.Run(ctx); done <- struct{}{} }()
+				go func() { a.cleanSessions(ctx); done <- struct{}{} }()
+				for range 3 {
+					<-done
+				}
+			})
+	}()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("serving HTTP: %w", err)
+	}
+	slog.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		slog.Warn("HTTP shutdown", "err", serr)
+	}
+	stopLoops() // the current pass finishes its step; the lease is released
+	select {
+	case <-loopsDone:
+	case <-shutdownCtx.Done():
+		slog.Warn("background loops did not stop in time")
+	}
+	return err
+}
+
+// cleanSessions deletes expired sessions every hour.
+func (a *app) cleanSessions(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := web.DeleteExpiredSessions(ctx, a.db.DB, time.Now()); err != nil && ctx.Err() == nil {
+			slog.Warn("deleting expired sessions", "err", err)
+		} else if n > 0 {
+			slog.Info("expired sessions deleted", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func runServe(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "serve", "serve\n\nRuns the portal with configuration from the environment (see README).")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(rest); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(env.getenv)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		a.db.Close()
+		return fmt.Errorf("PORTAL_ADDR: %w", err)
+	}
+	slog.Info("portal serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "catalog", a.catalog.Source())
+	return a.run(ctx, ln)
+}

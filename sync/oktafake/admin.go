@@ -1,0 +1,179 @@
+package oktafake
+
+import (
+	"html/template"
+	"net/http"
+	"strings"
+)
+
+// adminRoutes serves the demo's admin page: the org's users with their
+// status and groups, and buttons for the changes an Okta admin makes.
+func (s *Server) adminRoutes(m *http.ServeMux) {
+	m.HandleFunc("GET /{$}", s.adminPage)
+	csrf := http.NewCrossOriginProtection()
+	m.Handle("POST /admin/users/{id}/{action}", csrf.Handler(http.HandlerFunc(s.adminUserAction)))
+	m.Handle("POST /admin/members", csrf.Handler(http.HandlerFunc(s.adminAddMember)))
+	m.Handle("POST /admin/groups/{id}/members/{userId}/remove", csrf.Handler(http.HandlerFunc(s.adminRemoveMember)))
+}
+
+type adminGroupRef struct{ ID, Name string }
+
+type adminUserRow struct {
+	ID, Name, Login, Email, Status string
+	Groups                         []adminGroupRef
+	Others                         []adminGroupRef // groups the user can be added to
+	Actions                        []string
+}
+
+type adminGroupRow struct {
+	ID, Name, Description string
+	Members, Active       int
+	LastMembershipUpdated string
+}
+
+// adminActions are the lifecycle buttons the page offers for each status.
+func adminActions(status string) []string {
+	switch status {
+	case StatusActive:
+		return []string{"suspend", "deactivate"}
+	case StatusSuspended:
+		return []string{"unsuspend", "deactivate"}
+	case StatusLockedOut:
+		return []string{"unlock", "deactivate"}
+	case StatusDeprovisioned:
+		return []string{"reactivate"}
+	default:
+		return []string{"activate", "deactivate"}
+	}
+}
+
+func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	base := s.baseURLLocked(r)
+	groups := s.sortedGroupsLocked()
+	var users []adminUserRow
+	for _, u := range s.sortedUsersLocked() {
+		row := adminUserRow{
+			ID: u.id, Name: strings.TrimSpace(u.firstName + " " + u.lastName), Login: u.login,
+			Email: u.email, Status: u.status, Actions: adminActions(u.status),
+		}
+		for _, g := range groups {
+			ref := adminGroupRef{ID: g.id, Name: g.name}
+			if u.groups[g.id] {
+				row.Groups = append(row.Groups, ref)
+			} else {
+				row.Others = append(row.Others, ref)
+			}
+		}
+		users = append(users, row)
+	}
+	var grows []adminGroupRow
+	for _, g := range groups {
+		row := adminGroupRow{ID: g.id, Name: g.name, Description: g.description, Members: len(g.members),
+			LastMembershipUpdated: *oktaTime(g.lastMembershipUpdated)}
+		for uid := range g.members {
+			if u := s.users[uid]; u != nil && u.status == StatusActive {
+				row.Active++
+			}
+		}
+		grows = append(grows, row)
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = adminPage.Execute(w, map[string]any{"Base": base, "Users": users, "Groups": grows})
+}
+
+func (s *Server) adminUserAction(w http.ResponseWriter, r *http.Request) {
+	id, action := r.PathValue("id"), r.PathValue("action")
+	s.mu.Lock()
+	u := s.users[id]
+	if u == nil {
+		s.mu.Unlock()
+		http.Error(w, "no such user", http.StatusNotFound)
+		return
+	}
+	var to, problem string
+	if action == "reactivate" && u.status == StatusDeprovisioned {
+		// In the admin console "Activate" on a deactivated user; the demo
+		// skips the activation email and makes the user ACTIVE at once.
+		to = StatusActive
+	} else {
+		to, problem = lifecycleTransition(u.status, action)
+	}
+	if problem != "" {
+		s.mu.Unlock()
+		if problem == "unknown" {
+			problem = "unknown action " + action
+		}
+		http.Error(w, problem, http.StatusBadRequest)
+		return
+	}
+	s.setStatusLocked(u, to)
+	s.mu.Unlock()
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) adminAddMember(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	if err := s.AddMember(r.PostForm.Get("group"), r.PostForm.Get("user")); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) adminRemoveMember(w http.ResponseWriter, r *http.Request) {
+	if err := s.RemoveMember(r.PathValue("id"), r.PathValue("userId")); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+var adminPage = template.Must(template.New("admin").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Okta Admin (fake)</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}
+table{border-collapse:collapse;width:100%;margin-bottom:2rem}
+th,td{border-bottom:1px solid #ddd;padding:.4rem .5rem;text-align:left;vertical-align:top}
+form{display:inline}
+.status-ACTIVE{color:#176f2c}.status-SUSPENDED,.status-LOCKED_OUT{color:#9a6700}.status-DEPROVISIONED{color:#b3261e}
+.group{display:inline-block;background:#eef;border-radius:3px;padding:0 .3rem;margin:.1rem}
+button{cursor:pointer}
+code{background:#f4f4f4;padding:0 .2rem}
+</style>
+</head>
+<body>
+<h1>Okta Admin (simulated org)</h1>
+<p>Management API <code>{{.Base}}/api/v1</code> · OIDC issuer <code>{{.Base}}</code></p>
+<h2>People</h2>
+<table id="users">
+<thead><tr><th>Person</th><th>Status</th><th>Groups</th><th>Actions</th></tr></thead>
+<tbody>
+{{range $u := .Users}}<tr id="user-{{$u.ID}}" data-login="{{$u.Login}}">
+<td><strong>{{if $u.Name}}{{$u.Name}}{{else}}{{$u.Login}}{{end}}</strong><br>{{$u.Email}}{{if ne $u.Login $u.Email}}<br><small>login {{$u.Login}}</small>{{end}}</td>
+<td class="status-{{$u.Status}}">{{$u.Status}}</td>
+<td>{{range $u.Groups}}<span class="group">{{.Name}} <form method="post" action="/admin/groups/{{.ID}}/members/{{$u.ID}}/remove"><button type="submit" title="Remove from {{.Name}}" aria-label="Remove {{$u.Login}} from {{.Name}}">×</button></form></span>
+{{end}}{{if $u.Others}}<form method="post" action="/admin/members" class="add-member"><input type="hidden" name="user" value="{{$u.ID}}"><select name="group" aria-label="Group to add {{$u.Login}} to">{{range $u.Others}}<option value="{{.ID}}">{{.Name}}</option>{{end}}</select> <button type="submit">Add to group</button></form>{{end}}</td>
+<td>{{range $u.Actions}}<form method="post" action="/admin/users/{{$u.ID}}/{{.}}"><button type="submit" name="action" value="{{.}}">{{.}}</button></form> {{end}}</td>
+</tr>
+{{end}}</tbody>
+</table>
+<h2>Groups</h2>
+<table id="groups">
+<thead><tr><th>Group</th><th>Members</th><th>Active members</th><th>lastMembershipUpdated</th></tr></thead>
+<tbody>
+{{range .Groups}}<tr id="group-{{.ID}}"><td><strong>{{.Name}}</strong><br><small>{{.Description}}</small></td><td>{{.Members}}</td><td>{{.Active}}</td><td>{{.LastMembershipUpdated}}</td></tr>
+{{end}}</tbody>
+</table>
+</body>
+</html>
+`))

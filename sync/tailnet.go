@@ -1,0 +1,124 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	tsclient "tailscale.com/client/tailscale/v2"
+)
+
+// TailnetConfig configures access to the Tailscale control API.
+type TailnetConfig struct {
+	APIURL            string // https://api.tailscale.com
+	Tailnet           string // "-" = the credential's own
+	APIKey            string
+	OAuthClientID     string
+	OAuthClientSecret string
+	HTTPClient        *http.Client // nil = a client with a 30s timeout
+}
+
+// Policy is the tailnet policy file as text with its ETag.
+type Policy struct {
+	Text []byte
+	ETag string
+}
+
+// PolicyStore reads and writes the tailnet policy file.
+type PolicyStore interface {
+	ReadPolicy(ctx context.Context) (Policy, error)
+	// ValidatePolicy returns a *ValidationError when the API rejects text.
+	ValidatePolicy(ctx context.Context, text []byte) error
+	// WritePolicy writes text if the policy still has etag; ErrStalePolicy otherwise.
+	WritePolicy(ctx context.Context, text []byte, etag string) error
+}
+
+// ErrStalePolicy means the policy changed since it was read (HTTP 412).
+var ErrStalePolicy = errors.New("the tailnet policy changed since it was read")
+
+// ValidationError is the control API's verbatim refusal of a policy.
+type ValidationError struct{ Message string }
+
+func (e *ValidationError) Error() string { return "tailnet policy rejected: " + e.Message }
+
+// Tailnet is the policy file of a tailnet through the Tailscale API client.
+type Tailnet struct {
+	client *tsclient.Client
+}
+
+// NewTailnet builds the API client: OAuth client credentials when given,
+// else the API key.
+func NewTailnet(cfg TailnetConfig) (*Tailnet, error) {
+	base, err := url.Parse(strings.TrimRight(cfg.APIURL, "/"))
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("tailscale API URL %q is invalid", cfg.APIURL)
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	c := &tsclient.Client{BaseURL: base, Tailnet: cfg.Tailnet, HTTP: hc, UserAgent: "access-portal"}
+	switch {
+	case cfg.OAuthClientID != "":
+		c.Auth = &tsclient.OAuth{ClientID: cfg.OAuthClientID, ClientSecret: cfg.OAuthClientSecret, Scopes: []string{"policy_file", "devices:core", "users:read"}}
+	case cfg.APIKey != "":
+		c.APIKey = cfg.APIKey
+	default:
+		return nil, errors.New("tailscale: an API key or an OAuth client is required")
+	}
+	return &Tailnet{client: c}, nil
+}
+
+// Client is the underlying API client (devices, users).
+func (t *Tailnet) Client() *tsclient.Client { return t.client }
+
+// ReadPolicy reads the policy file as HuJSON text with its ETag.
+func (t *Tailnet) ReadPolicy(ctx context.Context) (Policy, error) {
+	raw, err := t.client.PolicyFile().Raw(ctx)
+	if err != nil {
+		return Policy{}, fmt.Errorf("reading tailnet policy: %w", err)
+	}
+	if raw.ETag == "" {
+		return Policy{}, errors.New("reading tailnet policy: the API sent no ETag")
+	}
+	return Policy{Text: []byte(raw.HuJSON), ETag: raw.ETag}, nil
+}
+
+// ValidatePolicy asks the API whether text is an acceptable policy.
+func (t *Tailnet) ValidatePolicy(ctx context.Context, text []byte) error {
+	err := t.client.PolicyFile().Validate(ctx, string(text))
+	if err == nil {
+		return nil
+	}
+	var apiErr tsclient.APIError
+	if errors.As(err, &apiErr) {
+		if apiErr.Status == http.StatusBadRequest {
+			return &ValidationError{Message: apiErr.Message}
+		}
+		return fmt.Errorf("validating tailnet policy: %w", err)
+	}
+	if msg, ok := strings.CutPrefix(err.Error(), "ACL validation failed: "); ok {
+		return &ValidationError{Message: msg}
+	}
+	return fmt.Errorf("validating tailnet policy: %w", err)
+}
+
+// WritePolicy writes text with If-Match: etag.
+func (t *Tailnet) WritePolicy(ctx context.Context, text []byte, etag string) error {
+	err := t.client.PolicyFile().Set(ctx, string(text), etag)
+	var apiErr tsclient.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusPreconditionFailed:
+		return ErrStalePolicy
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest:
+		return &ValidationError{Message: apiErr.Message}
+	default:
+		return fmt.Errorf("writing tailnet policy: %w", err)
+	}
+}

@@ -1,0 +1,267 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/labstack/echo/v4"
+	"golang.org/x/oauth2"
+
+	"github.com/accessportal/portal/grants"
+)
+
+// OIDCConfig configures sign-in against Okta's OpenID Connect.
+type OIDCConfig struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// HTTPClient reaches the issuer; http.DefaultClient when nil.
+	HTTPClient *http.Client
+}
+
+// oidcClient discovers the issuer lazily, so the portal starts even when
+// Okta is briefly unreachable, and retries discovery on the next sign-in.
+type oidcClient struct {
+	cfg         OIDCConfig
+	redirectURL string
+
+	mu       sync.Mutex
+	provider *oidc.Provider
+}
+
+func newOIDCClient(cfg OIDCConfig, baseURL string) *oidcClient {
+	return &oidcClient{cfg: cfg, redirectURL: strings.TrimRight(baseURL, "/") + "/auth/callback"}
+}
+
+func (o *oidcClient) ctx(ctx context.Context) context.Context {
+	if o.cfg.HTTPClient != nil {
+		return oidc.ClientContext(ctx, o.cfg.HTTPClient)
+	}
+	return ctx
+}
+
+func (o *oidcClient) setup(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.provider == nil {
+		dctx, cancel := context.WithTimeout(o.ctx(ctx), 10*time.Second)
+		defer cancel()
+		p, err := oidc.NewProvider(dctx, o.cfg.Issuer)
+		if err != nil {
+			return nil, nil, fmt.Errorf("discovering OIDC issuer %s: %w", o.cfg.Issuer, err)
+		}
+		o.provider = p
+	}
+	conf := &oauth2.Config{
+		ClientID:     o.cfg.ClientID,
+		ClientSecret: o.cfg.ClientSecret,
+		Endpoint:     o.provider.Endpoint(),
+		RedirectURL:  o.redirectURL,
+		Scopes:       []string{oidc.ScopeOpenID, "profile", "email"},
+	}
+	return conf, o.provider.Verifier(&oidc.Config{ClientID: o.cfg.ClientID}), nil
+}
+
+// Session keys of a sign-in in progress.
+const (
+	sessionOIDCState    = "oidc_state"
+	sessionOIDCNonce    = "oidc_nonce"
+	sessionOIDCVerifier = "oidc_verifier"
+	sessionOIDCNext     = "oidc_next"
+)
+
+// safeNext keeps only same-origin paths: "/x?y" yes; "//evil", "/\\evil",
+// "https://evil" no.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.ContainsAny(next, "\r\n\t") {
+		return "/"
+	}
+	return next
+}
+
+func randomString() string {
+	var b [24]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// login starts sign-in: PKCE, state and nonce kept in the session.
+func (s *Server) login(c echo.Context) error {
+	if s.oidc == nil {
+		return httpError(http.StatusNotFound, "sign-in is not configured")
+	}
+	conf, _, err := s.oidc.setup(c.Request().Context())
+	if err != nil {
+		return &echo.HTTPError{Code: http.StatusBadGateway, Message: "cannot reach the sign-in provider; try again shortly", Internal: err}
+	}
+	ctx := c.Request().Context()
+	state, nonce, verifier := randomString(), randomString(), oauth2.GenerateVerifier()
+	s.sessions.Put(ctx, sessionOIDCState, state)
+	s.sessions.Put(ctx, sessionOIDCNonce, nonce)
+	s.sessions.Put(ctx, sessionOIDCVerifier, verifier)
+	s.sessions.Put(ctx, sessionOIDCNext, safeNext(c.QueryParam("next")))
+	return c.Redirect(http.StatusFound, conf.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
+}
+
+// authCallback finishes sign-in and returns to the page first asked for.
+func (s *Server) authCallback(c echo.Context) error {
+	if s.oidc == nil {
+		return httpError(http.StatusNotFound, "sign-in is not configured")
+	}
+	ctx := c.Request().Context()
+	state := s.sessions.PopString(ctx, sessionOIDCState)
+	nonce := s.sessions.PopString(ctx, sessionOIDCNonce)
+	verifier := s.sessions.PopString(ctx, sessionOIDCVerifier)
+	next := safeNext(s.sessions.PopString(ctx, sessionOIDCNext))
+	if e := c.QueryParam("error"); e != "" {
+		return httpError(http.StatusUnauthorized, "sign-in failed: "+e+": "+c.QueryParam("error_description"))
+	}
+	if state == "" || c.QueryParam("state") != state {
+		return httpError(http.StatusBadRequest, "this sign-in link is stale or was not started here; start again from the sign-in button")
+	}
+	conf, verifierOIDC, err := s.oidc.setup(ctx)
+	if err != nil {
+		return &echo.HTTPError{Code: http.StatusBadGateway, Message: "cannot reach the sign-in provider; try again shortly", Internal: err}
+	}
+	octx, cancel := context.WithTimeout(s.oidc.ctx(ctx), 15*time.Second)
+	defer cancel()
+	tok, err := conf.Exchange(octx, c.QueryParam("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "sign-in failed: the provider refused the code", Internal: err}
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := verifierOIDC.Verify(octx, raw)
+	if err != nil {
+		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "sign-in failed: invalid ID token", Internal: err}
+	}
+	if idt.Nonce != nonce {
+		return httpError(http.StatusUnauthorized, "sign-in failed: the ID token does not belong to this sign-in")
+	}
+	var claims struct {
+		Email string `json:"email"`
+	}
+	if err := idt.Claims(&claims); err != nil || claims.Email == "" {
+		return httpError(http.StatusUnauthorized, "sign-in failed: the ID token carries no email")
+	}
+	email := strings.ToLower(claims.Email)
+	p, err := grants.LookupPerson(ctx, s.db.DB, email)
+	if errors.Is(err, grants.ErrUnknownPerson) {
+		return s.render(c, http.StatusForbidden, "refused.html", errorPage{Message: email + " is not in the portal's copy of the Okta directory yet."})
+	}
+	if err != nil {
+		return err
+	}
+	if !p.Active() {
+		return s.render(c, http.StatusForbidden, "refused.html", errorPage{Message: email + " is " + p.Status + " in Okta."})
+	}
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sessions.Put(ctx, sessionEmailKey, email)
+	slog.InfoContext(ctx, "signed in", "email", email)
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// logout destroys the session.
+func (s *Server) logout(c echo.Context) error {
+	if err := s.sessions.Destroy(c.Request().Context()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// contextKey keys the signed-in person in an echo.Context.
+const (
+	ctxPerson = "portal.person"
+	ctxAdmin  = "portal.admin"
+)
+
+// isAdmin reports whether a person is in one of the catalog's admin groups.
+func (s *Server) isAdmin(p *grants.Person) bool {
+	return p.Active() && p.InAny(s.opts.Catalog().Admins)
+}
+
+// sessionPerson is the browser session's person, if any.
+func (s *Server) sessionPerson(c echo.Context) (*grants.Person, bool, error) {
+	if p, ok := c.Get(ctxPerson).(*grants.Person); ok {
+		return p, c.Get(ctxAdmin).(bool), nil
+	}
+	if loaded, _ := c.Get(ctxSessionLoaded).(bool); !loaded {
+		return nil, false, grants.ErrUnknownPerson
+	}
+	email := s.sessions.GetString(c.Request().Context(), sessionEmailKey)
+	if email == "" {
+		return nil, false, grants.ErrUnknownPerson
+	}
+	p, err := grants.LookupPerson(c.Request().Context(), s.db.DB, email)
+	if err != nil {
+		return nil, false, err
+	}
+	if !p.Active() {
+		return nil, false, fmt.Errorf("%s is %s in Okta", email, p.Status)
+	}
+	admin := s.isAdmin(p)
+	c.Set(ctxPerson, p)
+	c.Set(ctxAdmin, admin)
+	return p, admin, nil
+}
+
+// requirePerson authenticates API calls by bearer token or browser session,
+// then applies the directory: unknown or not ACTIVE in Okta is 403.
+func (s *Server) requirePerson(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		var email string
+		if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
+			secret, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok {
+				return httpError(http.StatusUnauthorized, "Authorization must be \"Bearer TOKEN\"")
+			}
+			tok, err := grants.AuthenticateToken(ctx, s.db.DB, strings.TrimSpace(secret), s.now())
+			if errors.Is(err, grants.ErrInvalidToken) {
+				return httpError(http.StatusUnauthorized, err.Error())
+			}
+			if err != nil {
+				return err
+			}
+			email = tok.Email
+		} else {
+			email = s.sessions.GetString(ctx, sessionEmailKey)
+		}
+		if email == "" {
+			return httpError(http.StatusUnauthorized, "sign in or send Authorization: Bearer TOKEN")
+		}
+		p, err := grants.LookupPerson(ctx, s.db.DB, email)
+		if errors.Is(err, grants.ErrUnknownPerson) {
+			return httpError(http.StatusForbidden, email+" is not a user of the Okta directory")
+		}
+		if err != nil {
+			return err
+		}
+		if !p.Active() {
+			return httpError(http.StatusForbidden, email+" is "+p.Status+" in Okta")
+		}
+		c.Set(ctxPerson, p)
+		c.Set(ctxAdmin, s.isAdmin(p))
+		return next(c)
+	}
+}
+
+// person is the authenticated caller of an API handler behind requirePerson.
+func person(c echo.Context) (*grants.Person, bool) {
+	return c.Get(ctxPerson).(*grants.Person), c.Get(ctxAdmin).(bool)
+}

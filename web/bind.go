@@ -1,0 +1,42 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// bindJSON decodes a JSON body strictly: unknown fields and trailing data are
+// 400s with a message that says what is wrong. An empty body decodes to the
+// zero value.
+func bindJSON(c echo.Context, v any) error {
+	body := c.Request().Body
+	if body == nil {
+		return nil
+	}
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return httpError(http.StatusRequestEntityTooLarge, "request body too large")
+		}
+		msg := err.Error()
+		if strings.HasPrefix(msg, "json: ") {
+			msg = strings.TrimPrefix(msg, "json: ")
+		}
+		return httpError(http.StatusBadRequest, "invalid JSON body: "+msg)
+	}
+	if dec.More() {
+		return httpError(http.StatusBadRequest, "invalid JSON body: more than one JSON value")
+	}
+	return nil
+}

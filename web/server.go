@@ -1,0 +1,266 @@
+// Package web is the portal's HTTP face: pages, the JSON API, sign-in,
+// sessions, health and metrics.
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/accessportal/portal/grants"
+	"github.com/accessportal/portal/grants/database"
+	"github.com/accessportal/portal/static"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Options configure the web server.
+type Options struct {
+	DB *database.DB
+	// BaseURL is the public URL of the portal, e.g. https://access.example.com.
+	BaseURL string
+	// Catalog returns the catalog in use.
+	Catalog func() *grants.Catalog
+	// OIDC configures browser sign-in; nil disables it.
+	OIDC *OIDCConfig
+	// Clock returns the current time; time.Now when nil.
+	Clock func() time.Time
+	// Registry receives the portal's metrics; a new one when nil.
+	Registry *prometheus.Registry
+	// Wake asks the reconciler for a pass now.
+	Wake func()
+	// StartedAt is when the process started; /readyz wants a reconcile since then.
+	StartedAt time.Time
+}
+
+// Server serves the portal.
+type Server struct {
+	opts     Options
+	db       *database.DB
+	now      func() time.Time
+	sessions *scs.SessionManager
+	echo     *echo.Echo
+	pages    map[string]*template.Template
+	assets   map[string]string // "style.css" -> "style.3f2a1b.css"
+	oidc     *oidcClient
+	metrics  *httpMetrics
+}
+
+// New builds the server and its routes.
+func New(opts Options) (*Server, error) {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	if opts.StartedAt.IsZero() {
+		opts.StartedAt = opts.Clock()
+	}
+	if opts.Catalog == nil {
+		empty := &grants.Catalog{}
+		opts.Catalog = func() *grants.Catalog { return empty }
+	}
+	s := &Server{
+		opts: opts,
+		db:   opts.DB,
+		now:  opts.Clock,
+	}
+	s.sessions = newSessionManager(opts.DB.DB, opts.Clock, strings.HasPrefix(opts.BaseURL, "https://"))
+	if err := s.loadAssets(); err != nil {
+		return nil, err
+	}
+	if err := s.loadTemplates(); err != nil {
+		return nil, err
+	}
+	if opts.OIDC != nil {
+		s.oidc = newOIDCClient(*opts.OIDC, opts.BaseURL)
+	}
+	s.metrics = newHTTPMetrics(opts.Registry)
+	s.echo = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler, with cross-origin protection for every
+// state-changing request.
+func (s *Server) Handler() http.Handler {
+	cop := http.NewCrossOriginProtection()
+	return cop.Handler(s.echo)
+}
+
+// Sessions returns the session manager (used by tests and offboarding).
+func (s *Server) Sessions() *scs.SessionManager { return s.sessions }
+
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RequestID())
+	e.Use(s.metrics.middleware)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
+	e.Use(securityHeaders)
+	e.Use(middleware.BodyLimit("64K"))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{})))
+	e.GET("/static/:name", s.staticAsset)
+
+	web := e.Group("", loadAndSaveSession(s.sessions))
+	web.GET("/", s.home)
+	web.GET("/login", s.login)
+	web.GET("/auth/callback", s.authCallback)
+	web.POST("/logout", s.logout)
+
+	api := e.Group("/api/v1", loadAndSaveSession(s.sessions), s.requirePerson)
+	api.GET("/me", s.apiMe)
+	api.POST("/sync", s.apiSyncNow, requireAdmin)
+	api.GET("/sync/status", s.apiSyncStatus, requireAdmin)
+	api.POST("/sync/confirm", s.apiSyncConfirm, requireAdmin)
+	api.Any("/*", func(c echo.Context) error { return httpError(http.StatusNotFound, "no such API route") })
+	return e
+}
+
+// securityHeaders sets a strict Content-Security-Policy and friends.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		return next(c)
+	}
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 when the database answers and a reconcile has succeeded
+// (on any replica) since this process started.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unreachable: " + err.Error()})
+	}
+	var st grants.SyncStatus
+	err := s.db.WithContext(ctx).Where("id = ?", 1).Limit(1).Find(&st).Error
+	if err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "reading sync status: " + err.Error()})
+	}
+	if st.LastSuccessAt == nil || st.LastSuccessAt.Before(s.opts.StartedAt.Add(-time.Second)) {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "waiting for the first successful reconcile"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// loadAssets fingerprints every static file so that pages can link to
+// cache-busted names that are cached forever.
+func (s *Server) loadAssets() error {
+	s.assets = map[string]string{}
+	return fs.WalkDir(static.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static.FS, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		ext := path.Ext(p)
+		s.assets[p] = strings.TrimSuffix(p, ext) + "." + hex.EncodeToString(sum[:5]) + ext
+		return nil
+	})
+}
+
+// staticAsset serves a fingerprinted asset with a year-long cache; an
+// unfingerprinted or stale name is a 404.
+func (s *Server) staticAsset(c echo.Context) error {
+	name := c.Param("name")
+	for orig, hashed := range s.assets {
+		if hashed == name {
+			c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+			return echo.StaticFileHandler(orig, static.FS)(c)
+		}
+	}
+	return httpError(http.StatusNotFound, "no such file")
+}
+
+func (s *Server) assetURL(name string) (string, error) {
+	hashed, ok := s.assets[name]
+	if !ok {
+		return "", fmt.Errorf("unknown asset %q", name)
+	}
+	return "/static/" + hashed, nil
+}
+
+func (s *Server) loadTemplates() error {
+	funcs := template.FuncMap{"asset": s.assetURL}
+	entries, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	s.pages = map[string]*template.Template{}
+	for _, p := range entries {
+		name := path.Base(p)
+		if name == "layout.html" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", p)
+		if err != nil {
+			return fmt.Errorf("parsing template %s: %w", name, err)
+		}
+		s.pages[name] = t
+	}
+	return nil
+}
+
+// pageData is what every page template receives.
+type pageData struct {
+	Person *grants.Person
+	Admin  bool
+	Path   string
+	Page   any
+}
+
+// render executes a page inside the layout. It buffers, so a template error
+// becomes a clean 500 rather than half a page.
+func (s *Server) render(c echo.Context, code int, name string, page any) error {
+	t, ok := s.pages[name]
+	if !ok {
+		return fmt.Errorf("no template %s", name)
+	}
+	data := pageData{Path: c.Request().URL.Path, Page: page}
+	if p, admin, err := s.sessionPerson(c); err == nil {
+		data.Person, data.Admin = p, admin
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
+		slog.ErrorContext(c.Request().Context(), "rendering page", "template", name, "err", err)
+		return c.String(http.StatusInternalServerError, "internal error rendering the page")
+	}
+	return c.HTML(code, b.String())
+}
+
+func (s *Server) home(c echo.Context) error {
+	return s.render(c, http.StatusOK, "home.html", nil)
+}
