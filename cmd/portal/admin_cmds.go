@@ -43,22 +43,18 @@ func runMigrate(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func runToken(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(env.stderr, "usage: portal token create --user EMAIL [--name NAME] [--ttl DURATION]")
-			return nil
-		}
-		return &usageError{"usage: portal token create --user EMAIL [--name NAME] [--ttl DURATION]"}
-	}
-	fs := newFlags(env, "token create", "token create --user EMAIL [--name NAME] [--ttl DURATION]\n\nMints an API token for EMAIL on DATABASE_URL and prints it alone on the last line.")
+	fs := newFlags(env, "token", "token create --user EMAIL [--name NAME] [--ttl DURATION]\n\nMints an API token for EMAIL on DATABASE_URL and prints it alone on the last line of stdout.")
 	user := fs.String("user", "", "email of the person the token acts for (required)")
 	name := fs.String("name", "", "a name to recognise the token by")
 	ttl := fs.Duration("ttl", 90*24*time.Hour, "lifetime of the token; 0 = never expires")
-	rest, err := parseFlags(fs, args[1:])
+	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(rest); err != nil {
+	if len(rest) == 0 || rest[0] != "create" {
+		return &usageError{"usage: portal token create --user EMAIL [--name NAME] [--ttl DURATION]"}
+	}
+	if err := wantArgs(rest[1:]); err != nil {
 		return err
 	}
 	if *user == "" {

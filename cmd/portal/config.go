@@ -34,7 +34,7 @@ type config struct {
 // configError names the variable at fault, in one line.
 type configError struct{ Var, Msg string }
 
-func (e *configError) Error() string { return e.Var + ": " + e.Msg }
+func (e *configError) Error() string { return e.Var + " " + e.Msg }
 
 // databaseURL is DATABASE_URL or its default.
 func databaseURL(getenv func(string) string) string {
@@ -72,7 +72,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	interval := get("PORTAL_SYNC_INTERVAL", "5m")
 	d, err := time.ParseDuration(interval)
 	if err != nil || d <= 0 {
-		return nil, &configError{"PORTAL_SYNC_INTERVAL", fmt.Sprintf("%q is not a positive duration like 5m or 30s", interval)}
+		return nil, &configError{"PORTAL_SYNC_INTERVAL", fmt.Sprintf("= %q is not a positive duration like 5m or 30s", interval)}
 	}
 	c.SyncInterval = d
 
@@ -102,7 +102,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	hasOAuth := c.TailscaleOAuthClientID != "" || c.TailscaleOAuthClientSecret != ""
 	switch {
 	case hasKey && hasOAuth:
-		return nil, &configError{"TAILSCALE_API_KEY", "set either TAILSCALE_API_KEY or TAILSCALE_OAUTH_CLIENT_ID/SECRET, not both"}
+		return nil, &configError{"TAILSCALE_API_KEY", "and TAILSCALE_OAUTH_CLIENT_ID/SECRET are both set; set one of them"}
 	case !hasKey && !hasOAuth:
 		return nil, &configError{"TAILSCALE_OAUTH_CLIENT_ID", "is required (with TAILSCALE_OAUTH_CLIENT_SECRET), or set TAILSCALE_API_KEY"}
 	case hasOAuth && c.TailscaleOAuthClientID == "":
@@ -116,7 +116,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 func checkURL(name, value string) error {
 	u, err := url.Parse(value)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return &configError{name, fmt.Sprintf("%q is not an absolute http(s) URL", value)}
+		return &configError{name, fmt.Sprintf("= %q is not an absolute http(s) URL", value)}
 	}
 	return nil
 }

@@ -39,6 +39,8 @@ const (
 type DB struct {
 	*gorm.DB
 	Dialect Dialect
+	// URL is the DATABASE_URL the database was opened with.
+	URL string
 	// lockID is the PostgreSQL advisory lock taken while migrating: one per
 	// schema, so that databases in different schemas migrate independently.
 	lockID int64
@@ -85,7 +87,7 @@ func Open(rawURL string) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connecting to %s database: %w", dialect, err)
 	}
-	return &DB{DB: g, Dialect: dialect, lockID: migrationLockID(rawURL)}, nil
+	return &DB{DB: g, Dialect: dialect, URL: rawURL, lockID: migrationLockID(rawURL)}, nil
 }
 
 // parseURL turns DATABASE_URL into a driver DSN.

@@ -67,7 +67,7 @@ func (s *Server) count(route string) {
 // serveAPI runs what Okta does before any Management API handler: the
 // injected faults, rate limiting, and SSWS authentication.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	h, pattern := s.api.Handler(r)
+	_, pattern := s.api.Handler(r)
 	rt := route(r, pattern)
 
 	s.mu.Lock()
@@ -102,10 +102,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if pattern == "" {
 		// No route: the mux's plain-text 404 or 405 becomes Okta's JSON error.
-		h.ServeHTTP(&statusRecorder{ResponseWriter: w}, r)
+		s.api.ServeHTTP(&statusRecorder{ResponseWriter: w}, r)
 		return
 	}
-	h.ServeHTTP(w, r)
+	s.api.ServeHTTP(w, r) // the mux, not h, so that PathValue works
 }
 
 // statusRecorder turns the mux's plain-text 404/405 into Okta's JSON errors.

@@ -1,0 +1,121 @@
+package oktafake
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func adminPost(t *testing.T, rawURL string, form url.Values, header http.Header) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", rawURL, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func TestAdminPageShowsPeopleEscaped(t *testing.T) {
+	s, base := startFake(t, Options{})
+	g := s.AddGroup("Eng <core>", "")
+	id := s.AddUser(User{Login: "mallory@example.com", FirstName: "<script>alert(1)</script>", LastName: "M"})
+	if err := s.AddMember(g, id); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := get(t, base+"/")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("admin page: %s", resp.Status)
+	}
+	if strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("the user's name is not escaped")
+	}
+	if !strings.Contains(body, "Eng &lt;core&gt;") || !strings.Contains(body, "ACTIVE") {
+		t.Error("the page does not show the group or the status")
+	}
+	if strings.Contains(body, "<script") {
+		t.Error("the admin page carries a script")
+	}
+}
+
+func TestAdminPageChangesTheOrg(t *testing.T) {
+	s, base := startFake(t, Options{})
+	g := s.AddGroup("SRE", "")
+	id := s.AddUser(User{Login: "dave@example.com"})
+
+	steps := []struct {
+		path   string
+		form   url.Values
+		status string
+		member bool
+	}{
+		{"/admin/members", url.Values{"group": {g}, "user": {id}}, StatusActive, true},
+		{"/admin/users/" + id + "/suspend", nil, StatusSuspended, true},
+		{"/admin/users/" + id + "/unsuspend", nil, StatusActive, true},
+		{"/admin/users/" + id + "/deactivate", nil, StatusDeprovisioned, true},
+		{"/admin/users/" + id + "/reactivate", nil, StatusActive, true},
+		{"/admin/groups/" + g + "/members/" + id + "/remove", nil, StatusActive, false},
+	}
+	for _, st := range steps {
+		resp := adminPost(t, base+st.path, st.form, nil)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+			t.Fatalf("POST %s: %s", st.path, resp.Status)
+		}
+		u, _ := s.User(id)
+		if u.Status != st.status || (len(u.Groups) == 1) != st.member {
+			t.Errorf("after %s: %s, groups %v", st.path, u.Status, u.Groups)
+		}
+	}
+	if resp := adminPost(t, base+"/admin/users/"+id+"/unsuspend", nil, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unsuspending an active user: %s", resp.Status)
+	}
+}
+
+func TestAdminPageRefusesCrossSiteForms(t *testing.T) {
+	s, base := startFake(t, Options{})
+	id := s.AddUser(User{Login: "erin@example.com"})
+	resp := adminPost(t, base+"/admin/users/"+id+"/deactivate", nil, http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST: %s", resp.Status)
+	}
+	if u, _ := s.User(id); u.Status != StatusActive {
+		t.Errorf("cross-site POST changed the status to %s", u.Status)
+	}
+}
+
+func TestUnknownAPIRoutesAnswerOktaJSON(t *testing.T) {
+	_, base := startFake(t, Options{})
+	for path, want := range map[string]int{
+		"/api/v1/nothing-here": http.StatusNotFound,
+	} {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "SSWS "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || !strings.Contains(string(body), `"errorCode":"E0000007"`) {
+			t.Errorf("%s: %s %s", path, resp.Status, body)
+		}
+	}
+	req, _ := http.NewRequest("PATCH", base+"/api/v1/users", nil)
+	req.Header.Set("Authorization", "SSWS "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(string(body), `"errorCode":"E0000022"`) {
+		t.Errorf("PATCH /api/v1/users: %s %s", resp.Status, body)
+	}
+}
