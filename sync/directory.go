@@ -1156,8 +1156,8 @@ func (t *oktaTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if resp != nil {
 			oktaDrainClose(resp.Body)
-			cancel()
 		}
+		cancel()
 		if waited+wait > t.maxWait {
 			return nil, &oktaRetryError{fmt.Sprintf("okta: %s %s: giving up after %d attempts: %s", req.Method, req.URL.Path, attempt, why)}
 		}

@@ -194,3 +194,38 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// A handler that changes the session and then fails still has its session
+// committed: here a wrong state consumes the sign-in attempt, so the real
+// callback that follows is refused too.
+func TestSessionIsCommittedWhenAHandlerFails(t *testing.T) {
+	db := dbtest.SQLite(t)
+	p := newOIDCPortal(t, db)
+	p.okta.AddUser(oktafake.User{Login: "alice@example.com", Email: "alice@example.com"})
+	addUser(t, db, "u1", "alice@example.com", grants.StatusActive)
+	if res := p.signIn(t, browser(t), "alice@example.com", "/"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("control: an undisturbed sign-in = %d", res.StatusCode)
+	}
+	c := browser(t)
+	res, _ := get(t, c, p.srv.URL+"/login?next=/")
+	au, _ := url.Parse(res.Header.Get("Location"))
+	if res, _ := get(t, c, p.srv.URL+"/auth/callback?code=x&state=wrong"); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("wrong state = %d", res.StatusCode)
+	}
+	_, page := get(t, c, au.String())
+	form := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(page, -1) {
+		form.Set(m[1], htmlUnescape(m[2]))
+	}
+	u, _ := p.okta.User("alice@example.com")
+	form.Set("user", u.ID)
+	res, err := c.PostForm(au.Scheme+"://"+au.Host+"/oauth2/v1/authorize", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	res, body := get(t, c, res.Header.Get("Location"))
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "stale") {
+		t.Errorf("callback after a failed attempt = %d; the failed handler's session change was not committed", res.StatusCode)
+	}
+}

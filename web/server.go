@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -37,6 +38,8 @@ type Options struct {
 	BaseURL string
 	// Catalog returns the catalog in use.
 	Catalog func() *grants.Catalog
+	// CatalogSource says where the catalog comes from ("file" or "database").
+	CatalogSource func() string
 	// OIDC configures browser sign-in; nil disables it.
 	OIDC *OIDCConfig
 	// Clock returns the current time; time.Now when nil.
@@ -128,6 +131,9 @@ func (s *Server) routes() *echo.Echo {
 	web.GET("/login", s.login)
 	web.GET("/auth/callback", s.authCallback)
 	web.POST("/logout", s.logout)
+	web.GET("/admin", s.adminDashboard, s.requireAdminPage)
+	web.POST("/admin/sync", s.adminSyncNow, s.requireAdminPage)
+	web.POST("/admin/sync/confirm", s.adminConfirmHold, s.requireAdminPage)
 
 	api := e.Group("/api/v1", loadAndSaveSession(s.sessions), s.requirePerson)
 	api.GET("/me", s.apiMe)
@@ -263,4 +269,13 @@ func (s *Server) render(c echo.Context, code int, name string, page any) error {
 
 func (s *Server) home(c echo.Context) error {
 	return s.render(c, http.StatusOK, "home.html", nil)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -78,7 +78,7 @@ func (a *app) init(ctx context.Context) error {
 	host, _ := os.Hostname()
 	a.holder = fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
 	a.web, err = web.New(web.Options{
-		DB: a.db, BaseURL: cfg.BaseURL, Catalog: a.catalog.Current, Registry: a.registry,
+		DB: a.db, BaseURL: cfg.BaseURL, Catalog: a.catalog.Current, CatalogSource: a.catalog.Source, Registry: a.registry,
 		Wake: a.reconciler.Wake,
 		OIDC: &web.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret},
 	})

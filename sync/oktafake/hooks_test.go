@@ -157,10 +157,13 @@ func TestDeliverEventSendsOneEnvelopeAndReportsFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := recv.events()
-	if len(recv.deliveries) != 1 || len(evs) != 2 || evs[1].Target[0].ID != bob || evs[1].UUID == "" || evs[1].Version != "0" {
-		t.Errorf("delivered %d envelopes with %+v", len(recv.deliveries), evs)
-	}
+	recv.mu.Lock()
+	n := len(recv.deliveries)
 	recv.status = http.StatusInternalServerError
+	recv.mu.Unlock()
+	if n != 1 || len(evs) != 2 || evs[1].Target[0].ID != bob || evs[1].UUID == "" || evs[1].Version != "0" {
+		t.Errorf("delivered %d envelopes with %+v", n, evs)
+	}
 	if err := s.DeliverEvent(ctx, hook.URL, "secret", s.NewEvent("user.lifecycle.suspend", target)); err == nil {
 		t.Error("a 500 from the receiver was not reported")
 	}

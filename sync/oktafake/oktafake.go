@@ -691,11 +691,8 @@ func (s *Server) userByLoginLocked(login string) *user {
 	return nil
 }
 
-func (s *Server) groupLocked(idOrName string) *group {
-	if g := s.groups[idOrName]; g != nil {
-		return g
-	}
-	return nil
+func (s *Server) groupLocked(id string) *group {
+	return s.groups[id]
 }
 
 func (s *Server) groupByNameLocked(name string) *group {
