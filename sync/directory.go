@@ -91,14 +91,18 @@ type OktaDirectory struct {
 	state *directoryState
 }
 
-// directoryState remembers, between polls, which groups' memberships the
-// snapshot holds, including groups that were listed and found empty (the
-// tables cannot say that). It is trusted only while the snapshot's
-// fingerprint is the one this process left; otherwise (a restart, another
-// replica polled) the groups with membership rows are taken instead.
+// directoryState remembers, between polls, what the tables cannot say:
+// which groups' memberships the snapshot holds (including groups listed and
+// found empty), and Okta's time when the last poll started reading. It is
+// trusted only while the snapshot's fingerprint is the one this process left;
+// otherwise (a restart, another replica polled) the groups with membership
+// rows and the newest timestamps in the snapshot are used instead.
 type directoryState struct {
 	fingerprint string
 	tracked     map[string]bool
+	// readFrom is the Date of Okta's first answer in the last poll: every
+	// change older than that (less the overlap) is in the snapshot.
+	readFrom time.Time
 }
 
 // PollResult says what a poll saw and changed.
@@ -285,6 +289,7 @@ func (d *OktaDirectory) Poll(ctx context.Context, db *database.DB, wanted []stri
 	tracked := snap.hasMembers
 	if d.state != nil && d.state.fingerprint == snap.fingerprint {
 		tracked = d.state.tracked
+		snap.readFrom = d.state.readFrom
 	}
 
 	var read *directoryRead
@@ -318,7 +323,7 @@ func (d *OktaDirectory) Poll(ctx context.Context, db *database.DB, wanted []stri
 	if err != nil {
 		d.state = nil // the next poll falls back to the membership rows
 	} else {
-		d.state = &directoryState{fingerprint: fp, tracked: read.tracked}
+		d.state = &directoryState{fingerprint: fp, tracked: read.tracked, readFrom: read.readFrom}
 	}
 	if len(read.missingWanted) > 0 {
 		slog.WarnContext(ctx, "okta: wanted groups not found in the directory", "groups", read.missingWanted)
@@ -334,6 +339,20 @@ type directoryMeta struct {
 	groupCursor *time.Time // newest groups.last_updated / last_membership_updated
 	hasMembers  map[string]bool
 	fingerprint string
+	// readFrom is Okta's time when the previous poll started, when known.
+	readFrom time.Time
+}
+
+// since is where an incremental poll starts asking: after the newest
+// timestamp the snapshot holds, or after the previous poll's start when that
+// is later (a bulk change must not be re-read by every poll), less the
+// overlap that absorbs the lag of Okta's eventually consistent filters.
+func (m *directoryMeta) since(cursor *time.Time, overlap time.Duration) string {
+	t := *cursor
+	if m.readFrom.After(t) {
+		t = m.readFrom
+	}
+	return t.Add(-overlap).UTC().Format(oktaTimeLayout)
 }
 
 func (m *directoryMeta) empty() bool { return m.userCount == 0 && len(m.groups) == 0 }
@@ -414,6 +433,8 @@ type directoryRead struct {
 	// tracked are the groups whose memberships the snapshot holds after
 	// this poll: the wanted ones.
 	tracked map[string]bool
+	// readFrom is the Date of Okta's first answer.
+	readFrom time.Time
 	// missingWanted are wanted names no group has.
 	missingWanted []string
 }
@@ -441,19 +462,22 @@ func (r *directoryRead) addUser(u *okta.User) {
 func (d *OktaDirectory) readFull(ctx context.Context, db *gorm.DB, snap *directoryMeta, wanted map[string]bool) (*directoryRead, error) {
 	r := newDirectoryRead()
 	// Okta's plain list hides DEPROVISIONED users; a status filter returns them.
-	for _, qp := range []*query.Params{
+	for i, qp := range []*query.Params{
 		{Limit: d.pageLimit},
 		{Limit: d.pageLimit, Filter: `status eq "DEPROVISIONED"`},
 	} {
-		users, err := d.listUsers(ctx, qp)
+		users, date, err := d.listUsers(ctx, qp)
 		if err != nil {
 			return nil, err
+		}
+		if i == 0 {
+			r.readFrom = date
 		}
 		for _, u := range users {
 			r.addUser(u)
 		}
 	}
-	groups, err := d.listGroups(ctx, &query.Params{Limit: d.pageLimit})
+	groups, _, err := d.listGroups(ctx, &query.Params{Limit: d.pageLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -536,23 +560,21 @@ func (d *OktaDirectory) readFull(ctx context.Context, db *gorm.DB, snap *directo
 
 func (d *OktaDirectory) readIncremental(ctx context.Context, snap *directoryMeta, wanted, tracked map[string]bool) (*directoryRead, error) {
 	r := newDirectoryRead()
-	if snap.userCursor != nil {
-		since := snap.userCursor.Add(-d.overlap).UTC().Format(oktaTimeLayout)
-		// A filter (unlike the plain list) returns DEPROVISIONED users too.
-		users, err := d.listUsers(ctx, &query.Params{Limit: d.pageLimit, Filter: fmt.Sprintf(`lastUpdated gt "%s"`, since)})
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range users {
-			r.addUser(u)
-		}
+	// A filter (unlike the plain list) returns DEPROVISIONED users too.
+	since := snap.since(snap.userCursor, d.overlap)
+	users, date, err := d.listUsers(ctx, &query.Params{Limit: d.pageLimit, Filter: fmt.Sprintf(`lastUpdated gt "%s"`, since)})
+	if err != nil {
+		return nil, err
 	}
-	groupQuery := &query.Params{Limit: d.pageLimit}
-	if snap.groupCursor != nil {
-		since := snap.groupCursor.Add(-d.overlap).UTC().Format(oktaTimeLayout)
-		groupQuery.Filter = fmt.Sprintf(`lastUpdated gt "%s" or lastMembershipUpdated gt "%s"`, since, since)
+	r.readFrom = date
+	for _, u := range users {
+		r.addUser(u)
 	}
-	groups, err := d.listGroups(ctx, groupQuery)
+	since = snap.since(snap.groupCursor, d.overlap)
+	groups, _, err := d.listGroups(ctx, &query.Params{
+		Limit:  d.pageLimit,
+		Filter: fmt.Sprintf(`lastUpdated gt "%s" or lastMembershipUpdated gt "%s"`, since, since),
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -657,7 +679,7 @@ func (d *OktaDirectory) listMembers(ctx context.Context, r *directoryRead, group
 	return firstErr
 }
 
-func (d *OktaDirectory) listUsers(ctx context.Context, qp *query.Params) ([]*okta.User, error) {
+func (d *OktaDirectory) listUsers(ctx context.Context, qp *query.Params) ([]*okta.User, time.Time, error) {
 	doing := "listing users"
 	if qp.Filter != "" {
 		doing += " (" + qp.Filter + ")"
@@ -666,7 +688,7 @@ func (d *OktaDirectory) listUsers(ctx context.Context, qp *query.Params) ([]*okt
 	return oktaAllPages(ctx, doing, users, resp, err)
 }
 
-func (d *OktaDirectory) listGroups(ctx context.Context, qp *query.Params) ([]*okta.Group, error) {
+func (d *OktaDirectory) listGroups(ctx context.Context, qp *query.Params) ([]*okta.Group, time.Time, error) {
 	doing := "listing groups"
 	if qp.Filter != "" {
 		doing += " (" + qp.Filter + ")"
@@ -677,23 +699,26 @@ func (d *OktaDirectory) listGroups(ctx context.Context, qp *query.Params) ([]*ok
 
 func (d *OktaDirectory) listGroupUsers(ctx context.Context, groupID string) ([]*okta.User, error) {
 	users, resp, err := d.client.Group.ListGroupUsers(ctx, url.PathEscape(groupID), &query.Params{Limit: d.pageLimit})
-	return oktaAllPages(ctx, "listing the members of group "+groupID, users, resp, err)
+	all, _, err := oktaAllPages(ctx, "listing the members of group "+groupID, users, resp, err)
+	return all, err
 }
 
-// oktaAllPages follows the Link headers from a first page to the last one.
-// Any page that fails, or that is not a JSON list, fails the whole listing.
-func oktaAllPages[T any](ctx context.Context, doing string, first []T, resp *okta.Response, err error) ([]T, error) {
+// oktaAllPages follows the Link headers from a first page to the last one,
+// and returns the Date of the first page (zero when absent). Any page that
+// fails, or that is not a JSON list, fails the whole listing.
+func oktaAllPages[T any](ctx context.Context, doing string, first []T, resp *okta.Response, err error) ([]T, time.Time, error) {
 	if err != nil {
-		return nil, oktaError(doing, resp, err)
+		return nil, time.Time{}, oktaError(doing, resp, err)
 	}
 	if err := oktaCheckListPage(resp); err != nil {
-		return nil, fmt.Errorf("okta: %s: %w", doing, err)
+		return nil, time.Time{}, fmt.Errorf("okta: %s: %w", doing, err)
 	}
+	date, _ := http.ParseTime(resp.Header.Get("Date"))
 	all := first
 	seen := map[string]bool{}
 	for page := 2; resp.HasNextPage(); page++ {
 		if seen[resp.NextPage] {
-			return nil, fmt.Errorf("okta: %s: page %d links back to %s", doing, page, resp.NextPage)
+			return nil, time.Time{}, fmt.Errorf("okta: %s: page %d links back to %s", doing, page, resp.NextPage)
 		}
 		seen[resp.NextPage] = true
 		// A fresh slice per page: decoding into a reused one would write
@@ -701,14 +726,14 @@ func oktaAllPages[T any](ctx context.Context, doing string, first []T, resp *okt
 		var items []T
 		resp, err = resp.Next(ctx, &items)
 		if err != nil {
-			return nil, oktaError(fmt.Sprintf("%s, page %d", doing, page), resp, err)
+			return nil, time.Time{}, oktaError(fmt.Sprintf("%s, page %d", doing, page), resp, err)
 		}
 		if err := oktaCheckListPage(resp); err != nil {
-			return nil, fmt.Errorf("okta: %s, page %d: %w", doing, page, err)
+			return nil, time.Time{}, fmt.Errorf("okta: %s, page %d: %w", doing, page, err)
 		}
 		all = append(all, items...)
 	}
-	return all, nil
+	return all, date.UTC(), nil
 }
 
 // oktaCheckListPage refuses a successful answer whose body is not a JSON

@@ -18,16 +18,44 @@ import (
 
 const directoryTestToken = "00test-api-token"
 
+// directoryClock is the fake Okta's clock: it moves only when told to, so
+// that every change gets a distinct timestamp and the test decides how old
+// the directory is.
+type directoryClock struct {
+	mu stdsync.Mutex
+	t  time.Time
+}
+
+func (c *directoryClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *directoryClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
 // directoryFixture is a fake Okta org and a directory reading it.
 type directoryFixture struct {
-	okta *oktafake.Server
-	url  string
-	dir  *OktaDirectory
+	okta  *oktafake.Server
+	url   string
+	dir   *OktaDirectory
+	clock *directoryClock
 }
+
+// later moves the fake Okta's clock one second ahead, before a change.
+func (f *directoryFixture) later() { f.clock.advance(time.Second) }
 
 func newDirectoryFixture(t testing.TB, opts oktafake.Options, cfg OktaConfig) *directoryFixture {
 	t.Helper()
 	opts.APIToken = directoryTestToken
+	clock := &directoryClock{t: time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)}
+	if opts.Clock == nil {
+		opts.Clock = clock.now
+	}
 	if opts.PageLimit == 0 {
 		opts.PageLimit = 4
 	}
@@ -48,7 +76,7 @@ func newDirectoryFixture(t testing.TB, opts oktafake.Options, cfg OktaConfig) *d
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &directoryFixture{okta: srv, url: u, dir: dir}
+	return &directoryFixture{okta: srv, url: u, dir: dir, clock: clock}
 }
 
 // okCalls returns the Management API requests the fake received, and resets the count.
@@ -88,25 +116,34 @@ var directoryWanted = []string{"eng", "admins"}
 func seedDirectoryOrg(t testing.TB, f *directoryFixture) *directoryOrg {
 	t.Helper()
 	o := &directoryOrg{users: map[string]string{}, groups: map[string]string{}}
+	// The org was built over time: a minute between changes.
+	step := func() { f.clock.advance(time.Minute) }
 	for i := range 12 {
+		step()
 		login := fmt.Sprintf("user%02d@example.com", i)
 		o.users[login] = f.okta.AddUser(oktafake.User{Login: login, FirstName: "User", LastName: fmt.Sprint(i)})
 	}
+	step()
 	o.users["Mixed.Case@Example.COM"] = f.okta.AddUser(oktafake.User{Login: "Mixed.Case@Example.COM", FirstName: "Mixed", LastName: "Case"})
+	step()
 	o.users["gone@example.com"] = f.okta.AddUser(oktafake.User{Login: "gone@example.com", Status: oktafake.StatusDeprovisioned})
+	step()
 	if err := f.okta.SetUserStatus("user11@example.com", oktafake.StatusSuspended); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"eng", "admins", "sales", "everyone-else"} {
+		step()
 		o.groups[name] = f.okta.AddGroup(name, name+" people")
 	}
 	add := func(group string, logins ...string) {
 		for _, l := range logins {
+			step()
 			if err := f.okta.AddMember(o.groups[group], l); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
+	defer f.clock.advance(24 * time.Hour) // polls happen a day later
 	// eng spans three pages of members.
 	add("eng", "user00@example.com", "user01@example.com", "user02@example.com", "user03@example.com",
 		"user04@example.com", "user05@example.com", "user06@example.com", "user11@example.com",
@@ -187,9 +224,8 @@ func TestDirectoryFullPoll(t *testing.T) {
 		if !res.Full || !res.Changed {
 			t.Errorf("first full poll: Full=%t Changed=%t, want both", res.Full, res.Changed)
 		}
-		// 14 users over 4 pages, 1 page of DEPROVISIONED, 4 groups over
-		// 1 page + 1 empty last page? no: exactly one page of 4, eng's 10
-		// members over 3 pages, admins' 1.
+		// 13 users over 4 pages, 1 page of DEPROVISIONED ones, 4 groups on
+		// one page, eng's 10 members over 3 pages, admins' 1.
 		if want := 4 + 1 + 1 + 3 + 1; res.Calls != want {
 			t.Errorf("full poll made %d calls, want %d", res.Calls, want)
 		}
@@ -265,6 +301,7 @@ func TestDirectoryIncrementalNoChange(t *testing.T) {
 		f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{})
 		o := seedDirectoryOrg(t, f)
 		// A wanted group with no members must not be re-listed every poll.
+		f.later()
 		o.groups["empty"] = f.okta.AddGroup("empty", "")
 		wanted := append(slices.Clone(directoryWanted), "empty")
 		f.poll(t, db, wanted, true)
@@ -293,6 +330,7 @@ func TestDirectoryIncrementalPicksUpChanges(t *testing.T) {
 		ctx := context.Background()
 
 		// A membership removal.
+		f.later()
 		if err := f.okta.RemoveMember(o.groups["eng"], o.users["user01@example.com"]); err != nil {
 			t.Fatal(err)
 		}
@@ -307,6 +345,7 @@ func TestDirectoryIncrementalPicksUpChanges(t *testing.T) {
 		}
 
 		// A status change (offboarding).
+		f.later()
 		if err := f.okta.SetUserStatus(o.users["user02@example.com"], oktafake.StatusDeprovisioned); err != nil {
 			t.Fatal(err)
 		}
@@ -322,10 +361,13 @@ func TestDirectoryIncrementalPicksUpChanges(t *testing.T) {
 		}
 
 		// A new user who joins a wanted group, and an email change.
+		f.later()
 		newID := f.okta.AddUser(oktafake.User{Login: "New.Hire@Example.com", FirstName: "New", LastName: "Hire"})
+		f.later()
 		if err := f.okta.AddMember(o.groups["admins"], newID); err != nil {
 			t.Fatal(err)
 		}
+		f.later()
 		if err := f.okta.UpdateUser(o.users["user03@example.com"], oktafake.User{Email: "Renamed@Example.com"}); err != nil {
 			t.Fatal(err)
 		}
@@ -345,6 +387,7 @@ func TestDirectoryIncrementalPicksUpChanges(t *testing.T) {
 		}
 
 		// A change in a group nobody wants costs no member listing.
+		f.later()
 		if err := f.okta.AddMember(o.groups["sales"], o.users["user09@example.com"]); err != nil {
 			t.Fatal(err)
 		}
@@ -357,6 +400,7 @@ func TestDirectoryIncrementalPicksUpChanges(t *testing.T) {
 		}
 
 		// A renamed wanted group is reported.
+		f.later()
 		if err := f.okta.RenameGroup(o.groups["admins"], "admins-old"); err != nil {
 			t.Fatal(err)
 		}
@@ -392,6 +436,7 @@ func TestDirectoryWantedGroupsChange(t *testing.T) {
 
 		// A new process (or replica) has no memory: it re-lists only the
 		// wanted groups that have no membership rows, once.
+		f.later()
 		f.okta.AddGroup("approvers", "")
 		wanted = append(wanted, "approvers")
 		res = f.poll(t, db, wanted, false)
@@ -428,6 +473,7 @@ func TestDirectoryFullPollRemovesDeletedUsers(t *testing.T) {
 		f.poll(t, db, directoryWanted, true)
 
 		gone := o.users["gone@example.com"]
+		f.later()
 		if err := f.okta.DeleteUser(gone); err != nil {
 			t.Fatal(err)
 		}
@@ -448,6 +494,7 @@ func TestDirectoryFullPollRemovesDeletedUsers(t *testing.T) {
 			t.Errorf("full poll after a deletion: %+v", res)
 		}
 		// A deleted group goes too, with its memberships.
+		f.later()
 		if err := f.okta.DeleteGroup(o.groups["admins"]); err != nil {
 			t.Fatal(err)
 		}
@@ -506,12 +553,15 @@ func TestDirectoryFailureMidwayChangesNothing(t *testing.T) {
 				f.poll(t, db, directoryWanted, true)
 
 				// Changes that a complete read would write.
+				f.later()
 				if err := f.okta.RemoveMember(o.groups["eng"], o.users["user04@example.com"]); err != nil {
 					t.Fatal(err)
 				}
+				f.later()
 				if err := f.okta.SetUserStatus(o.users["user05@example.com"], oktafake.StatusSuspended); err != nil {
 					t.Fatal(err)
 				}
+				f.later()
 				if err := f.okta.DeleteUser(o.users["user06@example.com"]); err != nil {
 					t.Fatal(err)
 				}
@@ -627,6 +677,7 @@ func TestDirectoryRetries(t *testing.T) {
 
 func TestDirectoryUser(t *testing.T) {
 	f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{})
+	f.later()
 	id := f.okta.AddUser(oktafake.User{Login: "Ada@Example.com", FirstName: "Ada", LastName: "Lovelace", Status: oktafake.StatusSuspended})
 	u, found, err := f.dir.User(context.Background(), id)
 	if err != nil || !found {
@@ -635,6 +686,7 @@ func TestDirectoryUser(t *testing.T) {
 	if u.ID != id || u.Email != "ada@example.com" || u.Name != "Ada Lovelace" || u.Status != grants.StatusSuspended || u.Login != "Ada@Example.com" {
 		t.Errorf("User = %+v", u)
 	}
+	f.later()
 	if err := f.okta.DeleteUser(id); err != nil {
 		t.Fatal(err)
 	}

@@ -144,6 +144,10 @@ type Plan struct {
 	ETag     string
 	Changes  []GroupChange
 	Held     []string
+
+	// current are the groups of Old as written; last the members the
+	// reconciler last confirmed, by managed group (for drift).
+	current, last map[string][]string
 }
 
 // Diff is the unified diff of the policy file the plan would write.
@@ -168,8 +172,8 @@ func (r *Reconciler) Plan(ctx context.Context, db *gorm.DB) (*Plan, error) {
 	return r.plan(ctx, db, d, pol, false)
 }
 
-// plan patches pol toward d, applying the brake. With record, new holds and
-// drift are stored and audited.
+// plan patches pol toward d, applying the brake. With record, new holds are
+// stored and audited (drift is audited by Pass, on every attempt).
 func (r *Reconciler) plan(ctx context.Context, db *gorm.DB, d *desiredState, pol Policy, record bool) (*Plan, error) {
 	current, err := ReadGroups(pol.Text)
 	if err != nil {
@@ -216,25 +220,21 @@ func (r *Reconciler) plan(ctx context.Context, db *gorm.DB, d *desiredState, pol
 			}
 		}
 	}
-	if record {
-		if err := r.auditDrift(ctx, current, last, now); err != nil {
-			return nil, err
-		}
-	}
 	newText, changes, err := PatchGroups(pol.Text, target)
 	if err != nil {
 		return nil, fmt.Errorf("patching tailnet policy: %w", err)
 	}
 	slices.Sort(held)
-	return &Plan{Old: pol.Text, New: newText, ETag: pol.ETag, Changes: changes, Held: held}, nil
+	return &Plan{Old: pol.Text, New: newText, ETag: pol.ETag, Changes: changes, Held: held, current: current, last: last}, nil
 }
 
 // Pass runs one reconcile: compute, read, patch, validate, write with
 // If-Match (re-reading on 412), confirm, record.
 func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 	start := r.o.Clock()
+	began := time.Now() // the metric measures real time, whatever the clock says
 	defer func() {
-		r.o.Metrics.observePass(time.Since(start), err)
+		r.o.Metrics.observePass(time.Since(began), err)
 		r.recordStatus(context.WithoutCancel(ctx), start, res, err)
 		r.notifyWaiters()
 	}()
@@ -242,6 +242,9 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 	if err != nil {
 		return res, err
 	}
+	// Drift already audited in this pass, by group: a retry after 412
+	// audits only a hand edit that landed since the previous attempt.
+	audited := map[string][]string{}
 	for attempt := 1; ; attempt++ {
 		pol, err := r.o.Policy.ReadPolicy(ctx)
 		if err != nil {
@@ -249,6 +252,9 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 		}
 		p, err := r.plan(ctx, r.o.DB.DB, d, pol, attempt == 1)
 		if err != nil {
+			return res, err
+		}
+		if err := r.auditDrift(ctx, d, p.current, p.last, audited, r.o.Clock()); err != nil {
 			return res, err
 		}
 		res.Held, res.ETag = p.Held, pol.ETag
@@ -276,13 +282,22 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 		}
 		r.o.Metrics.Writes.Inc()
 		res.Wrote, res.Changes = true, p.Changes
-		// Confirm by reading back what the tailnet now holds.
+		// The tailnet took p.New with If-Match: at that moment it held
+		// exactly p.New. Record that before anything else can fail, so that
+		// a failed read-back loses neither the audit event of this write nor
+		// the grant stamps, and the next pass does not take the portal's own
+		// write for a hand edit. (Confirming whatever a read-back returns
+		// would also record a hand edit landing right after the write as
+		// the portal's own, hiding it from drift detection.)
+		if err := r.confirm(ctx, d, p.New, p.Changes); err != nil {
+			return res, err
+		}
 		after, err := r.o.Policy.ReadPolicy(ctx)
 		if err != nil {
-			return res, fmt.Errorf("confirming the write: %w", err)
+			return res, fmt.Errorf("reading the policy back after writing it: %w", err)
 		}
 		res.ETag = after.ETag
-		return res, r.confirm(ctx, d, after.Text, p.Changes)
+		return res, nil
 	}
 }
 
@@ -305,6 +320,16 @@ func (r *Reconciler) confirm(ctx context.Context, d *desiredState, text []byte, 
 		for g, m := range confirmed {
 			b, _ := json.Marshal(m)
 			rows = append(rows, managedGroup{Name: g, Members: string(b), UpdatedAt: now.UTC()})
+		}
+		// Forget groups the catalog no longer manages: edits to them are not
+		// drift, and if they become managed again the brake starts from the
+		// policy as it is then, not from what the portal wrote long ago.
+		stale := tx.Where("1 = 1")
+		if len(confirmed) > 0 {
+			stale = tx.Where("name NOT IN ?", sortedKeys(confirmed))
+		}
+		if err := stale.Delete(&managedGroup{}).Error; err != nil {
+			return fmt.Errorf("forgetting unmanaged groups: %w", err)
 		}
 		if len(rows) > 0 {
 			err := tx.Clauses(clause.OnConflict{
@@ -378,13 +403,22 @@ func lastApplied(ctx context.Context, db *gorm.DB) (map[string][]string, error) 
 }
 
 // auditDrift records every managed group whose members in the policy differ
-// from what the reconciler last confirmed: someone edited it by hand.
-func (r *Reconciler) auditDrift(ctx context.Context, current, last map[string][]string, now time.Time) error {
+// from what the reconciler last confirmed: someone edited it by hand. Groups
+// the catalog no longer manages are not the portal's, and a group whose
+// drift audited already holds the same members found is not audited again.
+func (r *Reconciler) auditDrift(ctx context.Context, d *desiredState, current, last, audited map[string][]string, now time.Time) error {
 	for _, g := range sortedKeys(last) {
+		if _, managed := d.members[g]; !managed {
+			continue
+		}
 		found := NormalizeMembers(current[g])
 		if slices.Equal(found, last[g]) {
 			continue
 		}
+		if prev, seen := audited[g]; seen && slices.Equal(prev, found) {
+			continue
+		}
+		audited[g] = found
 		slog.Warn("drift in managed group", "group", g, "expected", last[g], "found", found)
 		r.o.Metrics.Drift.Inc()
 		err := grants.AppendAudit(ctx, r.o.DB.DB, grants.Event{At: now, Actor: "system", Action: "sync.drift", Target: g,

@@ -277,6 +277,21 @@ func recAudit(t testing.TB, db *database.DB, action string) []grants.AuditEvent 
 	return evs
 }
 
+// recEventOn returns the one event of evs on target.
+func recEventOn(t testing.TB, evs []grants.AuditEvent, target string) grants.AuditEvent {
+	t.Helper()
+	var found []grants.AuditEvent
+	for _, ev := range evs {
+		if ev.Target == target {
+			found = append(found, ev)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d audit events on %s, want 1", len(found), target)
+	}
+	return found[0]
+}
+
 // recDetails decodes an audit event's details.
 func recDetails(t testing.TB, ev grants.AuditEvent) map[string]any {
 	t.Helper()

@@ -46,6 +46,11 @@ type Options struct {
 	Clock func() time.Time
 	// Registry receives the portal's metrics; a new one when nil.
 	Registry *prometheus.Registry
+	// OktaHookSecret is the exact Authorization header Okta event hooks carry;
+	// empty refuses every delivery.
+	OktaHookSecret string
+	// OnOktaEvents is called after new Okta events were stored.
+	OnOktaEvents func()
 	// Wake asks the reconciler for a pass now.
 	Wake func()
 	// StartedAt is when the process started; /readyz wants a reconcile since then.
@@ -119,14 +124,17 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.metrics.middleware)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	e.Use(securityHeaders)
-	e.Use(middleware.BodyLimit("64K"))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{})))
 	e.GET("/static/:name", s.staticAsset)
+	e.GET("/hooks/okta", s.oktaHookVerify)
+	e.POST("/hooks/okta", s.oktaHookDeliver)
 
-	web := e.Group("", loadAndSaveSession(s.sessions))
+	// Pages and the API take small bodies; /hooks/okta has its own limit.
+	limit := middleware.BodyLimit("64K")
+	web := e.Group("", limit, loadAndSaveSession(s.sessions))
 	web.GET("/", s.home)
 	web.GET("/login", s.login)
 	web.GET("/auth/callback", s.authCallback)
@@ -135,7 +143,7 @@ func (s *Server) routes() *echo.Echo {
 	web.POST("/admin/sync", s.adminSyncNow, s.requireAdminPage)
 	web.POST("/admin/sync/confirm", s.adminConfirmHold, s.requireAdminPage)
 
-	api := e.Group("/api/v1", loadAndSaveSession(s.sessions), s.requirePerson)
+	api := e.Group("/api/v1", limit, loadAndSaveSession(s.sessions), s.requirePerson)
 	api.GET("/me", s.apiMe)
 	api.POST("/sync", s.apiSyncNow, requireAdmin)
 	api.GET("/sync/status", s.apiSyncStatus, requireAdmin)

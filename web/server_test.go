@@ -17,11 +17,12 @@ import (
 
 // testPortal is a running web server on a test database.
 type testPortal struct {
-	db      *database.DB
-	srv     *httptest.Server
-	catalog *grants.Catalog
-	now     time.Time
-	wakes   int
+	db        *database.DB
+	srv       *httptest.Server
+	catalog   *grants.Catalog
+	now       time.Time
+	wakes     int
+	hookWakes int
 }
 
 func newTestPortal(t *testing.T, db *database.DB, oidc *web.OIDCConfig) *testPortal {
@@ -34,6 +35,7 @@ func newTestPortal(t *testing.T, db *database.DB, oidc *web.OIDCConfig) *testPor
 	s, err := web.New(web.Options{
 		DB: db, BaseURL: ts.URL, Catalog: func() *grants.Catalog { return p.catalog },
 		OIDC: oidc, Clock: func() time.Time { return p.now }, Wake: func() { p.wakes++ },
+		OktaHookSecret: "hook-secret", OnOktaEvents: func() { p.hookWakes++ },
 	})
 	if err != nil {
 		t.Fatal(err)

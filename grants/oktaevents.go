@@ -1,0 +1,66 @@
+package grants
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// OktaEventTarget is one target of an Okta System Log event.
+type OktaEventTarget struct {
+	ID          string `json:"id"`
+	Type        string `json:"type"`
+	AlternateID string `json:"alternateId"`
+	DisplayName string `json:"displayName"`
+}
+
+// OktaEvent is one event received through the Okta event hook.
+type OktaEvent struct {
+	UUID        string `gorm:"primaryKey"`
+	EventType   string
+	Published   time.Time
+	Targets     string // JSON array of OktaEventTarget
+	ReceivedAt  time.Time
+	ProcessedAt *time.Time
+	Result      string
+}
+
+// TableName is the table of received Okta events.
+func (OktaEvent) TableName() string { return "okta_events" }
+
+// TargetList decodes the event's targets.
+func (e *OktaEvent) TargetList() []OktaEventTarget {
+	var ts []OktaEventTarget
+	json.Unmarshal([]byte(e.Targets), &ts)
+	return ts
+}
+
+// StoreOktaEvents stores events durably, ignoring ones already received
+// (same uuid). It returns how many were new.
+func StoreOktaEvents(ctx context.Context, db *gorm.DB, events []OktaEvent) (int64, error) {
+	if len(events) == 0 {
+		return 0, nil
+	}
+	res := db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&events)
+	if res.Error != nil {
+		return 0, fmt.Errorf("storing Okta events: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// PendingOktaEvents returns up to limit unprocessed events, oldest published first.
+func PendingOktaEvents(ctx context.Context, db *gorm.DB, limit int) ([]OktaEvent, error) {
+	var evs []OktaEvent
+	err := db.WithContext(ctx).Where("processed_at IS NULL").Order("published, uuid").Limit(limit).Find(&evs).Error
+	return evs, err
+}
+
+// MarkOktaEventProcessed records the outcome of processing one event.
+func MarkOktaEventProcessed(ctx context.Context, db *gorm.DB, uuid, result string, now time.Time) error {
+	return db.WithContext(ctx).Model(&OktaEvent{}).Where("uuid = ?", uuid).
+		Updates(map[string]any{"processed_at": now.UTC(), "result": result}).Error
+}
