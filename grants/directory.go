@@ -17,6 +17,8 @@ const (
 	StatusActive        = "ACTIVE"
 	StatusSuspended     = "SUSPENDED"
 	StatusDeprovisioned = "DEPROVISIONED"
+	// StatusDeleted marks a user the portal found deleted in Okta (404).
+	StatusDeleted = "DELETED"
 )
 
 // DirectoryUser is one Okta user in the last directory snapshot.

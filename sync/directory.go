@@ -1150,6 +1150,7 @@ func (t *oktaTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 		var wait time.Duration
 		var why string
+		usedBackoff := true
 		switch {
 		case err != nil:
 			cancel()
@@ -1159,7 +1160,9 @@ func (t *oktaTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			wait, why = backoff, err.Error()
 		case resp.StatusCode == http.StatusTooManyRequests:
 			var ok bool
-			if wait, ok = oktaRateLimitWait(resp.Header, t.now()); !ok {
+			if wait, ok = oktaRateLimitWait(resp.Header, t.now()); ok {
+				usedBackoff = false
+			} else {
 				wait = backoff
 			}
 			why = "rate limited (429)"
@@ -1186,7 +1189,7 @@ func (t *oktaTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if waited+wait > t.maxWait {
 			return nil, &oktaRetryError{fmt.Sprintf("okta: %s %s: giving up after %d attempts: %s", req.Method, req.URL.Path, attempt, why)}
 		}
-		slog.DebugContext(req.Context(), "okta: retrying", "path", req.URL.Path, "attempt", attempt, "wait", wait, "reason", why)
+		slog.InfoContext(req.Context(), "okta: retrying", "path", req.URL.Path, "attempt", attempt, "wait", wait, "reason", why)
 		timer := time.NewTimer(wait)
 		select {
 		case <-req.Context().Done():
@@ -1195,7 +1198,9 @@ func (t *oktaTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case <-timer.C:
 		}
 		waited += wait
-		backoff = min(backoff*2, 8*time.Second)
+		if usedBackoff {
+			backoff = min(backoff*2, 8*time.Second)
+		}
 	}
 }
 

@@ -411,9 +411,11 @@ func TestPassValidationErrorSurfaces(t *testing.T) {
 			t.Fatalf("Pass: %v, want a *ValidationError", err)
 		}
 		const msg = `acls[0].src: group "group:ghost" is not defined`
-		if st := recStatus(t, db); !strings.Contains(st.LastError, msg) {
+		st := recStatus(t, db)
+		if !strings.Contains(st.LastError, msg) {
 			t.Errorf("last_error = %q, want it to hold the tailnet's message %q", st.LastError, msg)
 		}
+		t.Logf("last_error: %s", st.LastError)
 		if string(e.policy()) != broken || e.fake.Writes() != 0 {
 			t.Fatalf("a refused policy was written")
 		}
@@ -780,7 +782,7 @@ func TestReconcilerCoalescesWakes(t *testing.T) {
 			}
 		}()
 
-		added := recBurst(t, e, "eng", "burst", 100, 100*time.Millisecond)
+		added, took := recBurst(t, e, "eng", "burst", 100, 100*time.Millisecond)
 		want := NormalizeMembers(append(slices.Clone(engineers), added...))
 		recAwait(t, e, "group:eng", want)
 		n := e.fake.Writes() - writes
@@ -790,7 +792,7 @@ func TestReconcilerCoalescesWakes(t *testing.T) {
 		if got := recCounter(t, e.metrics.Writes); int(got) != n+1 {
 			t.Errorf("writes metric = %v, want %d", got, n+1)
 		}
-		t.Logf("100 changes within 100 ms: %d policy writes", n)
+		t.Logf("100 changes within %v: %d policy writes", took.Round(time.Millisecond), n)
 	})
 }
 
