@@ -14,13 +14,28 @@ type desiredState struct {
 	members map[string][]string
 	// oktaGroup names the Okta group a synced Tailscale group follows.
 	oktaGroup map[string]string
+	// departed holds the emails Okta itself says are no longer ACTIVE
+	// (suspended, deactivated, deleted): their removal is never braked,
+	// and they hold no grant's membership either.
+	departed map[string]bool
 }
 
 // computeDesired reads the database: synced groups get the ACTIVE members of
 // their Okta group in the directory snapshot; resource groups get the holders
 // of active grants.
 func computeDesired(ctx context.Context, db *gorm.DB, c *grants.Catalog) (*desiredState, error) {
-	d := &desiredState{members: map[string][]string{}, oktaGroup: map[string]string{}}
+	d := &desiredState{members: map[string][]string{}, oktaGroup: map[string]string{}, departed: map[string]bool{}}
+	var departed []string
+	err := db.WithContext(ctx).Model(&grants.DirectoryUser{}).
+		Where("status <> ? AND email <> ''", grants.StatusActive).
+		Where("email NOT IN (?)", db.Model(&grants.DirectoryUser{}).Select("email").Where("status = ?", grants.StatusActive)).
+		Pluck("email", &departed).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading departed users: %w", err)
+	}
+	for _, e := range departed {
+		d.departed[e] = true
+	}
 	byOkta := map[string][]string{} // Okta group name -> tailscale groups
 	var names []string
 	for ts, okta := range c.Groups {
@@ -61,8 +76,13 @@ func computeDesired(ctx context.Context, db *gorm.DB, c *grants.Catalog) (*desir
 		return nil, err
 	}
 	for group, emails := range holders {
-		if _, managed := d.members[group]; managed {
-			d.members[group] = append(d.members[group], emails...)
+		if _, managed := d.members[group]; !managed {
+			continue
+		}
+		for _, e := range emails {
+			if !d.departed[e] {
+				d.members[group] = append(d.members[group], e)
+			}
 		}
 	}
 	for g, m := range d.members {

@@ -34,8 +34,9 @@ type ReconcilerOptions struct {
 	Catalog func() *grants.Catalog
 	Policy  PolicyStore
 	Clock   func() time.Time
-	// Debounce is how long a wake waits for more wakes before a pass (default 200ms).
-	Debounce time.Duration
+	// MinInterval is the least time between the starts of two passes, so a
+	// burst of changes becomes a few writes (default 100ms).
+	MinInterval time.Duration
 	// Resync runs a pass this often without a wake, catching drift (default 1m).
 	Resync time.Duration
 	// MaxAttempts bounds writes per pass when the policy keeps changing underneath (default 6).
@@ -60,8 +61,8 @@ func NewReconciler(o ReconcilerOptions) *Reconciler {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	if o.Debounce == 0 {
-		o.Debounce = 200 * time.Millisecond
+	if o.MinInterval == 0 {
+		o.MinInterval = 100 * time.Millisecond
 	}
 	if o.Resync == 0 {
 		o.Resync = time.Minute
@@ -89,10 +90,14 @@ func (r *Reconciler) Wake() {
 	}
 }
 
-// Run is the reconciler loop: it runs until ctx ends. A failed pass is
-// retried with exponential backoff (capped at a minute).
+// Run is the reconciler loop: it runs until ctx ends. A wake after a quiet
+// period starts a pass at once; wakes during or right after a pass are served
+// together by one pass MinInterval after the previous one started. A failed
+// pass is retried with exponential backoff (capped at a minute), and wakes do
+// not cut the backoff short: the retry reads the latest state anyway.
 func (r *Reconciler) Run(ctx context.Context) {
 	backoff := time.Duration(0)
+	var lastStart time.Time
 	timer := time.NewTimer(0) // a first pass at once
 	defer timer.Stop()
 	for {
@@ -100,20 +105,25 @@ func (r *Reconciler) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-r.wake:
-			// Coalesce a burst.
-			debounce := time.NewTimer(r.o.Debounce)
-			select {
-			case <-ctx.Done():
-				debounce.Stop()
-				return
-			case <-debounce.C:
+			if backoff > 0 {
+				continue
 			}
-			select { // a wake that came during the debounce is served by this pass
-			case <-r.wake:
-			default:
+			if wait := r.o.MinInterval - time.Since(lastStart); wait > 0 {
+				spacing := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					spacing.Stop()
+					return
+				case <-spacing.C:
+				}
 			}
 		case <-timer.C:
 		}
+		select { // this pass serves every wake so far
+		case <-r.wake:
+		default:
+		}
+		lastStart = time.Now()
 		_, err := r.Pass(ctx)
 		if ctx.Err() != nil {
 			return
@@ -125,6 +135,12 @@ func (r *Reconciler) Run(ctx context.Context) {
 			slog.Warn("reconcile failed", "err", err, "retry_in", backoff)
 		} else {
 			backoff = 0
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
 		}
 		timer.Reset(next)
 	}
@@ -201,10 +217,18 @@ func (r *Reconciler) plan(ctx context.Context, db *gorm.DB, d *desiredState, pol
 			good = NormalizeMembers(current[group])
 		}
 		removed := minus(good, want)
+		// People Okta says have left are not "inferred from a listing":
+		// they never count toward the brake.
+		inferred := 0
+		for _, m := range removed {
+			if !d.departed[m] {
+				inferred++
+			}
+		}
 		limit := max(r.o.Brake.MinPeople, int(r.o.Brake.Share*float64(len(good))))
 		h, hasHold := holds[group]
 		switch {
-		case len(removed) <= limit:
+		case inferred <= limit:
 			if hasHold && record {
 				r.dropHold(ctx, group)
 			}

@@ -102,7 +102,9 @@ func (t *Tailnet) ValidatePolicy(ctx context.Context, text []byte) error {
 		return fmt.Errorf("validating tailnet policy: %w", err)
 	}
 	if msg, ok := strings.CutPrefix(err.Error(), "ACL validation failed: "); ok {
-		return &ValidationError{Message: msg}
+		// The client appends the API's "data" list; drop it when empty so
+		// the message is the API's own.
+		return &ValidationError{Message: strings.TrimSuffix(msg, "; []")}
 	}
 	return fmt.Errorf("validating tailnet policy: %w", err)
 }

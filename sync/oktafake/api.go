@@ -145,6 +145,14 @@ func (s *Server) FailNext(n int, status int) {
 	}
 }
 
+// ClearFaults drops the faults FailNext and RateLimitNext queued and that no
+// request has taken yet.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // RateLimitNext makes the next n Management API requests answer 429 with
 // X-Rate-Limit-Remaining 0 and X-Rate-Limit-Reset one second from now.
 func (s *Server) RateLimitNext(n int) { s.FailNext(n, http.StatusTooManyRequests) }
