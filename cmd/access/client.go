@@ -51,8 +51,11 @@ func (e *apiError) Error() string {
 	switch {
 	case e.status == http.StatusUnauthorized:
 		advice := `run "access login"`
-		if e.tokenSource == "ACCESS_TOKEN" {
+		switch e.tokenSource {
+		case "ACCESS_TOKEN":
 			advice = `check ACCESS_TOKEN or run "access login"`
+		case "login":
+			advice = "create a new token in the portal and run \"access login\" with it"
 		}
 		return fmt.Sprintf("the token was refused (401): %s — %s", e.message, advice)
 	case e.status == http.StatusForbidden:
@@ -191,6 +194,9 @@ func transportReason(err error) string {
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
+		if dnsErr.IsNotFound {
+			return "no such host " + dnsErr.Name
+		}
 		return dnsErr.Error()
 	}
 	var sysErr *os.SyscallError

@@ -97,26 +97,45 @@ type connection struct {
 }
 
 // connection resolves the portal and the token: ACCESS_URL and ACCESS_TOKEN
-// override the stored configuration.
+// override the stored configuration. The stored token goes only to the
+// stored portal: with ACCESS_URL naming another one, ACCESS_TOKEN is needed.
 func (c *cli) connection() (connection, error) {
-	cfg, path, err := c.loadConfig()
+	conn := connection{
+		url: c.getenv("ACCESS_URL"), urlSource: "ACCESS_URL",
+		token: strings.TrimSpace(c.getenv("ACCESS_TOKEN")), tokenSource: "ACCESS_TOKEN",
+	}
+	var err error
+	if conn.url != "" {
+		if conn.url, err = normalizeURL(conn.url); err != nil {
+			return conn, fmt.Errorf("ACCESS_URL: %w", err)
+		}
+	}
+	if conn.url != "" && conn.token != "" {
+		return conn, nil // the stored configuration is not needed
+	}
+	stored, path, err := c.loadConfig()
 	if err != nil {
-		return connection{}, err
+		return conn, err
 	}
-	conn := connection{url: cfg.URL, token: cfg.Token, urlSource: path, tokenSource: path}
-	if v := c.getenv("ACCESS_URL"); v != "" {
-		conn.url, conn.urlSource = v, "ACCESS_URL"
+	storedURL := ""
+	if stored.URL != "" {
+		if storedURL, err = normalizeURL(stored.URL); err != nil {
+			return conn, fmt.Errorf("%s: %w", path, err)
+		}
 	}
-	if v := c.getenv("ACCESS_TOKEN"); v != "" {
-		conn.token, conn.tokenSource = strings.TrimSpace(v), "ACCESS_TOKEN"
+	if conn.url == "" {
+		conn.url, conn.urlSource = storedURL, path
 	}
 	if conn.url == "" {
 		return conn, errors.New(`no portal configured: run "access login --url URL" or set ACCESS_URL`)
 	}
-	if conn.url, err = normalizeURL(conn.url); err != nil {
-		return conn, fmt.Errorf("%s: %w", conn.urlSource, err)
+	if conn.token == "" && stored.Token != "" && conn.url == storedURL {
+		conn.token, conn.tokenSource = stored.Token, path
 	}
 	if conn.token == "" {
+		if conn.url != storedURL && stored.Token != "" {
+			return conn, fmt.Errorf(`no API token for %s (the stored one is for %s): set ACCESS_TOKEN or run "access login --url %s"`, conn.url, storedURL, conn.url)
+		}
 		return conn, errors.New(`no API token: run "access login" or set ACCESS_TOKEN`)
 	}
 	return conn, nil

@@ -25,6 +25,7 @@ type commandFlags struct {
 	c    *cli
 	cmd  command
 	help string
+	json bool
 }
 
 // newFlags makes the flag set of the subcommand name; help is the text
@@ -39,8 +40,9 @@ func (c *cli) newFlags(name, help string) *commandFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by cli.exit
 	fs.Usage = func() {}
-	fs.BoolVar(&c.json, "json", c.json, "print the API's JSON on stdout")
-	return &commandFlags{FlagSet: fs, c: c, cmd: cmd, help: help}
+	f := &commandFlags{FlagSet: fs, c: c, cmd: cmd, help: help}
+	fs.BoolVar(&f.json, "json", false, "print the API's JSON on stdout")
+	return f
 }
 
 // parse parses flags that may come before or after the positional
@@ -56,6 +58,7 @@ func (f *commandFlags) parse(args []string) ([]string, error) {
 			}
 			return nil, &usageError{err.Error()}
 		}
+		f.c.json = f.c.json || f.json
 		args = f.Args()
 		if len(args) == 0 {
 			return positional, nil
@@ -68,13 +71,28 @@ func (f *commandFlags) parse(args []string) ([]string, error) {
 	}
 }
 
+// isSet reports whether the flag name was given on the command line.
+func (f *commandFlags) isSet(name string) bool {
+	set := false
+	f.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
+}
+
 func (f *commandFlags) printHelp() {
 	w := f.c.stdout
-	fmt.Fprintf(w, "usage: access %s %s\n\n%s\n", f.cmd.name, f.cmd.args, strings.TrimSpace(f.help))
+	fmt.Fprintf(w, "usage: %s\n\n%s\n", f.cmd.synopsis(), strings.TrimSpace(f.help))
 	fmt.Fprintln(w, "\nflags:")
-	f.SetOutput(w)
-	f.PrintDefaults()
-	f.SetOutput(io.Discard)
+	f.VisitAll(func(fl *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(fl)
+		name := "--" + fl.Name
+		if arg != "" {
+			name += " " + arg
+		}
+		if fl.DefValue != "" && fl.DefValue != "false" {
+			usage += fmt.Sprintf(" (default %s)", fl.DefValue)
+		}
+		fmt.Fprintf(w, "  %-20s %s\n", name, usage)
+	})
 }
 
 // wantArgs checks the positional arguments against their names.

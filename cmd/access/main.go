@@ -23,11 +23,13 @@ import (
 
 // Exit codes scripts can rely on.
 const (
-	exitOK      = 0
-	exitFailed  = 1
-	exitUsage   = 2
-	httpTimeout = 30 * time.Second
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
 )
+
+// httpTimeout bounds each call to the portal.
+const httpTimeout = 30 * time.Second
 
 // cli is one run of the program: its streams, its environment and the
 // global flags.
@@ -47,6 +49,11 @@ type command struct {
 	args    string // synopsis after the name
 	summary string
 	run     func(ctx context.Context, c *cli, args []string) error
+}
+
+// synopsis is "access NAME ARGS".
+func (cmd command) synopsis() string {
+	return strings.TrimSpace("access " + cmd.name + " " + cmd.args)
 }
 
 func commands() []command {
@@ -120,7 +127,7 @@ func (c *cli) exit(cmd command, err error) int {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(c.stderr, "access %s: %s (usage: access %s %s)\n", cmd.name, ue.msg, cmd.name, cmd.args)
+		fmt.Fprintf(c.stderr, "access %s: %s (usage: %s)\n", cmd.name, ue.msg, cmd.synopsis())
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(c.stderr, "access: interrupted")
