@@ -33,6 +33,10 @@ type Catalog struct {
 	Groups map[string]string
 	// Resources are what people may request, by resource name.
 	Resources map[string]Resource
+	// KeepEmpty are Tailscale groups the portal manages with no members: a
+	// removed synced group whose members were taken out, kept managed so
+	// that nobody hand-adds members to it unnoticed. Sorted; nil when none.
+	KeepEmpty []string
 }
 
 // Resource is one thing people may request: membership of one Tailscale
@@ -63,6 +67,9 @@ type Resource struct {
 	DefaultDuration time.Duration
 	// RequireReason says whether a request must carry a reason.
 	RequireReason bool
+	// Retired resources take no new requests; their active grants run to
+	// expiry (or are revoked) and their group stays managed meanwhile.
+	Retired bool
 }
 
 // CatalogError is a validation error in a catalog: the file, the 1-based
@@ -134,25 +141,29 @@ func (c *Catalog) ResourceNames() []string {
 }
 
 // ManagedGroups returns every Tailscale group the portal owns, sorted: the
-// synced groups (the keys of Groups) and each resource's Group.
+// synced groups (the keys of Groups), each resource's Group and the groups
+// kept empty.
 func (c *Catalog) ManagedGroups() []string {
-	groups := make([]string, 0, len(c.Groups)+len(c.Resources))
+	groups := make([]string, 0, len(c.Groups)+len(c.Resources)+len(c.KeepEmpty))
 	for group := range c.Groups {
 		groups = append(groups, group)
 	}
 	for _, r := range c.Resources {
 		groups = append(groups, r.Group)
 	}
+	groups = append(groups, c.KeepEmpty...)
 	slices.Sort(groups)
 	return slices.Compact(groups)
 }
 
 // Format renders the catalog as HuJSON in the catalog file's format: 2-space
-// indent, trailing commas, root keys in the order admins, groups, resources,
-// map keys sorted, durations as short Go durations ("4h", "1h30m").
+// indent, trailing commas, root keys in the order admins, groups, resources
+// (then keepEmpty, only when it names a group), map keys sorted, durations as
+// short Go durations ("4h", "1h30m").
 // Approvals, maxDuration, defaultDuration and requireReason are always
 // written so that the defaults in force are visible; zero counts and
-// durations are left out so that parsing applies the defaults.
+// durations are left out so that parsing applies the defaults; retired is
+// written only when true.
 func (c *Catalog) Format() []byte {
 	var b bytes.Buffer
 	b.WriteString("{\n")
@@ -179,6 +190,10 @@ func (c *Catalog) Format() []byte {
 		b.WriteString("  ")
 	}
 	b.WriteString("},\n")
+	if len(c.KeepEmpty) > 0 {
+		keep := slices.Sorted(slices.Values(c.KeepEmpty))
+		fmt.Fprintf(&b, "  \"keepEmpty\": %s,\n", formatStringList(keep))
+	}
 	b.WriteString("}\n")
 	return b.Bytes()
 }
@@ -225,6 +240,9 @@ func formatResource(b *bytes.Buffer, r Resource) {
 		member("defaultDuration", strconv.Quote(formatDuration(r.DefaultDuration)))
 	}
 	member("requireReason", strconv.FormatBool(r.RequireReason))
+	if r.Retired {
+		member("retired", "true")
+	}
 }
 
 // formatStringList renders a list of strings on one line: ["a", "b"].
@@ -307,7 +325,7 @@ func (p *catalogParser) parse() (*Catalog, error) {
 		return nil, p.errorAt(&root, "", "the catalog must be an object, not %s", describe(&root))
 	}
 
-	var synced, resourceGroups []placedGroup
+	var synced, resourceGroups, keepEmpty []placedGroup
 	err = p.eachMember(obj, "", func(name string, m *hujson.ObjectMember) error {
 		var err error
 		switch name {
@@ -317,12 +335,17 @@ func (p *catalogParser) parse() (*Catalog, error) {
 			synced, err = p.syncedGroups(&m.Value, c)
 		case "resources":
 			resourceGroups, err = p.resources(&m.Value, c)
+		case "keepEmpty":
+			keepEmpty, err = p.keepEmpty(&m.Value, c)
 		default:
-			return p.unknownKey(m, name, "", "admins", "groups", "resources")
+			return p.unknownKey(m, name, "", "admins", "groups", "resources", "keepEmpty")
 		}
 		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := p.checkKeepEmpty(keepEmpty, append(synced, resourceGroups...)); err != nil {
 		return nil, err
 	}
 	if err := p.checkGroupOwnership(synced, resourceGroups); err != nil {
@@ -351,6 +374,56 @@ func (p *catalogParser) checkGroupOwnership(synced, resourceGroups []placedGroup
 				g.name, prev.resource, prev.line)}
 		}
 		owner[g.name] = g
+	}
+	return nil
+}
+
+// keepEmpty decodes "keepEmpty" into c.KeepEmpty (sorted): a list of
+// distinct Tailscale group names.
+func (p *catalogParser) keepEmpty(v *hujson.Value, c *Catalog) ([]placedGroup, error) {
+	arr, ok := v.Value.(*hujson.Array)
+	if !ok {
+		return nil, p.errorAt(v, "keepEmpty", "must be a list of Tailscale groups, not %s", describe(v))
+	}
+	var placed []placedGroup
+	seen := map[string]int{}
+	for i := range arr.Elements {
+		elem := &arr.Elements[i]
+		key := fmt.Sprintf("keepEmpty[%d]", i)
+		group, err := p.str(elem, key)
+		if err != nil {
+			return nil, err
+		}
+		if msg := checkTailscaleGroup(group); msg != "" {
+			return nil, p.errorAt(elem, key, "%s", msg)
+		}
+		if first, dup := seen[group]; dup {
+			return nil, p.errorAt(elem, key, "%q is listed twice (first on line %d)", group, first)
+		}
+		seen[group] = p.line(elem)
+		placed = append(placed, placedGroup{name: group, key: key, line: p.line(elem)})
+		c.KeepEmpty = append(c.KeepEmpty, group)
+	}
+	slices.Sort(c.KeepEmpty)
+	return placed, nil
+}
+
+// checkKeepEmpty refuses a group kept empty that is also synced or a
+// resource's group: it would be asked to be empty and full at once.
+func (p *catalogParser) checkKeepEmpty(keepEmpty, others []placedGroup) error {
+	for _, k := range keepEmpty {
+		for _, o := range others {
+			if o.name != k.name {
+				continue
+			}
+			what := "a synced group (groups"
+			if o.resource != "" {
+				what = fmt.Sprintf("the group of resource %q (resources", o.resource)
+			}
+			return &CatalogError{File: p.file, Line: k.line, Key: k.key, Msg: fmt.Sprintf(
+				"%q is also %s, line %d); a group kept empty is managed with no members, so it cannot be synced or a resource's group too",
+				k.name, what, o.line)}
+		}
 	}
 	return nil
 }
@@ -400,7 +473,7 @@ func (p *catalogParser) resources(v *hujson.Value, c *Catalog) ([]placedGroup, e
 // resourceKeys are the keys a resource object may hold.
 var resourceKeys = []string{
 	"description", "group", "eligible", "approvers", "approvals",
-	"autoApprove", "maxDuration", "defaultDuration", "requireReason",
+	"autoApprove", "maxDuration", "defaultDuration", "requireReason", "retired",
 }
 
 // resource decodes one member of "resources", applies the defaults and
@@ -447,6 +520,8 @@ func (p *catalogParser) resource(name string, m *hujson.ObjectMember) (Resource,
 			defaultDuration = v
 		case "requireReason":
 			r.RequireReason, err = p.boolean(v, key)
+		case "retired":
+			r.Retired, err = p.boolean(v, key)
 		default:
 			return p.unknownKey(fm, field, prefix, resourceKeys...)
 		}

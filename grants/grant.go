@@ -2,10 +2,14 @@ package grants
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Grant statuses.
@@ -96,3 +100,275 @@ func ConfirmGrants(ctx context.Context, db *gorm.DB, members map[string][]string
 	}
 	return applied, removed, nil
 }
+
+// grantJSON is the API's Grant (CONTRACT.md), plus who granted it and why.
+type grantJSON struct {
+	ID           int64      `json:"id"`
+	RequestID    *int64     `json:"requestId"`
+	Resource     string     `json:"resource"`
+	User         string     `json:"user"`
+	Group        string     `json:"group"`
+	StartsAt     time.Time  `json:"startsAt"`
+	ExpiresAt    time.Time  `json:"expiresAt"`
+	Status       string     `json:"status"`
+	AppliedAt    *time.Time `json:"appliedAt"`
+	RemovedAt    *time.Time `json:"removedAt"`
+	RevokedBy    string     `json:"revokedBy"`
+	RevokeReason string     `json:"revokeReason"`
+	GrantedBy    string     `json:"grantedBy"`
+	Reason       string     `json:"reason"`
+}
+
+// MarshalJSON renders the grant in the API's shape with times in UTC.
+func (g Grant) MarshalJSON() ([]byte, error) {
+	return json.Marshal(grantJSON{
+		ID: g.ID, RequestID: g.RequestID, Resource: g.Resource, User: g.UserEmail, Group: g.GroupName,
+		StartsAt: g.StartsAt.UTC(), ExpiresAt: g.ExpiresAt.UTC(), Status: g.Status,
+		AppliedAt: utcPtr(g.AppliedAt), RemovedAt: utcPtr(g.RemovedAt),
+		RevokedBy: g.RevokedBy, RevokeReason: g.RevokeReason, GrantedBy: g.GrantedBy, Reason: g.Reason,
+	})
+}
+
+// grantInput is access to give one user.
+type grantInput struct {
+	resource  Resource
+	user      string
+	requestID *int64
+	duration  time.Duration
+	grantedBy string // the approver, "system" (auto-approval) or the admin
+	reason    string
+	direct    bool // an admin's direct grant, audited as such
+}
+
+// grantAccess gives in.user the resource for in.duration from now inside tx:
+// a new active grant, or the user's active grant extended — never
+// shortened. Grants end on a whole second, rounded up. It appends the audit
+// event (grant.create / grant.extend; grant.admin-grant for a direct grant)
+// and queues the expiry reminder.
+func grantAccess(ctx context.Context, tx *gorm.DB, in grantInput, now time.Time) (*Grant, error) {
+	start := dbTime(now)
+	until := start.Add(in.duration)
+	if whole := until.Truncate(time.Second); !whole.Equal(until) {
+		until = whole.Add(time.Second) // end on a whole second, never early
+	}
+	var g Grant
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+		Where("user_email = ? AND resource = ? AND status = ?", in.user, in.resource.Name, GrantActive).
+		Limit(1).Find(&g).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading active grant: %w", err)
+	}
+	details := map[string]any{"resource": in.resource.Name, "user": in.user, "group": in.resource.Group}
+	if in.requestID != nil {
+		details["request"] = *in.requestID
+	}
+	if in.reason != "" {
+		details["reason"] = in.reason
+	}
+	action := ""
+	switch {
+	case g.ID == 0:
+		g = Grant{
+			RequestID: in.requestID, Resource: in.resource.Name, UserEmail: in.user, GroupName: in.resource.Group,
+			StartsAt: start, ExpiresAt: until, Status: GrantActive, GrantedBy: in.grantedBy, Reason: in.reason,
+		}
+		if err := tx.Create(&g).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return nil, refuse(ErrConflict, "%s was granted %s at the same moment; try again", in.user, in.resource.Name)
+			}
+			return nil, fmt.Errorf("storing grant: %w", err)
+		}
+		action, details["outcome"] = "grant.create", "created"
+		details["startsAt"], details["expiresAt"] = start, until
+	case until.After(g.ExpiresAt):
+		res := tx.Model(&Grant{}).Where("id = ? AND status = ?", g.ID, GrantActive).Update("expires_at", until)
+		if res.Error != nil {
+			return nil, fmt.Errorf("extending grant %d: %w", g.ID, res.Error)
+		}
+		action, details["outcome"] = "grant.extend", "extended"
+		details["from"], details["to"] = g.ExpiresAt.UTC(), until
+		g.ExpiresAt = until
+	default:
+		// The active grant already lasts longer: keep it.
+		details["outcome"], details["expiresAt"] = "unchanged", g.ExpiresAt.UTC()
+	}
+	if in.direct {
+		action = "grant.admin-grant"
+	}
+	if action != "" {
+		if err := AppendAudit(ctx, tx, Event{At: now, Actor: in.grantedBy, Action: action, Target: grantTarget(g.ID), Details: details}); err != nil {
+			return nil, err
+		}
+	}
+	if details["outcome"] != "unchanged" {
+		if err := enqueueExpiryReminder(tx, &g, now); err != nil {
+			return nil, err
+		}
+	}
+	return &g, nil
+}
+
+// DirectGrantInput is an admin's direct grant.
+type DirectGrantInput struct {
+	Resource string
+	User     string // email
+	// Duration is how long; 0 means the resource's default duration.
+	Duration time.Duration
+	Reason   string
+}
+
+// DirectGrant gives a user a resource without a request: an admin's
+// decision, audited as grant.admin-grant. The user must be ACTIVE in the
+// directory snapshot and not the admin; the duration obeys the resource's
+// maximum; a reason is required. An active grant is extended, never
+// shortened. Refusals are *Refusal.
+func DirectGrant(ctx context.Context, db *gorm.DB, cat *Catalog, admin *Person, in DirectGrantInput, now time.Time) (*Grant, error) {
+	if !cat.IsAdmin(admin) {
+		return nil, refuse(ErrForbidden, "only portal admins may grant access directly")
+	}
+	res, ok := cat.Resources[in.Resource]
+	if !ok {
+		return nil, refuse(ErrNotFound, "no resource %q in the catalog", in.Resource)
+	}
+	user := strings.ToLower(strings.TrimSpace(in.User))
+	if user == "" {
+		return nil, refuse(ErrInvalid, "user is required: the email of the person to grant")
+	}
+	if user == admin.Email {
+		return nil, refuse(ErrForbidden, "admins cannot grant themselves access; request it like everyone else")
+	}
+	reason, err := checkText("reason", in.Reason)
+	if err != nil {
+		return nil, err
+	}
+	if reason == "" {
+		return nil, refuse(ErrInvalid, "a direct grant requires a reason: it bypasses approval")
+	}
+	d, err := requestDuration(res, in.Duration)
+	if err != nil {
+		return nil, err
+	}
+	var g *Grant
+	err = inAuditedTx(ctx, db, func(tx *gorm.DB) error {
+		target, err := LookupPerson(ctx, tx, user)
+		if errors.Is(err, ErrUnknownPerson) {
+			return refuse(ErrNotFound, "no user %s in the Okta directory", user)
+		}
+		if err != nil {
+			return err
+		}
+		if !target.Active() {
+			return refuse(ErrInvalid, "%s is %s in Okta; only ACTIVE users can hold grants", user, target.Status)
+		}
+		g, err = grantAccess(ctx, tx, grantInput{resource: res, user: target.Email, duration: d, grantedBy: admin.Email, reason: reason, direct: true}, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return GetGrant(ctx, db, g.ID)
+}
+
+// RevokeGrant ends an active grant now: by its grantee (relinquishing it) or
+// by an admin, with a reason. The reconciler then removes the user from the
+// group and stamps removedAt. Others get ErrNotFound, so that grant ids do
+// not leak; a grant that is no longer active is ErrConflict.
+func RevokeGrant(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by *Person, reason string, now time.Time) (*Grant, error) {
+	reason, err := checkText("reason", reason)
+	if err != nil {
+		return nil, err
+	}
+	err = inAuditedTx(ctx, db, func(tx *gorm.DB) error {
+		var g Grant
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&g).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return noSuchGrant(id)
+		}
+		if err != nil {
+			return fmt.Errorf("reading grant %d: %w", id, err)
+		}
+		own := g.UserEmail == by.Email
+		if !own && !cat.IsAdmin(by) {
+			return noSuchGrant(id)
+		}
+		if g.Status != GrantActive {
+			return refuse(ErrConflict, "grant %d is %s, not active", g.ID, g.Status)
+		}
+		res := tx.Model(&Grant{}).Where("id = ? AND status = ?", g.ID, GrantActive).
+			Updates(map[string]any{"status": GrantRevoked, "revoked_by": by.Email, "revoke_reason": reason})
+		if res.Error != nil {
+			return fmt.Errorf("revoking grant %d: %w", g.ID, res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return refuse(ErrConflict, "grant %d is no longer active", g.ID)
+		}
+		err = AppendAudit(ctx, tx, Event{At: now, Actor: by.Email, Action: "grant.revoke", Target: grantTarget(g.ID),
+			Details: map[string]any{"reason": reason, "user": g.UserEmail, "resource": g.Resource, "group": g.GroupName,
+				"relinquished": own, "expiresAt": g.ExpiresAt.UTC()}})
+		if err != nil {
+			return err
+		}
+		if own {
+			return nil
+		}
+		return enqueue(tx, NotifyGrantRevoked, []string{g.UserEmail}, &g.ID, map[string]any{
+			"grant": g.ID, "resource": g.Resource, "user": g.UserEmail, "by": by.Email, "reason": reason,
+		}, now, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return GetGrant(ctx, db, id)
+}
+
+// GetGrant reads one grant.
+func GetGrant(ctx context.Context, db *gorm.DB, id int64) (*Grant, error) {
+	var g Grant
+	err := db.WithContext(ctx).Where("id = ?", id).Take(&g).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, noSuchGrant(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading grant %d: %w", id, err)
+	}
+	return &g, nil
+}
+
+// GrantQuery selects grants for ListGrants.
+type GrantQuery struct {
+	// User keeps only this grantee's grants; "" keeps everybody's.
+	User string
+	// Resource keeps only grants of this resource; "" keeps all.
+	Resource string
+	// Active, when set, keeps only active grants (true) or only ended ones
+	// (false).
+	Active *bool
+	// Limit caps the answer (newest first); 0 means 500.
+	Limit int
+}
+
+// ListGrants lists grants, newest first.
+func ListGrants(ctx context.Context, db *gorm.DB, q GrantQuery) ([]Grant, error) {
+	if q.Limit <= 0 {
+		q.Limit = 500
+	}
+	tx := db.WithContext(ctx).Model(&Grant{})
+	if q.User != "" {
+		tx = tx.Where("user_email = ?", strings.ToLower(q.User))
+	}
+	if q.Resource != "" {
+		tx = tx.Where("resource = ?", q.Resource)
+	}
+	if q.Active != nil && *q.Active {
+		tx = tx.Where("status = ?", GrantActive)
+	} else if q.Active != nil {
+		tx = tx.Where("status <> ?", GrantActive)
+	}
+	out := []Grant{}
+	if err := tx.Order("starts_at DESC, id DESC").Limit(q.Limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("listing grants: %w", err)
+	}
+	return out, nil
+}
+
+func noSuchGrant(id int64) *Refusal { return refuse(ErrNotFound, "no grant %d", id) }

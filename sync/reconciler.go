@@ -177,15 +177,7 @@ func (r *Reconciler) Plan(ctx context.Context, db *gorm.DB) (*Plan, error) {
 	if db == nil {
 		db = r.o.DB.DB
 	}
-	d, err := computeDesired(ctx, db, r.o.Catalog())
-	if err != nil {
-		return nil, err
-	}
-	pol, err := r.o.Policy.ReadPolicy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.plan(ctx, db, d, pol, false)
+	return r.planCatalog(ctx, db, r.o.Catalog())
 }
 
 // plan patches pol toward d, applying the brake. With record, new holds are
@@ -262,7 +254,7 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 		r.recordStatus(context.WithoutCancel(ctx), start, res, err)
 		r.notifyWaiters()
 	}()
-	d, err := computeDesired(ctx, r.o.DB.DB, r.o.Catalog())
+	d, err := desiredFor(ctx, r.o.DB.DB, r.o.Catalog())
 	if err != nil {
 		return res, err
 	}
@@ -389,7 +381,7 @@ func (r *Reconciler) confirm(ctx context.Context, d *desiredState, text []byte, 
 				return err
 			}
 		}
-		return nil
+		return grants.ConfirmOffboardings(ctx, tx, confirmed, now)
 	})
 	if err != nil {
 		return err

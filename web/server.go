@@ -26,6 +26,7 @@ import (
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/static"
+	psync "github.com/accessportal/portal/sync"
 )
 
 //go:embed templates/*.html
@@ -53,8 +54,22 @@ type Options struct {
 	OnOktaEvents func()
 	// Wake asks the reconciler for a pass now.
 	Wake func()
+	// CatalogStore holds the catalog for GET/PUT /api/v1/catalog and the
+	// catalog pages (/admin/catalog); nil disables editing and serves
+	// Catalog read-only.
+	CatalogStore *grants.CatalogStore
+	// PreviewCatalog computes the tailnet policy change a proposed catalog
+	// would cause (the reconciler's PlanFor); nil disables the preview.
+	PreviewCatalog func(ctx context.Context, c *grants.Catalog) (*psync.Plan, error)
+	// OktaAdminURL is the Okta org URL whose /admin/group/{id} pages manage
+	// a group (OKTA_ORG_URL); empty hides the links.
+	OktaAdminURL string
 	// StartedAt is when the process started; /readyz wants a reconcile since then.
 	StartedAt time.Time
+	// Policy returns the current tailnet policy file (HuJSON text), for the
+	// approvers' preview of what a grant puts into the tailnet; nil means
+	// the preview is unavailable.
+	Policy func(ctx context.Context) ([]byte, error)
 }
 
 // Server serves the portal.
@@ -80,6 +95,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.StartedAt.IsZero() {
 		opts.StartedAt = opts.Clock()
+	}
+	if opts.CatalogStore != nil && opts.Catalog == nil {
+		opts.Catalog, opts.CatalogSource = opts.CatalogStore.Current, opts.CatalogStore.Source
 	}
 	if opts.Catalog == nil {
 		empty := &grants.Catalog{}
@@ -135,19 +153,53 @@ func (s *Server) routes() *echo.Echo {
 	// Pages and the API take small bodies; /hooks/okta has its own limit.
 	limit := middleware.BodyLimit("64K")
 	web := e.Group("", limit, loadAndSaveSession(s.sessions))
-	web.GET("/", s.home)
+	web.GET("/", s.myAccess)
 	web.GET("/login", s.login)
 	web.GET("/auth/callback", s.authCallback)
 	web.POST("/logout", s.logout)
 	web.GET("/admin", s.adminDashboard, s.requireAdminPage)
 	web.POST("/admin/sync", s.adminSyncNow, s.requireAdminPage)
 	web.POST("/admin/sync/confirm", s.adminConfirmHold, s.requireAdminPage)
+	web.GET("/admin/access", s.adminAccess, s.requireAdminPage)
+	web.POST("/admin/grants/:id/revoke", s.adminRevokeGrant, s.requireAdminPage)
+	web.GET("/admin/requests", s.adminRequests, s.requireAdminPage)
+	web.GET("/admin/offboarding", s.adminOffboarding, s.requireAdminPage)
+	web.GET("/admin/audit", s.adminAudit, s.requireAdminPage)
+	web.GET("/admin/audit/export", s.adminAuditExport, s.requireAdminPage)
+	web.GET("/admin/tokens", s.adminTokens, s.requireAdminPage)
+	web.GET("/tokens", s.tokensMine, s.requirePagePerson)
+	web.POST("/tokens", s.tokensCreate, s.requirePagePerson)
+	web.POST("/tokens/:id/revoke", s.tokensRevoke, s.requirePagePerson)
+	web.GET("/resources", s.resourcesPage, s.requirePagePerson)
+	web.GET("/resources/:name/request", s.requestForm, s.requirePagePerson)
+	web.POST("/resources/:name/request", s.submitRequest, s.requirePagePerson)
+	web.GET("/requests", s.myRequestsPage, s.requirePagePerson)
+	web.GET("/requests/:id", s.requestPage, s.requirePagePerson)
+	web.POST("/requests/:id/cancel", s.cancelRequestForm, s.requirePagePerson)
+	web.POST("/requests/:id/approve", s.approveRequestForm, s.requirePagePerson)
+	web.POST("/requests/:id/deny", s.denyRequestForm, s.requirePagePerson)
+	web.GET("/approvals", s.inboxPage, s.requirePagePerson)
+	web.GET("/grants/:id", s.grantPage, s.requirePagePerson)
+	web.POST("/grants/:id/relinquish", s.relinquishGrantForm, s.requirePagePerson)
 
 	api := e.Group("/api/v1", limit, loadAndSaveSession(s.sessions), s.requirePerson)
 	api.GET("/me", s.apiMe)
 	api.POST("/sync", s.apiSyncNow, requireAdmin)
 	api.GET("/sync/status", s.apiSyncStatus, requireAdmin)
 	api.POST("/sync/confirm", s.apiSyncConfirm, requireAdmin)
+	api.GET("/resources", s.apiResources)
+	api.GET("/requests", s.apiListRequests)
+	api.POST("/requests", s.apiCreateRequest)
+	api.GET("/requests/:id", s.apiGetRequest)
+	api.POST("/requests/:id/approve", s.apiApproveRequest)
+	api.POST("/requests/:id/deny", s.apiDenyRequest)
+	api.POST("/requests/:id/cancel", s.apiCancelRequest)
+	api.GET("/grants", s.apiListGrants)
+	api.POST("/grants", s.apiCreateGrant, requireAdmin)
+	api.POST("/grants/:id/revoke", s.apiRevokeGrant)
+	api.GET("/audit", s.apiAudit, requireAdmin)
+	api.GET("/audit/export", s.apiAuditExport, requireAdmin)
+	s.catalogRoutes(e, web, api)
 	api.Any("/*", func(c echo.Context) error { return httpError(http.StatusNotFound, "no such API route") })
 	return e
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	gosync "sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,9 @@ type app struct {
 	directory  *psync.OktaDirectory
 	reconciler *psync.Reconciler
 	poller     *psync.Poller
+	events     *psync.EventProcessor
+	sweeper    *grants.Sweeper
+	notifier   *grants.Notifier
 	web        *web.Server
 	registry   *prometheus.Registry
 	holder     string
@@ -73,16 +77,36 @@ func (a *app) init(ctx context.Context) error {
 	})
 	a.poller = psync.NewPoller(psync.PollerOptions{
 		DB: a.db, Directory: a.directory, Catalog: a.catalog.Current, Interval: cfg.SyncInterval,
-		OnChange: func(psync.PollResult) { a.reconciler.Wake() },
+		OnChange: func(psync.PollResult) { a.directoryChanged(context.Background()) },
 	})
+	a.events = psync.NewEventProcessor(psync.EventProcessorOptions{
+		DB: a.db, Directory: a.directory, Poll: a.poller.Poke, AfterBatch: a.directoryChanged,
+	})
+	a.notifier = grants.NewNotifier(grants.NotifierOptions{DB: a.db.DB, WebhookURL: cfg.NotifyWebhook, BaseURL: cfg.BaseURL})
+	a.sweeper = grants.NewSweeper(grants.SweeperOptions{DB: a.db.DB, RequestTTL: cfg.RequestTTL, Wake: a.reconciler.Wake})
 	host, _ := os.Hostname()
 	a.holder = fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
 	a.web, err = web.New(web.Options{
 		DB: a.db, BaseURL: cfg.BaseURL, Catalog: a.catalog.Current, CatalogSource: a.catalog.Source, Registry: a.registry,
-		Wake: a.reconciler.Wake,
-		OIDC: &web.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret},
+		// A change of requests or grants wakes the reconciler (membership),
+		// the sweeper (a nearer expiry) and the notifier (queued messages).
+		Wake:           func() { a.reconciler.Wake(); a.sweeper.Wake(); a.notifier.Wake() },
+		OIDC:           &web.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret},
+		OktaHookSecret: cfg.OktaHookSecret,
+		OnOktaEvents:   a.events.Notify,
 	})
 	return err
+}
+
+// directoryChanged runs after the directory snapshot changed (a poll or
+// Okta events): the offboarding cascade for people who left, then a
+// reconcile.
+func (a *app) directoryChanged(ctx context.Context) {
+	if _, err := grants.OffboardDeparted(ctx, a.db.DB, time.Now()); err != nil {
+		slog.Error("offboarding cascade", "err", err)
+	}
+	a.reconciler.Wake()
+	a.sweeper.Wake()
 }
 
 // run serves HTTP on ln and runs the background loops under the database
@@ -106,13 +130,15 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		defer close(loopsDone)
 		grants.RunUnderLease(loops, a.db.DB, grants.LeaseOptions{Name: "background", Holder: a.holder, TTL: 15 * time.Second},
 			func(ctx context.Context) {
-				done := make(chan struct{}, 3)
-				go func() { a.reconciler.Run(ctx); done <- struct{}{} }()
-				go func() { a.poller.Run(ctx); done <- struct{}{} }()
-				go func() { a.cleanSessions(ctx); done <- struct{}{} }()
-				for range 3 {
-					<-done
+				// Catch up with whatever happened while no replica held the lease.
+				a.directoryChanged(ctx)
+				var wg gosync.WaitGroup
+				for _, loop := range []func(context.Context){
+					a.reconciler.Run, a.poller.Run, a.events.Run, a.sweeper.Run, a.notifier.Run, a.cleanSessions,
+				} {
+					wg.Go(func() { loop(ctx) })
 				}
+				wg.Wait()
 			})
 	}()
 

@@ -15,6 +15,11 @@ type config struct {
 	DatabaseURL  string
 	CatalogPath  string
 	SyncInterval time.Duration
+	// RequestTTL is how long a request may stay pending (PORTAL_REQUEST_TTL).
+	RequestTTL time.Duration
+	// NotifyWebhook receives Slack-compatible notifications
+	// (PORTAL_NOTIFY_WEBHOOK); empty turns them off.
+	NotifyWebhook string
 
 	OktaOrgURL     string
 	OktaAPIToken   string
@@ -75,6 +80,16 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, &configError{"PORTAL_SYNC_INTERVAL", fmt.Sprintf("= %q is not a positive duration like 5m or 30s", interval)}
 	}
 	c.SyncInterval = d
+	ttl := get("PORTAL_REQUEST_TTL", "24h")
+	if c.RequestTTL, err = time.ParseDuration(ttl); err != nil || c.RequestTTL <= 0 {
+		return nil, &configError{"PORTAL_REQUEST_TTL", fmt.Sprintf("= %q is not a positive duration like 24h or 90m", ttl)}
+	}
+	if c.NotifyWebhook = get("PORTAL_NOTIFY_WEBHOOK", ""); c.NotifyWebhook != "" {
+		// Not echoed: a webhook URL is a secret.
+		if u, err := url.Parse(c.NotifyWebhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, &configError{"PORTAL_NOTIFY_WEBHOOK", "is not an absolute http(s) URL"}
+		}
+	}
 
 	if err := checkURL("PORTAL_BASE_URL", c.BaseURL); err != nil {
 		return nil, err

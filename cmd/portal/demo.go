@@ -57,7 +57,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	baseURL := "http://" + net.JoinHostPort(host, port)
 
-	const oktaToken, clientID, clientSecret, tsKey = "demo-okta-token", "portal-demo", "demo-client-secret", "tskey-api-demo"
+	const oktaToken, clientID, clientSecret, tsKey, hookSecret = "demo-okta-token", "portal-demo", "demo-client-secret", "tskey-api-demo", "demo-hook-secret"
 	okta, oktaURL, closeOkta, err := oktafake.Start(oktafake.Options{
 		APIToken: oktaToken,
 		Clients:  []oktafake.Client{{ID: clientID, Secret: clientSecret, RedirectURIs: []string{baseURL + "/auth/callback"}}},
@@ -84,7 +84,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		Addr: ln.Addr().String(), BaseURL: baseURL,
 		DatabaseURL:  "sqlite:" + filepath.Join(*data, "portal.db"),
 		SyncInterval: *interval,
-		OktaOrgURL:   oktaURL, OktaAPIToken: oktaToken,
+		OktaOrgURL:   oktaURL, OktaAPIToken: oktaToken, OktaHookSecret: hookSecret,
 		OIDCIssuer: oktaURL, OIDCClientID: clientID, OIDCClientSecret: clientSecret,
 		TailscaleAPIURL: tailnetURL, TailscaleTailnet: "-", TailscaleAPIKey: tsKey,
 	}
@@ -100,6 +100,9 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 			return fmt.Errorf("installing the demo catalog: %w", err)
 		}
 	}
+	// Like a real org's event hook: every change in the simulated Okta reaches
+	// the portal at once (the poll stays as the backstop).
+	okta.AddEventHook(baseURL+"/hooks/okta", hookSecret)
 	fmt.Fprintf(env.stderr, `
 Access portal demo
   portal:             %s

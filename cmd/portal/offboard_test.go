@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accessportal/portal/grants"
+	"github.com/accessportal/portal/grants/database"
+	"github.com/accessportal/portal/grants/database/dbtest"
+	"github.com/accessportal/portal/sync/oktafake"
+	"github.com/accessportal/portal/sync/tailnetfake"
+)
+
+// runningPortal is a whole portal (web, loops) on fakes, in this process.
+type runningPortal struct {
+	base    string
+	okta    *oktafake.Server
+	tailnet *tailnetfake.Server
+	db      *database.DB
+}
+
+func startPortal(t *testing.T, db *database.DB, interval time.Duration) *runningPortal {
+	t.Helper()
+	okta, oktaURL, closeOkta, err := oktafake.Start(oktafake.Options{APIToken: "okta-token", RateLimitPerMinute: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeOkta)
+	seedDemoOkta(okta)
+	tailnet, tailnetURL, closeTailnet, err := tailnetfake.Start(tailnetfake.Options{Tailnet: "example.com", APIKeys: []string{"tskey"}, Policy: demoPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeTailnet)
+	catalog := filepath.Join(t.TempDir(), "catalog.hujson")
+	os.WriteFile(catalog, demoCatalog, 0o600)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := &config{
+		Addr: ln.Addr().String(), BaseURL: base, DatabaseURL: db.URL, CatalogPath: catalog, SyncInterval: interval, RequestTTL: 24 * time.Hour,
+		OktaOrgURL: oktaURL, OktaAPIToken: "okta-token", OktaHookSecret: "hook-secret",
+		OIDCIssuer: oktaURL, OIDCClientID: "c", OIDCClientSecret: "s",
+		TailscaleAPIURL: tailnetURL, TailscaleTailnet: "-", TailscaleAPIKey: "tskey",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := newApp(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("portal run: %v", err)
+		}
+	})
+	return &runningPortal{base: base, okta: okta, tailnet: tailnet, db: db}
+}
+
+// policyText is the tailnet policy now.
+func (p *runningPortal) policyText() string {
+	text, _ := p.tailnet.Policy()
+	return string(text)
+}
+
+// policyHas reports whether the tailnet policy names email at all.
+func (p *runningPortal) policyHas(email string) bool {
+	text, _ := p.tailnet.Policy()
+	return strings.Contains(string(text), `"`+email+`"`)
+}
+
+// giveGrant gives email an active prod-db grant, a session and a token
+// (before the portal starts, so its first reconcile applies the grant).
+func giveGrant(t *testing.T, db *database.DB, email string) {
+	t.Helper()
+	p := struct{ db *database.DB }{db}
+	now := time.Now().UTC()
+	g := grants.Grant{Resource: "prod-db", UserEmail: email, GroupName: "group:jit-prod-db", StartsAt: now, ExpiresAt: now.Add(time.Hour), Status: grants.GrantActive}
+	if err := p.db.Create(&g).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := p.db.Exec("INSERT INTO sessions (token, data, expiry, email) VALUES (?, ?, ?, ?)", "sess-"+email, []byte("x"), now.Add(time.Hour), email).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := grants.CreateToken(t.Context(), p.db.DB, email, "cli", time.Hour, now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOffboardingByOktaEventHook(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		// An hour between polls: only the event hook can make this fast.
+		giveGrant(t, db, "bob@example.com")
+		p := startPortal(t, db, time.Hour)
+		waitFor(t, 20*time.Second, func() bool {
+			var g grants.Grant
+			db.Where("user_email = ?", "bob@example.com").Take(&g)
+			return g.AppliedAt != nil
+		})
+
+		p.okta.AddEventHook(p.base+"/hooks/okta", "hook-secret")
+		start := time.Now()
+		if err := p.okta.SetUserStatus("bob@example.com", oktafake.StatusDeprovisioned); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 20*time.Second, func() bool { return !p.policyHas("bob@example.com") })
+		t.Logf("deactivation in Okta → policy without the user: %s", time.Since(start).Round(time.Millisecond))
+
+		var g grants.Grant
+		db.Where("user_email = ?", "bob@example.com").Take(&g)
+		if g.Status != grants.GrantRevoked || g.RevokedBy != "okta" || !strings.Contains(g.RevokeReason, "offboarded in Okta") {
+			t.Errorf("grant after offboarding: %+v", g)
+		}
+		var sessions, liveTokens int64
+		db.Table("sessions").Where("email = ?", "bob@example.com").Count(&sessions)
+		db.Model(&grants.APIToken{}).Where("email = ? AND disabled_at IS NULL", "bob@example.com").Count(&liveTokens)
+		if sessions != 0 || liveTokens != 0 {
+			t.Errorf("after offboarding: %d sessions, %d live tokens", sessions, liveTokens)
+		}
+		var rec grants.Offboarding
+		waitFor(t, 20*time.Second, func() bool {
+			db.Where("email = ?", "bob@example.com").Limit(1).Find(&rec)
+			return rec.PolicyConfirmedAt != nil
+		})
+		if rec.EventUUID == "" || rec.EventReceivedAt == nil || rec.GrantsRevoked != 1 || rec.SessionsDeleted != 1 || rec.TokensDisabled != 1 || rec.OktaStatus != "DEPROVISIONED" {
+			t.Errorf("offboarding record %+v", rec)
+		}
+		if n, err := grants.VerifyAudit(t.Context(), db.DB); err != nil || n == 0 {
+			t.Errorf("audit chain: %d events, %v", n, err)
+		}
+		// Everyone else is still there.
+		for _, e := range []string{"alice@example.com", "dave@example.com", "erin@example.com"} {
+			if !p.policyHas(e) {
+				t.Errorf("%s lost access too", e)
+			}
+		}
+
+		// Reactivation does not restore the grant; the synced group follows Okta again.
+		if err := p.okta.SetUserStatus("bob@example.com", oktafake.StatusActive); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 20*time.Second, func() bool { return p.policyHas("bob@example.com") })
+		text, _ := p.tailnet.Policy()
+		if strings.Contains(jitGroup(string(text)), "bob@example.com") {
+			t.Errorf("reactivation restored the grant:\n%s", text)
+		}
+	})
+}
+
+func TestOffboardingByPollWithoutHooks(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		giveGrant(t, db, "erin@example.com")
+		p := startPortal(t, db, 300*time.Millisecond)
+		waitFor(t, 20*time.Second, func() bool {
+			return p.policyHas("erin@example.com") && !strings.Contains(jitGroup(p.policyText()), "[]")
+		})
+		if err := p.okta.SetUserStatus("erin@example.com", oktafake.StatusSuspended); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 20*time.Second, func() bool { return !p.policyHas("erin@example.com") })
+		var rec grants.Offboarding
+		waitFor(t, 20*time.Second, func() bool {
+			db.Where("email = ?", "erin@example.com").Limit(1).Find(&rec)
+			return rec.PolicyConfirmedAt != nil
+		})
+		if rec.EventUUID != "" || rec.OktaStatus != "SUSPENDED" || rec.GrantsRevoked != 1 {
+			t.Errorf("offboarding found by the poll: %+v", rec)
+		}
+	})
+}
+
+// jitGroup is the text of the group:jit-prod-db line(s) of a policy.
+func jitGroup(policy string) string {
+	i := strings.Index(policy, `"group:jit-prod-db"`)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(policy[i:], "]")
+	return policy[i : i+j]
+}
