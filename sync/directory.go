@@ -194,6 +194,9 @@ func NewOktaDirectory(cfg OktaConfig) (*OktaDirectory, error) {
 // far, retries included.
 func (d *OktaDirectory) Calls() int { return int(d.transport.calls.Load()) }
 
+// RateLimited returns how many of those requests Okta answered with 429.
+func (d *OktaDirectory) RateLimited() int { return int(d.transport.rateLimited.Load()) }
+
 // User re-reads one user. found is false when Okta answers 404.
 func (d *OktaDirectory) User(ctx context.Context, id string) (grants.DirectoryUser, bool, error) {
 	u, found, err := d.getUser(ctx, id)
@@ -1115,6 +1118,7 @@ type oktaTransport struct {
 	maxWait        time.Duration
 	now            func() time.Time
 	calls          atomic.Int64
+	rateLimited    atomic.Int64 // 429 answers
 }
 
 // oktaRetryError is the transport's final error. It deliberately does not
@@ -1159,6 +1163,7 @@ func (t *oktaTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			wait, why = backoff, err.Error()
 		case resp.StatusCode == http.StatusTooManyRequests:
+			t.rateLimited.Add(1)
 			var ok bool
 			if wait, ok = oktaRateLimitWait(resp.Header, t.now()); ok {
 				usedBackoff = false

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	hooks    *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
@@ -26,7 +28,11 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"method", "route"}),
 	}
-	reg.MustRegister(m.requests, m.duration)
+	m.hooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "portal_okta_hook_deliveries_total",
+		Help: "Okta event hook deliveries, by result (accepted, refused, invalid).",
+	}, []string{"result"})
+	reg.MustRegister(m.requests, m.duration, m.hooks)
 	return m
 }
 
@@ -41,8 +47,16 @@ func (m *httpMetrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		m.requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(c.Response().Status)).Inc()
-		m.duration.WithLabelValues(c.Request().Method, route).Observe(time.Since(start).Seconds())
+		elapsed := time.Since(start)
+		status := c.Response().Status
+		m.requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(status)).Inc()
+		m.duration.WithLabelValues(c.Request().Method, route).Observe(elapsed.Seconds())
+		switch route {
+		case "/healthz", "/readyz", "/metrics", "/static/:name":
+		default:
+			slog.InfoContext(c.Request().Context(), "request", "method", c.Request().Method, "path", c.Request().URL.Path,
+				"status", status, "duration", elapsed, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		}
 		return nil
 	}
 }

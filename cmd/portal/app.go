@@ -35,10 +35,17 @@ type app struct {
 	web        *web.Server
 	registry   *prometheus.Registry
 	holder     string
+	leaseHeld  prometheus.Gauge
 }
 
 // newApp opens everything the configuration names. It applies migrations.
 func newApp(ctx context.Context, cfg *config) (*app, error) {
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = 15 * time.Second
+	}
+	if cfg.RequestTTL == 0 {
+		cfg.RequestTTL = 24 * time.Hour
+	}
 	db, err := database.Open(cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
@@ -71,7 +78,17 @@ func (a *app) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.leaseHeld = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "portal_lease_held", Help: "1 when this replica holds the lease and runs the reconciler, poller and sweeper.",
+	})
+	a.registry.MustRegister(
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		grants.NewStateCollector(a.db.DB), a.leaseHeld,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "portal_okta_requests_total", Help: "HTTP requests made to the Okta API, retries included."},
+			func() float64 { return float64(a.directory.Calls()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "portal_okta_rate_limited_total", Help: "Okta API requests answered with 429."},
+			func() float64 { return float64(a.directory.RateLimited()) }),
+	)
 	a.reconciler = psync.NewReconciler(psync.ReconcilerOptions{
 		DB: a.db, Catalog: a.catalog.Current, Policy: tailnet, Metrics: psync.NewMetrics(a.registry),
 	})
@@ -94,6 +111,10 @@ func (a *app) init(ctx context.Context) error {
 		OIDC:           &web.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret},
 		OktaHookSecret: cfg.OktaHookSecret,
 		OnOktaEvents:   a.events.Notify,
+		CatalogStore:   a.catalog,
+		PreviewCatalog: a.reconciler.PlanFor,
+		OktaAdminURL:   cfg.OktaOrgURL,
+		Policy:         func(ctx context.Context) ([]byte, error) { p, err := tailnet.ReadPolicy(ctx); return p.Text, err },
 	})
 	return err
 }
@@ -123,12 +144,20 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	go a.watchCatalog(ctx, 5*time.Second)
 
 	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	loopsDone := make(chan struct{})
 	go func() {
 		defer close(loopsDone)
-		grants.RunUnderLease(loops, a.db.DB, grants.LeaseOptions{Name: "background", Holder: a.holder, TTL: 15 * time.Second},
+		grants.RunUnderLease(loops, a.db.DB, grants.LeaseOptions{Name: "background", Holder: a.holder, TTL: a.cfg.LeaseTTL,
+			OnChange: func(held bool) {
+				if held {
+					a.leaseHeld.Set(1)
+				} else {
+					a.leaseHeld.Set(0)
+				}
+			}},
 			func(ctx context.Context) {
 				// Catch up with whatever happened while no replica held the lease.
 				a.directoryChanged(ctx)
@@ -205,4 +234,37 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	slog.Info("portal serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "catalog", a.catalog.Source())
 	return a.run(ctx, ln)
+}
+
+// watchCatalog re-reads the database catalog every interval on every
+// replica, so that a change saved on another replica reaches this one's
+// pages and API. When the catalog changed (here or elsewhere), the poller
+// reads the Okta groups it may newly name and the reconciler applies it.
+// File mode does nothing: the file is read at start.
+func (a *app) watchCatalog(ctx context.Context, interval time.Duration) {
+	if a.catalog.Source() == grants.CatalogFromFile {
+		return
+	}
+	seen := a.catalog.ETag()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.catalog.Reload(ctx); err != nil {
+			if ctx.Err() == nil {
+				slog.Warn("re-reading the catalog", "err", err)
+			}
+			continue
+		}
+		if etag := a.catalog.ETag(); etag != seen {
+			seen = etag
+			slog.Info("catalog changed", "etag", etag)
+			a.poller.Poke(false)
+			a.reconciler.Wake()
+		}
+	}
 }

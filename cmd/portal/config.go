@@ -15,6 +15,9 @@ type config struct {
 	DatabaseURL  string
 	CatalogPath  string
 	SyncInterval time.Duration
+	// LeaseTTL is how long a dead replica keeps the background loops'
+	// lease before another takes over (PORTAL_LEASE_TTL, default 15s).
+	LeaseTTL time.Duration
 	// RequestTTL is how long a request may stay pending (PORTAL_REQUEST_TTL).
 	RequestTTL time.Duration
 	// NotifyWebhook receives Slack-compatible notifications
@@ -80,6 +83,10 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, &configError{"PORTAL_SYNC_INTERVAL", fmt.Sprintf("= %q is not a positive duration like 5m or 30s", interval)}
 	}
 	c.SyncInterval = d
+	lease := get("PORTAL_LEASE_TTL", "15s")
+	if c.LeaseTTL, err = time.ParseDuration(lease); err != nil || c.LeaseTTL < time.Second {
+		return nil, &configError{"PORTAL_LEASE_TTL", fmt.Sprintf("= %q is not a duration of at least 1s", lease)}
+	}
 	ttl := get("PORTAL_REQUEST_TTL", "24h")
 	if c.RequestTTL, err = time.ParseDuration(ttl); err != nil || c.RequestTTL <= 0 {
 		return nil, &configError{"PORTAL_REQUEST_TTL", fmt.Sprintf("= %q is not a positive duration like 24h or 90m", ttl)}

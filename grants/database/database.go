@@ -179,8 +179,8 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("applying migrations: %w", err)
 	}
-	for _, r := range results {
-		slog.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	if len(results) > 0 {
+		slog.Info("migrations applied", "count", len(results), "schema_version", results[len(results)-1].Source.Version)
 	}
 	return nil
 }
