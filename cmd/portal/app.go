@@ -41,7 +41,7 @@ type app struct {
 // newApp opens everything the configuration names. It applies migrations.
 func newApp(ctx context.Context, cfg *config) (*app, error) {
 	if cfg.LeaseTTL == 0 {
-		cfg.LeaseTTL = 15 * time.Second
+		cfg.LeaseTTL = 10 * time.Second
 	}
 	if cfg.RequestTTL == 0 {
 		cfg.RequestTTL = 24 * time.Hour

@@ -16,7 +16,7 @@ type config struct {
 	CatalogPath  string
 	SyncInterval time.Duration
 	// LeaseTTL is how long a dead replica keeps the background loops'
-	// lease before another takes over (PORTAL_LEASE_TTL, default 15s).
+	// lease before another takes over (PORTAL_LEASE_TTL, default 10s).
 	LeaseTTL time.Duration
 	// RequestTTL is how long a request may stay pending (PORTAL_REQUEST_TTL).
 	RequestTTL time.Duration
@@ -83,7 +83,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, &configError{"PORTAL_SYNC_INTERVAL", fmt.Sprintf("= %q is not a positive duration like 5m or 30s", interval)}
 	}
 	c.SyncInterval = d
-	lease := get("PORTAL_LEASE_TTL", "15s")
+	lease := get("PORTAL_LEASE_TTL", "10s")
 	if c.LeaseTTL, err = time.ParseDuration(lease); err != nil || c.LeaseTTL < time.Second {
 		return nil, &configError{"PORTAL_LEASE_TTL", fmt.Sprintf("= %q is not a duration of at least 1s", lease)}
 	}
