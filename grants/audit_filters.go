@@ -51,13 +51,16 @@ func (f AuditFilter) apply(tx *gorm.DB) *gorm.DB {
 }
 
 // AuditPageQuery selects one page of the filtered audit log, newest first.
-// Paging is by event id (keyset), never by offset, so that every page costs
-// the same however deep in the log it is.
+// Paging is by keyset, never by offset: the cursor is an event id, and a
+// page holds the events just before (or after) that event in the order of
+// the page, time then id. Every page, at any depth and with any one of the
+// filters, is one index range (see migration 00007), so it costs the same
+// at a million events.
 type AuditPageQuery struct {
 	AuditFilter
-	// Before asks for the page of events with an id below it (older);
-	// After for the page of events with an id above it (newer). At most one
-	// is set; neither is the newest page.
+	// Before asks for the page of events older than the event with this id;
+	// After for the page of events newer than it. At most one is set;
+	// neither is the newest page.
 	Before, After int64
 	// Limit is the page size; 0 means 50, at most 500.
 	Limit int
@@ -66,22 +69,42 @@ type AuditPageQuery struct {
 // AuditPage is one page of audit events, newest first.
 type AuditPage struct {
 	Events []AuditEvent
-	// Newer and Older say whether matching events exist above the first and
-	// below the last event of the page.
+	// Newer and Older say whether matching events exist before the first
+	// and after the last event of the page.
 	Newer, Older bool
 }
 
-// ListAuditPage returns one page of the audit log matching the filter.
+// ListAuditPage returns one page of the audit log matching the filter,
+// ordered by time and then id, newest first. Events are appended in time
+// order, so this is the order of the log.
 func ListAuditPage(ctx context.Context, db *gorm.DB, q AuditPageQuery) (*AuditPage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
 	q.Limit = min(q.Limit, 500)
-	tx := q.AuditFilter.apply(db.WithContext(ctx).Model(&AuditEvent{}))
+	db = db.WithContext(ctx)
+	tx := q.AuditFilter.apply(db.Model(&AuditEvent{}))
 	page := &AuditPage{Events: []AuditEvent{}}
-	if q.After > 0 {
-		// The page just above After: read upwards, then turn it round.
-		if err := tx.Where("id > ?", q.After).Order("id").Limit(q.Limit + 1).Find(&page.Events).Error; err != nil {
+	newer := q.After > 0
+	if cursor := max(q.Before, q.After); cursor > 0 {
+		var ev AuditEvent
+		err := db.Select("id", "at").Where("id = ?", cursor).Limit(1).Find(&ev).Error
+		if err != nil {
+			return nil, fmt.Errorf("reading audit event %d: %w", cursor, err)
+		}
+		if ev.ID == 0 {
+			return nil, refuse(ErrNotFound, "no audit event %d", cursor)
+		}
+		at := dbTime(ev.At)
+		if newer {
+			tx = tx.Where("at >= ? AND (at > ? OR id > ?)", at, at, cursor)
+		} else {
+			tx = tx.Where("at <= ? AND (at < ? OR id < ?)", at, at, cursor)
+		}
+	}
+	if newer {
+		// The page just above the cursor: read upwards, then turn it round.
+		if err := tx.Order("at, id").Limit(q.Limit + 1).Find(&page.Events).Error; err != nil {
 			return nil, fmt.Errorf("reading the audit log: %w", err)
 		}
 		page.Newer = len(page.Events) > q.Limit
@@ -90,22 +113,20 @@ func ListAuditPage(ctx context.Context, db *gorm.DB, q AuditPageQuery) (*AuditPa
 		page.Older = true
 		return page, nil
 	}
-	if q.Before > 0 {
-		tx = tx.Where("id < ?", q.Before)
-		page.Newer = true
-	}
-	if err := tx.Order("id DESC").Limit(q.Limit + 1).Find(&page.Events).Error; err != nil {
+	if err := tx.Order("at DESC, id DESC").Limit(q.Limit + 1).Find(&page.Events).Error; err != nil {
 		return nil, fmt.Errorf("reading the audit log: %w", err)
 	}
+	page.Newer = q.Before > 0
 	page.Older = len(page.Events) > q.Limit
 	page.Events = page.Events[:min(len(page.Events), q.Limit)]
 	return page, nil
 }
 
-// FilteredAuditExport is an AuditExport narrowed by an AuditFilter:
-// events oldest first in batches, in constant memory. The hashes of each
-// event are included, so that every exported event can be checked against
-// the chain; a narrowed export is not a whole chain.
+// FilteredAuditExport is AuditExport narrowed by an AuditFilter: the
+// matching events oldest first (time, then id: the order of the log) in
+// batches, in constant memory, each batch one index range. Each event
+// carries its hashes, so that it can be checked against the chain; a
+// narrowed export is not a whole chain (`portal audit verify` checks that).
 type FilteredAuditExport struct {
 	// Format is AuditCSV or AuditJSON (one JSON array).
 	Format string
@@ -120,15 +141,15 @@ type FilteredAuditExport struct {
 // Write streams the export to w and returns the number of events written.
 // Events appended after it starts are not included.
 func (x FilteredAuditExport) Write(ctx context.Context, db *gorm.DB, w io.Writer) (int, error) {
-	f := x.Filter
 	if x.Format != AuditCSV && x.Format != AuditJSON {
 		return 0, refuse(ErrInvalid, "format must be %q or %q", AuditCSV, AuditJSON)
 	}
 	if x.Batch <= 0 {
 		x.Batch = 1000
 	}
+	db = db.WithContext(ctx)
 	var maxID sql.NullInt64
-	if err := db.WithContext(ctx).Model(&AuditEvent{}).Select("MAX(id)").Scan(&maxID).Error; err != nil {
+	if err := db.Model(&AuditEvent{}).Select("MAX(id)").Scan(&maxID).Error; err != nil {
 		return 0, fmt.Errorf("reading the audit log: %w", err)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -156,24 +177,27 @@ func (x FilteredAuditExport) Write(ctx context.Context, db *gorm.DB, w io.Writer
 		bw.WriteString("[")
 	}
 	n := 0
-	var last int64
+	var last *AuditEvent
 	batch := make([]AuditEvent, 0, x.Batch)
-	for maxID.Valid && last < maxID.Int64 {
+	for maxID.Valid {
 		batch = batch[:0]
-		tx := f.apply(db.WithContext(ctx).Where("id > ? AND id <= ?", last, maxID.Int64))
-		if err := tx.Order("id").Limit(x.Batch).Find(&batch).Error; err != nil {
+		tx := x.Filter.apply(db.Where("id <= ?", maxID.Int64))
+		if last != nil {
+			at := dbTime(last.At)
+			tx = tx.Where("at >= ? AND (at > ? OR id > ?)", at, at, last.ID)
+		}
+		if err := tx.Order("at, id").Limit(x.Batch).Find(&batch).Error; err != nil {
 			return n, fmt.Errorf("reading the audit log: %w", err)
 		}
-		if len(batch) == 0 {
-			break
-		}
 		for i := range batch {
-			e := &batch[i]
-			if err := (AuditExport{Format: x.Format}).writeOne(bw, cw, e, n); err != nil {
+			if err := (AuditExport{Format: x.Format}).writeOne(bw, cw, &batch[i], n); err != nil {
 				return n, err
 			}
 			n++
-			last = e.ID
+		}
+		if len(batch) > 0 {
+			e := batch[len(batch)-1]
+			last = &e
 		}
 		if err := flush(); err != nil {
 			return n, err

@@ -1,9 +1,14 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,13 +37,27 @@ func (s *Server) requireAdminPage(next echo.HandlerFunc) echo.HandlerFunc {
 	})
 }
 
-// adminPage is the data of the admin dashboard.
+// adminPage is the data of the admin dashboard: the sync status.
 type adminPage struct {
+	adminChrome
 	Status        grants.SyncStatus
 	Holds         []psync.SyncHold
 	CatalogSource string
 	Groups        []adminGroup
-	Flash         string
+	Drift         []adminDrift
+	Notifications grants.NotificationStatus
+}
+
+// adminDriftShown is how many recent drift events the dashboard lists.
+const adminDriftShown = 10
+
+// adminDrift is one hand edit of a managed group that a reconcile undid.
+type adminDrift struct {
+	ID      int64
+	At      adminTime
+	Group   string
+	Added   []string
+	Removed []string
 }
 
 type adminGroup struct {
@@ -63,7 +82,19 @@ func (s *Server) adminDashboard(c echo.Context) error {
 	if s.opts.CatalogSource != nil {
 		page.CatalogSource = s.opts.CatalogSource()
 	}
-	page.Flash = s.sessions.PopString(ctx, "flash")
+	drift, err := grants.ListAuditPage(ctx, s.db.DB, grants.AuditPageQuery{
+		AuditFilter: grants.AuditFilter{Action: "sync.drift"}, Limit: adminDriftShown,
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range drift.Events {
+		page.Drift = append(page.Drift, newAdminDrift(e))
+	}
+	if page.Notifications, err = grants.NotificationHealth(ctx, s.db.DB); err != nil {
+		return err
+	}
+	page.adminChrome = s.newAdminChrome(c, "/admin")
 	return s.render(c, http.StatusOK, "admin.html", page)
 }
 
@@ -92,4 +123,172 @@ func (s *Server) adminConfirmHold(c echo.Context) error {
 	s.wake()
 	s.sessions.Put(c.Request().Context(), "flash", "Removal from "+group+" confirmed; the next reconcile applies it.")
 	return c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+// newAdminDrift reads what a sync.drift event says was added to and removed
+// from the group by hand.
+func newAdminDrift(e grants.AuditEvent) adminDrift {
+	var d struct {
+		Added   []string `json:"added"`
+		Removed []string `json:"removed"`
+	}
+	json.Unmarshal([]byte(e.Details), &d)
+	return adminDrift{ID: e.ID, At: newAdminTime(e.At), Group: e.Target, Added: d.Added, Removed: d.Removed}
+}
+
+// adminChrome is what every admin page shows around its content: the
+// navigation between the admin sections and the flash message.
+type adminChrome struct {
+	Nav   []adminNavLink
+	Flash string
+}
+
+// adminNavLink is one admin section in the navigation.
+type adminNavLink struct {
+	Href, Label string
+	Current     bool
+}
+
+// adminSections are the admin pages, in the order of the navigation.
+var adminSections = []adminNavLink{
+	{Href: "/admin", Label: "Sync"},
+	{Href: "/admin/access", Label: "Who has access"},
+	{Href: "/admin/requests", Label: "Pending requests"},
+	{Href: "/admin/offboarding", Label: "Offboarding"},
+	{Href: "/admin/audit", Label: "Audit log"},
+	{Href: "/admin/tokens", Label: "API tokens"},
+	{Href: "/admin/catalog", Label: "Catalog"},
+}
+
+// newAdminChrome builds the navigation with current marked, and pops the
+// flash message.
+func (s *Server) newAdminChrome(c echo.Context, current string) adminChrome {
+	nav := make([]adminNavLink, len(adminSections))
+	for i, l := range adminSections {
+		l.Current = l.Href == current
+		nav[i] = l
+	}
+	return adminChrome{Nav: nav, Flash: s.sessions.PopString(c.Request().Context(), "flash")}
+}
+
+// adminFlash shows msg on the next page.
+func (s *Server) adminFlash(c echo.Context, msg string) {
+	s.sessions.Put(c.Request().Context(), "flash", msg)
+}
+
+// adminTime is a moment as the admin pages show it: UTC, to the second,
+// with a machine-readable form for <time datetime>.
+type adminTime struct{ t time.Time }
+
+func newAdminTime(t time.Time) adminTime { return adminTime{t: t} }
+
+func newAdminTimePtr(t *time.Time) adminTime {
+	if t == nil {
+		return adminTime{}
+	}
+	return adminTime{t: *t}
+}
+
+// IsZero reports whether there is no time (never, not yet).
+func (a adminTime) IsZero() bool { return a.t.IsZero() }
+
+// ISO is the time in RFC 3339, UTC.
+func (a adminTime) ISO() string { return a.t.UTC().Format(time.RFC3339) }
+
+// Text is the time for people.
+func (a adminTime) Text() string { return a.t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// Input is the time as a datetime-local form value.
+func (a adminTime) Input() string { return a.t.UTC().Format("2006-01-02T15:04:05") }
+
+// adminDuration renders a span for people: "2h 5m", "3m 10s", "4s", "3d 2h".
+func adminDuration(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	d = d.Round(time.Second)
+	days, h, m, sec := d/(24*time.Hour), (d/time.Hour)%24, (d/time.Minute)%60, (d/time.Second)%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh", days, h)
+	case h > 0:
+		return fmt.Sprintf("%dh %dm", h, m)
+	case m > 0:
+		return fmt.Sprintf("%dm %ds", m, sec)
+	}
+	return fmt.Sprintf("%ds", sec)
+}
+
+// adminTimeLeft is what the countdown shows before its script runs.
+func adminTimeLeft(until, now time.Time) string {
+	if !until.After(now) {
+		return "expired"
+	}
+	return adminDuration(until.Sub(now)) + " left"
+}
+
+// adminBack is where a form returns to: v when it is a path on this site
+// under one of the allowed prefixes, otherwise the first of them.
+func adminBack(v string, allowed ...string) string {
+	if strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//") && !strings.ContainsAny(v, "\\\r\n") {
+		for _, a := range allowed {
+			if v == a || strings.HasPrefix(v, a+"?") || strings.HasPrefix(v, a+"/") {
+				return v
+			}
+		}
+	}
+	return allowed[0]
+}
+
+// adminPageURL is path with the query q, parameters with empty values left out.
+func adminPageURL(path string, q url.Values) string {
+	clean := url.Values{}
+	for k, vs := range q {
+		for _, v := range vs {
+			if v != "" {
+				clean.Add(k, v)
+			}
+		}
+	}
+	if len(clean) == 0 {
+		return path
+	}
+	return path + "?" + clean.Encode()
+}
+
+// adminWithParam is a copy of q with key set to v (removed when v is empty) and
+// every key of drop removed.
+func adminWithParam(q url.Values, key, v string, drop ...string) url.Values {
+	out := url.Values{}
+	for k, vs := range q {
+		out[k] = append([]string(nil), vs...)
+	}
+	for _, d := range drop {
+		out.Del(d)
+	}
+	if v == "" {
+		out.Del(key)
+	} else {
+		out.Set(key, v)
+	}
+	return out
+}
+
+// adminCursor parses an optional positive id used as a page cursor.
+func adminCursor(c echo.Context, name string) (int64, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, httpError(http.StatusBadRequest, name+" must be a positive whole number, not "+strconv.Quote(v))
+	}
+	return id, nil
+}
+
+// adminLikeContains is a LIKE pattern matching text that contains s.
+func adminLikeContains(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
 }

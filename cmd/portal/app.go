@@ -107,16 +107,35 @@ func (a *app) init(ctx context.Context) error {
 		DB: a.db, BaseURL: cfg.BaseURL, Catalog: a.catalog.Current, CatalogSource: a.catalog.Source, Registry: a.registry,
 		// A change of requests or grants wakes the reconciler (membership),
 		// the sweeper (a nearer expiry) and the notifier (queued messages).
-		Wake:           func() { a.reconciler.Wake(); a.sweeper.Wake(); a.notifier.Wake() },
+		// Other replicas hear of it through the database (PostgreSQL NOTIFY).
+		Wake:           func() { a.wakeLoops(); a.publish() },
 		OIDC:           &web.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret},
 		OktaHookSecret: cfg.OktaHookSecret,
-		OnOktaEvents:   a.events.Notify,
+		OnOktaEvents:   func() { a.events.Notify(); a.publish() },
 		CatalogStore:   a.catalog,
 		PreviewCatalog: a.reconciler.PlanFor,
 		OktaAdminURL:   cfg.OktaOrgURL,
 		Policy:         func(ctx context.Context) ([]byte, error) { p, err := tailnet.ReadPolicy(ctx); return p.Text, err },
 	})
 	return err
+}
+
+// wakeLoops wakes every background loop of this process: whatever changed,
+// each looks at the database again.
+func (a *app) wakeLoops() {
+	a.reconciler.Wake()
+	a.sweeper.Wake()
+	a.notifier.Wake()
+	a.events.Notify()
+}
+
+// publish tells the replica holding the lease that something changed.
+func (a *app) publish() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.db.Publish(ctx); err != nil {
+		slog.Warn("waking the other replicas", "err", err)
+	}
 }
 
 // directoryChanged runs after the directory snapshot changed (a poll or
@@ -164,6 +183,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 				var wg gosync.WaitGroup
 				for _, loop := range []func(context.Context){
 					a.reconciler.Run, a.poller.Run, a.events.Run, a.sweeper.Run, a.notifier.Run, a.cleanSessions,
+					func(ctx context.Context) { a.db.Listen(ctx, a.wakeLoops) },
 				} {
 					wg.Go(func() { loop(ctx) })
 				}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +22,7 @@ import (
 
 // replica is one `portal serve` process.
 type replica struct {
+	base   string // its URL
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
 	done   chan error
@@ -27,9 +30,16 @@ type replica struct {
 
 func startReplica(t *testing.T, env []string) *replica {
 	t.Helper()
+	// A free port for it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
 	cmd := exec.Command(portalBin, "serve")
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
-	r := &replica{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "PORTAL_ADDR=" + addr}, env...)
+	r := &replica{base: "http://" + addr, cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
 	cmd.Stderr = r.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -73,7 +83,7 @@ func TestReplicaFailoverOnPostgres(t *testing.T) {
 		}
 	}
 	env := []string{
-		"DATABASE_URL=" + dbURL, "PORTAL_CATALOG=" + catalog, "PORTAL_ADDR=127.0.0.1:0",
+		"DATABASE_URL=" + dbURL, "PORTAL_CATALOG=" + catalog,
 		"PORTAL_SYNC_INTERVAL=500ms", "PORTAL_LEASE_TTL=2s",
 		"OKTA_ORG_URL=" + oktaURL, "OKTA_API_TOKEN=okta-token",
 		"OIDC_ISSUER=" + oktaURL, "OIDC_CLIENT_ID=c", "OIDC_CLIENT_SECRET=s",
@@ -103,6 +113,41 @@ func TestReplicaFailoverOnPostgres(t *testing.T) {
 		return strings.Contains(jit(), "alice@example.com") && strings.Contains(jit(), "erin@example.com")
 	})
 
+	// A grant made through the replica that does not run the loops reaches
+	// the policy at once: the leader hears of it through PostgreSQL.
+	var follower *replica
+	for pid, r := range replicas {
+		if pid != leader {
+			follower = r
+		}
+	}
+	waitFor(t, 30*time.Second, func() bool {
+		res, err := http.Get(follower.base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+		}
+		return err == nil && res.StatusCode == 200
+	})
+	admin, _, err := grants.CreateToken(context.Background(), db.DB, "alice@example.com", "test", time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", follower.base+"/api/v1/grants", strings.NewReader(`{"resource":"prod-db","user":"bob@example.com","duration":"1h","reason":"failover drill"}`))
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Content-Type", "application/json")
+	granted := time.Now()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("direct grant through the follower: %v %v", res, err)
+	}
+	res.Body.Close()
+	waitFor(t, 30*time.Second, func() bool { return strings.Contains(jit(), "bob@example.com") })
+	if lag := time.Since(granted); lag > 2*time.Second {
+		t.Errorf("a grant made on the follower took %s to reach the policy", lag)
+	} else {
+		t.Logf("grant made on the follower → policy: %s", lag.Round(time.Millisecond))
+	}
+
 	// kill -9 the leader.
 	killed := time.Now()
 	replicas[leader].cmd.Process.Signal(syscall.SIGKILL)
@@ -117,15 +162,17 @@ func TestReplicaFailoverOnPostgres(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, func() bool { text, _ := tailnet.Policy(); return !strings.Contains(string(text), "dave@example.com") })
 	// Expiries go on: both grants expire and leave the policy.
-	waitFor(t, 30*time.Second, func() bool { return !strings.Contains(jit(), "@") })
+	waitFor(t, 30*time.Second, func() bool {
+		return !strings.Contains(jit(), "alice@example.com") && !strings.Contains(jit(), "erin@example.com")
+	})
 	t.Logf("grants left the policy %s after their expiry", time.Since(expires).Round(time.Millisecond))
 
 	// Nothing lost, nothing twice.
-	for _, action := range []string{"grant.applied", "grant.expire", "grant.removed"} {
+	for action, want := range map[string]int64{"grant.applied": 3, "grant.expire": 2, "grant.removed": 2} {
 		var n int64
 		db.Model(&grants.AuditEvent{}).Where("action = ?", action).Count(&n)
-		if n != 2 {
-			t.Errorf("%d %s audit events, want exactly 2", n, action)
+		if n != want {
+			t.Errorf("%d %s audit events, want exactly %d", n, action, want)
 		}
 	}
 	if n, err := grants.VerifyAudit(context.Background(), db.DB); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/grants/database/dbtest"
@@ -37,8 +38,15 @@ func TestConcurrentMigrateOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fresh.Close()
-	if err := fresh.Exec("DROP TABLE goose_db_version; DROP TABLE catalogs, sync_status, leases, audit_events, directory_memberships, directory_groups, directory_users, api_tokens, sessions").Error; err != nil {
-		t.Fatalf("resetting schema: %v", err)
+	// Empty the schema: every table of every migration goes.
+	var tables []string
+	if err := fresh.Raw("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").Scan(&tables).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range tables {
+		if err := fresh.Exec("DROP TABLE IF EXISTS " + table + " CASCADE").Error; err != nil {
+			t.Fatalf("resetting schema: %v", err)
+		}
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
@@ -68,5 +76,49 @@ func TestOpenRejectsUnknownURL(t *testing.T) {
 		if _, err := database.Open(u); err == nil {
 			t.Errorf("Open(%q) succeeded, want an error", u)
 		}
+	}
+}
+
+func TestPublishWakesListenersOfTheSameSchemaOnly(t *testing.T) {
+	_, u := dbtest.PostgresURL(t)
+	_, other := dbtest.PostgresURL(t)
+	a, err := database.Open(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := database.Open(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	woken := make(chan string, 10)
+	go a.Listen(ctx, func() { woken <- "a" })
+	go b.Listen(ctx, func() { woken <- "b" })
+	// Publish until the listener is up (LISTEN is asynchronous to us).
+	deadline := time.After(10 * time.Second)
+	for got := false; !got; {
+		if err := a.Publish(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case w := <-woken:
+			if w != "a" {
+				t.Fatalf("a notification of schema a woke %s", w)
+			}
+			got = true
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no wake within 10s of publishing")
+		}
+	}
+	select {
+	case w := <-woken:
+		if w == "b" {
+			t.Fatal("the other schema's listener was woken")
+		}
+	case <-time.After(300 * time.Millisecond):
 	}
 }

@@ -1,0 +1,296 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"gorm.io/gorm"
+
+	"github.com/accessportal/portal/grants"
+	psync "github.com/accessportal/portal/sync"
+)
+
+// catalogRoutes adds the catalog API and the catalog pages under
+// /admin/catalog. Every page works without JavaScript; static/catalog.js
+// only makes the Okta group search live.
+func (s *Server) catalogRoutes(e *echo.Echo, web, api *echo.Group) {
+	api.GET("/catalog", s.apiGetCatalog, requireAdmin)
+	// A whole catalog outgrows the API's 64 KiB: PUT has its own limit, so
+	// it is registered outside the API group (same middleware otherwise).
+	e.PUT("/api/v1/catalog", s.apiPutCatalog,
+		middleware.BodyLimit("1M"), loadAndSaveSession(s.sessions), s.requirePerson, requireAdmin)
+
+	admin := s.requireAdminPage
+	web.GET("/admin/catalog", s.catalogPage, admin)
+	web.GET("/admin/catalog/export", s.catalogExport, admin)
+	web.GET("/admin/catalog/okta-groups", s.catalogOktaGroups, admin)
+	web.GET("/admin/catalog/new-group", s.catalogGroupForm, admin)
+	web.GET("/admin/catalog/groups/:group", s.catalogGroupMembers, admin)
+	web.GET("/admin/catalog/groups/:group/edit", s.catalogGroupForm, admin)
+	web.GET("/admin/catalog/groups/:group/remove", s.catalogRemoveForm, admin)
+	web.GET("/admin/catalog/new-resource", s.catalogResourceForm, admin)
+	web.GET("/admin/catalog/resources/:name", s.catalogResourceMembers, admin)
+	web.GET("/admin/catalog/resources/:name/edit", s.catalogResourceForm, admin)
+	web.POST("/admin/catalog/preview", s.catalogPreview, admin)
+	web.POST("/admin/catalog/save", s.catalogSave, admin)
+	web.POST("/admin/catalog/resources/:name/grants", s.catalogDirectGrant, admin)
+	web.POST("/admin/catalog/grants/:id/revoke", s.catalogRevokeGrant, admin)
+}
+
+// catalogPage is the data of /admin/catalog.
+type catalogPage struct {
+	catalogHeader
+	Admins    []string
+	Groups    []catalogGroupRow
+	KeepEmpty []catalogGroupRow
+	Resources []catalogResourceRow
+}
+
+// catalogHeader is what every catalog page shows on top: where the catalog
+// comes from, whether it can be edited here, its version and the flash.
+type catalogHeader struct {
+	// View picks the part of catalog.html to show; Title is the page's title.
+	View, Title string
+	Source      string // grants.CatalogFromFile or grants.CatalogFromDatabase
+	File        string // the PORTAL_CATALOG file in file mode
+	Editable    bool
+	ETag        string
+	Flash       string
+	// LastChange is the newest catalog.replace audit event, when any.
+	LastChange *grants.AuditEvent
+}
+
+// LastChangeAt formats when the catalog last changed.
+func (h catalogHeader) LastChangeAt() string {
+	if h.LastChange == nil {
+		return ""
+	}
+	return catalogTime(h.LastChange.At)
+}
+
+// catalogGroupRow is one managed group of the overview.
+type catalogGroupRow struct {
+	Tailscale, Okta string
+	// Version is the definition's version, for the forms that change it.
+	Version string
+	// Confirmed says whether the reconciler confirmed the group's members
+	// in the policy; Applied is how many it confirmed.
+	Confirmed bool
+	Applied   int
+}
+
+// catalogResourceRow is one resource of the overview.
+type catalogResourceRow struct {
+	grants.Resource
+	ActiveGrants int64
+}
+
+// Max and Default render the resource's durations.
+func (r catalogResourceRow) Max() string { return grants.FormatDuration(r.MaxDuration) }
+
+// Default renders the resource's default duration.
+func (r catalogResourceRow) Default() string { return grants.FormatDuration(r.DefaultDuration) }
+
+// catalogStore is the server's catalog store, or a 404 when it has none.
+func (s *Server) catalogStore() (*grants.CatalogStore, error) {
+	if s.opts.CatalogStore == nil {
+		return nil, errNoCatalogStore
+	}
+	return s.opts.CatalogStore, nil
+}
+
+// catalogHeaderFor fills the header of a catalog page.
+func (s *Server) catalogHeaderFor(c echo.Context, etag string) (catalogHeader, error) {
+	st := s.opts.CatalogStore
+	h := catalogHeader{Source: st.Source(), File: st.Path(), Editable: st.Source() == grants.CatalogFromDatabase, ETag: etag}
+	h.Flash = s.sessions.PopString(c.Request().Context(), "flash")
+	var ev []grants.AuditEvent
+	err := s.db.WithContext(c.Request().Context()).Where("action = ?", "catalog.replace").Order("id DESC").Limit(1).Find(&ev).Error
+	if err != nil {
+		return h, err
+	}
+	if len(ev) == 1 {
+		h.LastChange = &ev[0]
+	}
+	return h, nil
+}
+
+// catalogPage shows every definition of the catalog: editable in database
+// mode, read-only with "managed in FILE" in file mode.
+func (s *Server) catalogPage(c echo.Context) error {
+	if _, err := s.catalogStore(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	cat, etag, err := s.currentCatalog(c)
+	if err != nil {
+		return err
+	}
+	page := catalogPage{Admins: cat.Admins}
+	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
+		return err
+	}
+	page.View, page.Title = "overview", "Catalog"
+	applied, err := psync.AppliedGroups(ctx, s.db.DB)
+	if err != nil {
+		return err
+	}
+	row := func(group, okta string) catalogGroupRow {
+		a, ok := applied[group]
+		return catalogGroupRow{Tailscale: group, Okta: okta, Version: catalogVersion(cat, editGroup, group), Confirmed: ok, Applied: len(a.Members)}
+	}
+	for _, g := range sortedKeys(cat.Groups) {
+		page.Groups = append(page.Groups, row(g, cat.Groups[g]))
+	}
+	for _, g := range cat.KeepEmpty {
+		page.KeepEmpty = append(page.KeepEmpty, row(g, ""))
+	}
+	active, err := catalogActiveGrants(ctx, s.db.DB)
+	if err != nil {
+		return err
+	}
+	for _, name := range cat.ResourceNames() {
+		page.Resources = append(page.Resources, catalogResourceRow{Resource: cat.Resources[name], ActiveGrants: active[name]})
+	}
+	return s.render(c, http.StatusOK, "catalog.html", page)
+}
+
+// catalogExport downloads the catalog in use as HuJSON, as
+// `portal catalog export` prints it.
+func (s *Server) catalogExport(c echo.Context) error {
+	if _, err := s.catalogStore(); err != nil {
+		return err
+	}
+	cat, etag, err := s.currentCatalog(c)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", `attachment; filename="catalog.hujson"`)
+	h.Set("ETag", etag)
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", cat.Format())
+}
+
+// catalogActiveGrants counts the active grants of each resource.
+func catalogActiveGrants(ctx context.Context, db *gorm.DB) (map[string]int64, error) {
+	var rows []struct {
+		Resource string
+		N        int64
+	}
+	err := db.WithContext(ctx).Model(&grants.Grant{}).Select("resource, COUNT(*) AS n").
+		Where("status = ?", grants.GrantActive).Group("resource").Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Resource] = r.N
+	}
+	return out, nil
+}
+
+// oktaGroupChoice is one Okta group offered by the group search.
+type oktaGroupChoice struct {
+	ID, Name, Description string
+	Selected              bool
+}
+
+// maxOktaChoices bounds the answers of one Okta group search.
+const maxOktaChoices = 25
+
+// searchOktaGroups finds the directory snapshot's Okta groups whose name
+// contains q (case-insensitive), by name. The selected group is always
+// offered, first, so that a search never loses the choice made.
+func (s *Server) searchOktaGroups(ctx context.Context, q, selected string) ([]oktaGroupChoice, error) {
+	tx := s.db.WithContext(ctx).Model(&grants.DirectoryGroup{}).Order("name").Limit(maxOktaChoices)
+	if q = strings.TrimSpace(q); q != "" {
+		tx = tx.Where(`LOWER(name) LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(strings.ToLower(q))+"%")
+	}
+	var groups []grants.DirectoryGroup
+	if err := tx.Find(&groups).Error; err != nil {
+		return nil, err
+	}
+	var out []oktaGroupChoice
+	if selected != "" {
+		choice := oktaGroupChoice{Name: selected, Selected: true}
+		var g grants.DirectoryGroup
+		if err := s.db.WithContext(ctx).Where("name = ?", selected).Limit(1).Find(&g).Error; err != nil {
+			return nil, err
+		}
+		choice.ID, choice.Description = g.ID, g.Description
+		out = append(out, choice)
+	}
+	for _, g := range groups {
+		if g.Name != selected {
+			out = append(out, oktaGroupChoice{ID: g.ID, Name: g.Name, Description: g.Description})
+		}
+	}
+	return out, nil
+}
+
+// likeEscaper escapes the wildcards of a LIKE pattern (with ESCAPE '\').
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// catalogOktaGroups answers the live search of static/catalog.js: the
+// choice list of the group form, as HTML.
+func (s *Server) catalogOktaGroups(c echo.Context) error {
+	choices, err := s.searchOktaGroups(c.Request().Context(), c.QueryParam("q"), c.QueryParam("okta"))
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	page := catalogFormPage{Choices: choices, Edit: catalogEdit{Q: c.QueryParam("q"), Okta: c.QueryParam("okta")}}
+	if err := s.pages["catalog.html"].ExecuteTemplate(&b, "catalog-okta-choices", page); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTML(http.StatusOK, b.String())
+}
+
+// catalogTime renders a time the way the catalog pages show times.
+func catalogTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// catalogRequireEditable refuses edits of a catalog managed in a file: 409,
+// as the API answers.
+func (s *Server) catalogRequireEditable() (*grants.CatalogStore, error) {
+	st, err := s.catalogStore()
+	if err != nil {
+		return nil, err
+	}
+	if st.Source() == grants.CatalogFromFile {
+		return nil, httpError(http.StatusConflict, "The catalog is managed in FILE "+st.Path()+" (PORTAL_CATALOG): edit the file and restart the portal. Nothing was changed here.")
+	}
+	return st, nil
+}
+
+// catalogAdmin is the signed-in admin of a catalog page.
+func (s *Server) catalogAdmin(c echo.Context) (*grants.Person, error) {
+	p, _, err := s.sessionPerson(c)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// errCatalogNotFound is a 404 page for a definition the catalog lacks.
+func errCatalogNotFound(what string) error {
+	return httpError(http.StatusNotFound, what+" is not in the catalog")
+}
+
+// isCatalogError reports whether err is a catalog validation error.
+func isCatalogError(err error) (*grants.CatalogError, bool) {
+	var ce *grants.CatalogError
+	ok := errors.As(err, &ce)
+	return ce, ok
+}
+
+// containsString is slices.Contains for templates' helpers.
+func containsString(list []string, s string) bool { return slices.Contains(list, s) }

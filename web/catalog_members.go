@@ -1,0 +1,362 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accessportal/portal/grants"
+	psync "github.com/accessportal/portal/sync"
+)
+
+// catalogMember is one person in a managed group, and why.
+type catalogMember struct {
+	Email, Name string
+	// Source says why they are in the group.
+	Source string
+	// Since is when the tailnet policy got them (from the audit log), "" when unknown.
+	Since string
+	// Until is when they leave, in words.
+	Until string
+	// State is "in the tailnet", "joining" or "leaving"; Badge its CSS class.
+	State, Badge string
+}
+
+// catalogGroupPage is the data of a managed group's membership page.
+type catalogGroupPage struct {
+	catalogHeader
+	Group     string
+	Okta      string
+	OktaLink  string // the group's page in the Okta admin console
+	KeptEmpty bool
+	Members   []catalogMember
+	Applied   psync.AppliedGroup
+	Confirmed bool
+}
+
+// ConfirmedAt says when the reconciler last confirmed the group.
+func (p catalogGroupPage) ConfirmedAt() string { return catalogTime(p.Applied.ConfirmedAt) }
+
+// catalogGroupMembers shows who is in a synced (or kept empty) group and
+// why: the ACTIVE members of its Okta group, with a link to manage that
+// group in Okta, and since when the policy holds them.
+func (s *Server) catalogGroupMembers(c echo.Context) error {
+	if _, err := s.catalogStore(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	cat, etag, err := s.currentCatalog(c)
+	if err != nil {
+		return err
+	}
+	group := c.Param("group")
+	okta, synced := cat.Groups[group]
+	page := catalogGroupPage{Group: group, Okta: okta, KeptEmpty: containsString(cat.KeepEmpty, group)}
+	if !synced && !page.KeptEmpty {
+		for _, r := range cat.Resources {
+			if r.Group == group {
+				return c.Redirect(http.StatusSeeOther, "/admin/catalog/resources/"+r.Name)
+			}
+		}
+		return errCatalogNotFound("Group " + group)
+	}
+	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
+		return err
+	}
+	page.View, page.Title = "group-members", group
+	if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.db.DB, group); err != nil {
+		return err
+	}
+	var want []catalogMember
+	if synced {
+		var g grants.DirectoryGroup
+		if err := s.db.WithContext(ctx).Where("name = ?", okta).Limit(1).Find(&g).Error; err != nil {
+			return err
+		}
+		if g.ID != "" && s.opts.OktaAdminURL != "" {
+			page.OktaLink = strings.TrimRight(s.opts.OktaAdminURL, "/") + "/admin/group/" + g.ID
+		}
+		var rows []struct{ Email, Name string }
+		err := s.db.WithContext(ctx).Table("directory_memberships m").Select("DISTINCT u.email AS email, u.name AS name").
+			Joins("JOIN directory_groups g ON g.id = m.group_id").
+			Joins("JOIN directory_users u ON u.id = m.user_id").
+			Where("g.name = ? AND u.status = ? AND u.email <> ''", okta, grants.StatusActive).
+			Order("u.email").Scan(&rows).Error
+		if err != nil {
+			return fmt.Errorf("reading members of %s: %w", okta, err)
+		}
+		for _, r := range rows {
+			want = append(want, catalogMember{Email: r.Email, Name: r.Name,
+				Source: fmt.Sprintf("Okta group %q", okta), Until: "while ACTIVE in " + okta})
+		}
+	}
+	since, err := s.catalogAddedSince(ctx, group)
+	if err != nil {
+		return err
+	}
+	page.Members = catalogMembership(want, page.Applied.Members, since)
+	return s.render(c, http.StatusOK, "catalog.html", page)
+}
+
+// catalogMembership merges who should be in a group with who the policy
+// holds: both is "in the tailnet", only wanted is "joining", only in the
+// policy is "leaving" (the next reconcile removes them).
+func catalogMembership(want []catalogMember, applied []string, since map[string]time.Time) []catalogMember {
+	inPolicy := map[string]bool{}
+	for _, m := range applied {
+		inPolicy[m] = true
+	}
+	var out []catalogMember
+	wanted := map[string]bool{}
+	for _, m := range want {
+		wanted[m.Email] = true
+		m.State, m.Badge = "joining", "warn"
+		if inPolicy[m.Email] {
+			m.State, m.Badge = "in the tailnet", "ok"
+			if t, ok := since[m.Email]; ok {
+				m.Since = catalogTime(t)
+			}
+		}
+		out = append(out, m)
+	}
+	for _, email := range applied {
+		if !wanted[email] {
+			out = append(out, catalogMember{Email: email, Source: "no longer wanted", Until: "the next reconcile", State: "leaving", Badge: "bad"})
+		}
+	}
+	return out
+}
+
+// catalogAddedSince reads from the audit log (the reconciler's sync.apply
+// events, newest first) when each current member was last added to group.
+func (s *Server) catalogAddedSince(ctx context.Context, group string) (map[string]time.Time, error) {
+	var events []grants.AuditEvent
+	pattern := "%" + likeEscaper.Replace(`"`+group+`":`) + "%"
+	err := s.db.WithContext(ctx).Where(`action = ? AND details LIKE ? ESCAPE '\'`, "sync.apply", pattern).
+		Order("id DESC").Limit(2000).Find(&events).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading sync history of %s: %w", group, err)
+	}
+	since := map[string]time.Time{}
+	seen := map[string]bool{}
+	for _, ev := range events {
+		var details map[string]struct{ Added, Removed []string }
+		if json.Unmarshal([]byte(ev.Details), &details) != nil {
+			continue
+		}
+		change := details[group]
+		for _, m := range change.Added {
+			if !seen[m] {
+				since[m] = ev.At
+			}
+			seen[m] = true
+		}
+		for _, m := range change.Removed {
+			seen[m] = true
+		}
+	}
+	return since, nil
+}
+
+// catalogGrantRow is one grant of a resource's membership page.
+type catalogGrantRow struct {
+	grants.Grant
+	Source string
+}
+
+// Since, Until and ExpiresISO render the grant's times.
+func (g catalogGrantRow) Since() string { return catalogTime(g.StartsAt) }
+
+// Until renders when the grant ends.
+func (g catalogGrantRow) Until() string { return catalogTime(g.ExpiresAt) }
+
+// ExpiresISO is the end as RFC 3339, for the live countdown.
+func (g catalogGrantRow) ExpiresISO() string { return g.ExpiresAt.UTC().Format(time.RFC3339) }
+
+// Tailnet says where the grant stands in the tailnet policy.
+func (g catalogGrantRow) Tailnet() string {
+	switch {
+	case g.Status == grants.GrantActive && g.AppliedAt != nil:
+		return "in the tailnet since " + catalogTime(*g.AppliedAt)
+	case g.Status == grants.GrantActive:
+		return "being applied"
+	case g.RemovedAt != nil:
+		return "removed " + catalogTime(*g.RemovedAt)
+	case g.AppliedAt != nil:
+		return "being removed"
+	}
+	return "never applied"
+}
+
+// grantSource says why a grant exists.
+func grantSource(g grants.Grant) string {
+	switch {
+	case g.RequestID == nil:
+		s := "admin grant by " + g.GrantedBy
+		if g.Reason != "" {
+			s += ": " + g.Reason
+		}
+		return s
+	case g.GrantedBy == "system":
+		return fmt.Sprintf("request #%d, auto-approved", *g.RequestID)
+	}
+	return fmt.Sprintf("request #%d, approved by %s", *g.RequestID, g.GrantedBy)
+}
+
+// catalogGrantForm is what the direct grant form typed.
+type catalogGrantForm struct {
+	User, Duration, Reason string
+}
+
+// catalogResourcePage is the data of a resource's page: its rules, who
+// holds it, the direct grant form and retire/restore.
+type catalogResourcePage struct {
+	catalogHeader
+	Resource grants.Resource
+	Rules    []string
+	Version  string
+	Active   []catalogGrantRow
+	Ended    []catalogGrantRow
+	Applied  psync.AppliedGroup
+	// Confirmed says whether the reconciler confirmed the group's members.
+	Confirmed  bool
+	Form       catalogGrantForm
+	GrantError string
+	Self       string
+}
+
+// DefaultDuration renders the resource's default duration.
+func (p catalogResourcePage) DefaultDuration() string {
+	return grants.FormatDuration(p.Resource.DefaultDuration)
+}
+
+// catalogResourceMembers shows a resource's rules and who holds it now.
+func (s *Server) catalogResourceMembers(c echo.Context) error {
+	return s.renderCatalogResource(c, http.StatusOK, catalogGrantForm{}, "")
+}
+
+func (s *Server) renderCatalogResource(c echo.Context, code int, form catalogGrantForm, grantError string) error {
+	if _, err := s.catalogStore(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	cat, etag, err := s.currentCatalog(c)
+	if err != nil {
+		return err
+	}
+	name := c.Param("name")
+	r, ok := cat.Resources[name]
+	if !ok {
+		return errCatalogNotFound("Resource " + name)
+	}
+	page := catalogResourcePage{Resource: r, Rules: describeResource(r), Version: catalogVersion(cat, editResource, name), Form: form, GrantError: grantError}
+	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
+		return err
+	}
+	page.View, page.Title = "resource-members", name
+	if p, err := s.catalogAdmin(c); err == nil {
+		page.Self = p.Email
+	}
+	if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.db.DB, r.Group); err != nil {
+		return err
+	}
+	active, ended := true, false
+	list, err := grants.ListGrants(ctx, s.db.DB, grants.GrantQuery{Resource: name, Active: &active, Limit: 5000})
+	if err != nil {
+		return err
+	}
+	for _, g := range list {
+		page.Active = append(page.Active, catalogGrantRow{Grant: g, Source: grantSource(g)})
+	}
+	if list, err = grants.ListGrants(ctx, s.db.DB, grants.GrantQuery{Resource: name, Active: &ended, Limit: 20}); err != nil {
+		return err
+	}
+	for _, g := range list {
+		page.Ended = append(page.Ended, catalogGrantRow{Grant: g, Source: grantSource(g)})
+	}
+	return s.render(c, code, "catalog.html", page)
+}
+
+// catalogDirectGrant gives a person a resource directly: an admin grant
+// (grants.DirectGrant: audited, a reason, the resource's maximum, never for
+// oneself). A retired resource takes no new grants. Works in both catalog
+// modes: grants are not part of the catalog.
+func (s *Server) catalogDirectGrant(c echo.Context) error {
+	if _, err := s.catalogStore(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	p, err := s.catalogAdmin(c)
+	if err != nil {
+		return err
+	}
+	cat, _, err := s.currentCatalog(c)
+	if err != nil {
+		return err
+	}
+	name := c.Param("name")
+	r, ok := cat.Resources[name]
+	if !ok {
+		return errCatalogNotFound("Resource " + name)
+	}
+	form := catalogGrantForm{User: strings.TrimSpace(c.FormValue("user")), Duration: strings.TrimSpace(c.FormValue("duration")), Reason: c.FormValue("reason")}
+	if r.Retired {
+		return s.renderCatalogResource(c, http.StatusConflict, form, name+" is retired: it takes no new grants (restore it first)")
+	}
+	d, err := parseDuration(form.Duration)
+	if err == nil {
+		var g *grants.Grant
+		g, err = grants.DirectGrant(ctx, s.db.DB, cat, p, grants.DirectGrantInput{Resource: name, User: form.User, Duration: d, Reason: form.Reason}, s.now())
+		if err == nil {
+			s.wake()
+			s.sessions.Put(ctx, "flash", fmt.Sprintf("%s holds %s until %s (admin grant %d, audited). The reconciler adds them to %s now.",
+				g.UserEmail, name, catalogTime(g.ExpiresAt), g.ID, g.GroupName))
+			return c.Redirect(http.StatusSeeOther, "/admin/catalog/resources/"+name)
+		}
+	}
+	var he *echo.HTTPError
+	if errors.As(refusal(err), &he) && he.Code < http.StatusInternalServerError {
+		return s.renderCatalogResource(c, he.Code, form, fmt.Sprint(he.Message))
+	}
+	return err
+}
+
+// catalogRevokeGrant ends a grant now (grants.RevokeGrant, audited) and
+// returns to its resource's page.
+func (s *Server) catalogRevokeGrant(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, err := s.catalogAdmin(c)
+	if err != nil {
+		return err
+	}
+	id, err := idParam(c, "grant")
+	if err != nil {
+		return err
+	}
+	g, err := grants.GetGrant(ctx, s.db.DB, id)
+	if err != nil {
+		return refusal(err)
+	}
+	back := "/admin/catalog/resources/" + g.Resource
+	if _, ok := s.opts.Catalog().Resources[g.Resource]; !ok {
+		back = "/admin/catalog"
+	}
+	_, err = grants.RevokeGrant(ctx, s.db.DB, s.opts.Catalog(), id, p, c.FormValue("reason"), s.now())
+	var he *echo.HTTPError
+	switch {
+	case err == nil:
+		s.wake()
+		s.sessions.Put(ctx, "flash", fmt.Sprintf("Grant %d revoked: %s loses %s at the next reconcile (seconds).", id, g.UserEmail, g.Resource))
+	case errors.As(refusal(err), &he) && he.Code < http.StatusInternalServerError:
+		s.sessions.Put(ctx, "flash", fmt.Sprintf("Grant %d not revoked: %v", id, he.Message))
+	default:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, back)
+}
