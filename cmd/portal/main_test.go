@@ -257,14 +257,14 @@ func TestDemoServesAndStopsOnInterrupt(t *testing.T) {
 		t.Fatalf("GET / = %v %v", res, err)
 	}
 	res.Body.Close()
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("demo did not stop cleanly on Ctrl-C: %v\n%s", err, stderr.String())
+	}
 	for _, want := range []string{"alice@example.com", "simulated Okta", "simulated tailnet"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("demo banner lacks %q:\n%s", want, stderr.String())
 		}
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("demo did not stop cleanly on Ctrl-C: %v\n%s", err, stderr.String())
 	}
 }
 

@@ -109,8 +109,12 @@ func TestReplicaFailoverOnPostgres(t *testing.T) {
 		t.Fatalf("lease holder pid %d is not one of the replicas", leader)
 	}
 	jit := func() string { text, _ := tailnet.Policy(); return jitGroup(string(text)) }
+	// The grants are applied and the first Okta poll is in (dave is only in
+	// synced groups, and alice must be known as an admin below).
 	waitFor(t, 30*time.Second, func() bool {
-		return strings.Contains(jit(), "alice@example.com") && strings.Contains(jit(), "erin@example.com")
+		text, _ := tailnet.Policy()
+		return strings.Contains(jit(), "alice@example.com") && strings.Contains(jit(), "erin@example.com") &&
+			strings.Contains(string(text), "dave@example.com")
 	})
 
 	// A grant made through the replica that does not run the loops reaches
