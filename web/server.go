@@ -327,10 +327,6 @@ func (s *Server) render(c echo.Context, code int, name string, page any) error {
 	return c.HTML(code, b.String())
 }
 
-func (s *Server) home(c echo.Context) error {
-	return s.render(c, http.StatusOK, "home.html", nil)
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
