@@ -37,6 +37,10 @@ type Catalog struct {
 	// removed synced group whose members were taken out, kept managed so
 	// that nobody hand-adds members to it unnoticed. Sorted; nil when none.
 	KeepEmpty []string
+	// DeleteDevices says that offboarding also deletes the person's
+	// Tailscale devices ("offboarding": {"tailscaleDevices": "delete"});
+	// the default keeps them.
+	DeleteDevices bool
 }
 
 // Resource is one thing people may request: membership of one Tailscale
@@ -190,6 +194,9 @@ func (c *Catalog) Format() []byte {
 		b.WriteString("  ")
 	}
 	b.WriteString("},\n")
+	if c.DeleteDevices {
+		b.WriteString("  \"offboarding\": {\"tailscaleDevices\": \"delete\"},\n")
+	}
 	if len(c.KeepEmpty) > 0 {
 		keep := slices.Sorted(slices.Values(c.KeepEmpty))
 		fmt.Fprintf(&b, "  \"keepEmpty\": %s,\n", formatStringList(keep))
@@ -337,8 +344,10 @@ func (p *catalogParser) parse() (*Catalog, error) {
 			resourceGroups, err = p.resources(&m.Value, c)
 		case "keepEmpty":
 			keepEmpty, err = p.keepEmpty(&m.Value, c)
+		case "offboarding":
+			err = p.offboarding(&m.Value, c)
 		default:
-			return p.unknownKey(m, name, "", "admins", "groups", "resources", "keepEmpty")
+			return p.unknownKey(m, name, "", "admins", "groups", "resources", "keepEmpty", "offboarding")
 		}
 		return err
 	})
@@ -352,6 +361,31 @@ func (p *catalogParser) parse() (*Catalog, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// offboarding reads {"tailscaleDevices": "keep"|"delete"}.
+func (p *catalogParser) offboarding(v *hujson.Value, c *Catalog) error {
+	obj, err := p.object(v, "offboarding")
+	if err != nil {
+		return err
+	}
+	return p.eachMember(obj, "offboarding", func(name string, m *hujson.ObjectMember) error {
+		if name != "tailscaleDevices" {
+			return p.unknownKey(m, name, "offboarding", "tailscaleDevices")
+		}
+		mode, err := p.str(&m.Value, "offboarding.tailscaleDevices")
+		if err != nil {
+			return err
+		}
+		switch mode {
+		case "keep":
+		case "delete":
+			c.DeleteDevices = true
+		default:
+			return p.errorAt(&m.Value, "offboarding.tailscaleDevices", "must be \"keep\" or \"delete\", not %q", mode)
+		}
+		return nil
+	})
 }
 
 // checkGroupOwnership enforces that a Tailscale group is either synced or

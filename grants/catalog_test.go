@@ -904,3 +904,25 @@ func TestManagedGroupsAndResourceNames(t *testing.T) {
 		t.Errorf("empty ResourceNames() = %q", got)
 	}
 }
+
+func TestCatalogOffboardingDevices(t *testing.T) {
+	c, err := ParseCatalog("c.hujson", []byte(`{"offboarding": {"tailscaleDevices": "delete"}}`))
+	if err != nil || !c.DeleteDevices {
+		t.Fatalf("delete: %v %+v", err, c)
+	}
+	again, err := ParseCatalog("export", c.Format())
+	if err != nil || !again.DeleteDevices {
+		t.Fatalf("round trip lost the setting: %v\n%s", err, c.Format())
+	}
+	if c, err := ParseCatalog("c.hujson", []byte(`{"offboarding": {"tailscaleDevices": "keep"}}`)); err != nil || c.DeleteDevices {
+		t.Fatalf("keep: %v %+v", err, c)
+	}
+	for body, want := range map[string]string{
+		"{\n\"offboarding\": {\"tailscaleDevices\": \"wipe\"}}": `c.hujson:2: offboarding.tailscaleDevices: must be "keep" or "delete"`,
+		"{\n\"offboarding\": {\"devices\": \"delete\"}}":         "c.hujson:2: offboarding.devices: unknown key",
+	} {
+		if _, err := ParseCatalog("c.hujson", []byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", body, err, want)
+		}
+	}
+}

@@ -124,3 +124,27 @@ func (t *Tailnet) WritePolicy(ctx context.Context, text []byte, etag string) err
 		return fmt.Errorf("writing tailnet policy: %w", err)
 	}
 }
+
+// DeleteDevicesOf deletes every device of the tailnet whose user is login
+// (case-insensitive) and returns the names of those deleted.
+func (t *Tailnet) DeleteDevicesOf(ctx context.Context, login string) ([]string, error) {
+	devices, err := t.client.Devices().List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing devices: %w", err)
+	}
+	var deleted []string
+	for _, d := range devices {
+		if !strings.EqualFold(d.User, login) {
+			continue
+		}
+		id := d.NodeID
+		if id == "" {
+			id = d.ID
+		}
+		if err := t.client.Devices().Delete(ctx, id); err != nil {
+			return deleted, fmt.Errorf("deleting device %s of %s: %w", d.Name, login, err)
+		}
+		deleted = append(deleted, d.Name)
+	}
+	return deleted, nil
+}

@@ -93,7 +93,7 @@ func (s *Server) apiPutCatalog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	match, ok := matchETag(ifMatch, current)
+	match, ok := catalogMatchETag(ifMatch, current)
 	if !ok {
 		return httpError(http.StatusConflict, "the catalog changed since you read it (If-Match "+ifMatch+", current ETag "+current+"); GET it again, re-apply your change and PUT with the new ETag")
 	}
@@ -106,11 +106,11 @@ func (s *Server) apiPutCatalog(c echo.Context) error {
 	return s.catalogJSON(c, cat, st.ETag())
 }
 
-// matchETag applies an If-Match header (one ETag, a list, or *) to the
+// catalogMatchETag applies an If-Match header (one ETag, a list, or *) to the
 // current ETag. It returns the ETag to pass to CatalogStore.Replace: the
 // current one, or "" for *. Weak ETags never match (RFC 9110 strong
 // comparison).
-func matchETag(header, current string) (string, bool) {
+func catalogMatchETag(header, current string) (string, bool) {
 	for _, tag := range strings.Split(header, ",") {
 		switch tag = strings.TrimSpace(tag); tag {
 		case "*":

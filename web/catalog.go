@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -195,30 +194,30 @@ func catalogActiveGrants(ctx context.Context, db *gorm.DB) (map[string]int64, er
 	return out, nil
 }
 
-// oktaGroupChoice is one Okta group offered by the group search.
-type oktaGroupChoice struct {
+// catalogOktaChoice is one Okta group offered by the group search.
+type catalogOktaChoice struct {
 	ID, Name, Description string
 	Selected              bool
 }
 
-// maxOktaChoices bounds the answers of one Okta group search.
-const maxOktaChoices = 25
+// catalogMaxOktaChoices bounds the answers of one Okta group search.
+const catalogMaxOktaChoices = 25
 
-// searchOktaGroups finds the directory snapshot's Okta groups whose name
+// catalogSearchOktaGroups finds the directory snapshot's Okta groups whose name
 // contains q (case-insensitive), by name. The selected group is always
 // offered, first, so that a search never loses the choice made.
-func (s *Server) searchOktaGroups(ctx context.Context, q, selected string) ([]oktaGroupChoice, error) {
-	tx := s.db.WithContext(ctx).Model(&grants.DirectoryGroup{}).Order("name").Limit(maxOktaChoices)
+func (s *Server) catalogSearchOktaGroups(ctx context.Context, q, selected string) ([]catalogOktaChoice, error) {
+	tx := s.db.WithContext(ctx).Model(&grants.DirectoryGroup{}).Order("name").Limit(catalogMaxOktaChoices)
 	if q = strings.TrimSpace(q); q != "" {
-		tx = tx.Where(`LOWER(name) LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(strings.ToLower(q))+"%")
+		tx = tx.Where(`LOWER(name) LIKE ? ESCAPE '\'`, "%"+catalogLikeEscaper.Replace(strings.ToLower(q))+"%")
 	}
 	var groups []grants.DirectoryGroup
 	if err := tx.Find(&groups).Error; err != nil {
 		return nil, err
 	}
-	var out []oktaGroupChoice
+	var out []catalogOktaChoice
 	if selected != "" {
-		choice := oktaGroupChoice{Name: selected, Selected: true}
+		choice := catalogOktaChoice{Name: selected, Selected: true}
 		var g grants.DirectoryGroup
 		if err := s.db.WithContext(ctx).Where("name = ?", selected).Limit(1).Find(&g).Error; err != nil {
 			return nil, err
@@ -228,19 +227,19 @@ func (s *Server) searchOktaGroups(ctx context.Context, q, selected string) ([]ok
 	}
 	for _, g := range groups {
 		if g.Name != selected {
-			out = append(out, oktaGroupChoice{ID: g.ID, Name: g.Name, Description: g.Description})
+			out = append(out, catalogOktaChoice{ID: g.ID, Name: g.Name, Description: g.Description})
 		}
 	}
 	return out, nil
 }
 
-// likeEscaper escapes the wildcards of a LIKE pattern (with ESCAPE '\').
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+// catalogLikeEscaper escapes the wildcards of a LIKE pattern (with ESCAPE '\').
+var catalogLikeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // catalogOktaGroups answers the live search of static/catalog.js: the
 // choice list of the group form, as HTML.
 func (s *Server) catalogOktaGroups(c echo.Context) error {
-	choices, err := s.searchOktaGroups(c.Request().Context(), c.QueryParam("q"), c.QueryParam("okta"))
+	choices, err := s.catalogSearchOktaGroups(c.Request().Context(), c.QueryParam("q"), c.QueryParam("okta"))
 	if err != nil {
 		return err
 	}
@@ -285,12 +284,5 @@ func errCatalogNotFound(what string) error {
 	return httpError(http.StatusNotFound, what+" is not in the catalog")
 }
 
-// isCatalogError reports whether err is a catalog validation error.
-func isCatalogError(err error) (*grants.CatalogError, bool) {
-	var ce *grants.CatalogError
-	ok := errors.As(err, &ce)
-	return ce, ok
-}
-
-// containsString is slices.Contains for templates' helpers.
-func containsString(list []string, s string) bool { return slices.Contains(list, s) }
+// catalogContains is slices.Contains for templates' helpers.
+func catalogContains(list []string, s string) bool { return slices.Contains(list, s) }

@@ -124,14 +124,14 @@ func (e catalogEdit) formURL(withValues bool) string {
 	case editGroup:
 		u = "/admin/catalog/new-group"
 		if e.Original != "" {
-			u = "/admin/catalog/groups/" + e.Original + "/edit"
+			u = "/admin/catalog/groups/" + url.PathEscape(e.Original) + "/edit"
 		}
 	case editGroupRemove:
-		u = "/admin/catalog/groups/" + e.key() + "/remove"
+		u = "/admin/catalog/groups/" + url.PathEscape(e.key()) + "/remove"
 	case editResource:
 		u = "/admin/catalog/new-resource"
 		if e.Original != "" {
-			u = "/admin/catalog/resources/" + e.Original + "/edit"
+			u = "/admin/catalog/resources/" + url.PathEscape(e.Original) + "/edit"
 		}
 	default:
 		return e.pageURL()
@@ -150,9 +150,9 @@ func (e catalogEdit) formURL(withValues bool) string {
 func (e catalogEdit) pageURL() string {
 	switch e.Kind {
 	case editGroup:
-		return "/admin/catalog/groups/" + e.key()
+		return "/admin/catalog/groups/" + url.PathEscape(e.key())
 	case editResource, editResourceRetire, editResourceRestore:
-		return "/admin/catalog/resources/" + e.key()
+		return "/admin/catalog/resources/" + url.PathEscape(e.key())
 	}
 	return "/admin/catalog"
 }
@@ -192,7 +192,7 @@ type catalogFormError struct {
 	Msg   string
 }
 
-func formError(field, format string, args ...any) *catalogFormError {
+func catalogFieldError(field, format string, args ...any) *catalogFormError {
 	return &catalogFormError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
@@ -211,13 +211,13 @@ type catalogJSON struct {
 func (e catalogEdit) apply(cur *grants.Catalog) (*grants.Catalog, *catalogFormError) {
 	raw, err := cur.MarshalJSON()
 	if err != nil {
-		return nil, formError("", "reading the catalog: %v", err)
+		return nil, catalogFieldError("", "reading the catalog: %v", err)
 	}
 	var root catalogJSON
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&root); err != nil {
-		return nil, formError("", "reading the catalog: %v", err)
+		return nil, catalogFieldError("", "reading the catalog: %v", err)
 	}
 	if root.Admins == nil {
 		root.Admins = []string{}
@@ -235,15 +235,15 @@ func (e catalogEdit) apply(cur *grants.Catalog) (*grants.Catalog, *catalogFormEr
 		okta, synced := root.Groups[key]
 		switch {
 		case e.Original == "" && synced:
-			return nil, formError("group", "groups.%s: %s already follows Okta group %q; change that mapping instead", key, key, okta)
+			return nil, catalogFieldError("group", "groups.%s: %s already follows Okta group %q; change that mapping instead", key, key, okta)
 		case e.Original != "" && !synced:
-			return nil, formError("", "%s is no longer a synced group of the catalog", key)
+			return nil, catalogFieldError("", "%s is no longer a synced group of the catalog", key)
 		}
 		root.Groups[key] = e.Okta
 		dropKeepEmpty() // syncing a group kept empty fills it again
 	case editGroupRemove:
 		if _, synced := root.Groups[key]; !synced {
-			return nil, formError("", "%s is no longer a synced group of the catalog", key)
+			return nil, catalogFieldError("", "%s is no longer a synced group of the catalog", key)
 		}
 		delete(root.Groups, key)
 		switch e.Removal {
@@ -251,11 +251,11 @@ func (e catalogEdit) apply(cur *grants.Catalog) (*grants.Catalog, *catalogFormEr
 			root.KeepEmpty = append(root.KeepEmpty, key)
 		case removalLeave:
 		default:
-			return nil, formError("removal", "choose whether to empty %s or to leave it with its current members", key)
+			return nil, catalogFieldError("removal", "choose whether to empty %s or to leave it with its current members", key)
 		}
 	case editKeepEmptyRemove:
 		if !slices.Contains(root.KeepEmpty, key) {
-			return nil, formError("", "%s is no longer kept empty", key)
+			return nil, catalogFieldError("", "%s is no longer kept empty", key)
 		}
 		dropKeepEmpty()
 	case editResource:
@@ -263,9 +263,9 @@ func (e catalogEdit) apply(cur *grants.Catalog) (*grants.Catalog, *catalogFormEr
 		old, exists := root.Resources[key]
 		switch {
 		case e.Original == "" && exists:
-			return nil, formError("name", "resources.%s: a resource named %s already exists", key, key)
+			return nil, catalogFieldError("name", "resources.%s: a resource named %s already exists", key, key)
 		case e.Original != "" && !exists:
-			return nil, formError("", "resource %s is no longer in the catalog", key)
+			return nil, catalogFieldError("", "resource %s is no longer in the catalog", key)
 		case exists && old["retired"] != nil:
 			obj["retired"] = old["retired"] // retiring is its own action
 		}
@@ -273,18 +273,18 @@ func (e catalogEdit) apply(cur *grants.Catalog) (*grants.Catalog, *catalogFormEr
 	case editResourceRetire, editResourceRestore:
 		obj, exists := root.Resources[key]
 		if !exists {
-			return nil, formError("", "resource %s is no longer in the catalog", key)
+			return nil, catalogFieldError("", "resource %s is no longer in the catalog", key)
 		}
 		delete(obj, "retired")
 		if e.Kind == editResourceRetire {
 			obj["retired"] = true
 		}
 	default:
-		return nil, formError("", "unknown catalog change %q", e.Kind)
+		return nil, catalogFieldError("", "unknown catalog change %q", e.Kind)
 	}
 	body, err := json.Marshal(root)
 	if err != nil {
-		return nil, formError("", "encoding the catalog: %v", err)
+		return nil, catalogFieldError("", "encoding the catalog: %v", err)
 	}
 	proposed, err := grants.ParseCatalog("catalog", body)
 	var ce *grants.CatalogError
@@ -292,7 +292,7 @@ func (e catalogEdit) apply(cur *grants.Catalog) (*grants.Catalog, *catalogFormEr
 		return nil, &catalogFormError{Field: e.fieldOf(ce), Msg: catalogFormMessage(ce)}
 	}
 	if err != nil {
-		return nil, formError("", "%v", err)
+		return nil, catalogFieldError("", "%v", err)
 	}
 	return proposed, nil
 }
@@ -312,7 +312,7 @@ func (e catalogEdit) resourceObject() map[string]any {
 	set("maxDuration", e.MaxDuration)
 	set("defaultDuration", e.DefaultDuration)
 	for key, text := range map[string]string{"eligible": e.Eligible, "approvers": e.Approvers, "autoApprove": e.AutoApprove} {
-		if list := splitLines(text); len(list) > 0 {
+		if list := catalogLines(text); len(list) > 0 {
 			obj[key] = list
 		}
 	}
@@ -328,9 +328,9 @@ func (e catalogEdit) resourceObject() map[string]any {
 	return obj
 }
 
-// splitLines splits a textarea into its non-blank lines, trimmed. Okta
+// catalogLines splits a textarea into its non-blank lines, trimmed. Okta
 // group names may hold commas, so lists are one name per line.
-func splitLines(text string) []string {
+func catalogLines(text string) []string {
 	var out []string
 	for _, line := range strings.Split(text, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
@@ -365,14 +365,14 @@ func (e catalogEdit) fieldOf(ce *grants.CatalogError) string {
 	return rest
 }
 
-// lineReference matches the file positions in catalog messages, which mean
+// catalogLineReference matches the file positions in catalog messages, which mean
 // nothing on a form.
-var lineReference = regexp.MustCompile(` \((first )?on line \d+\)|, line \d+| \(line \d+\)`)
+var catalogLineReference = regexp.MustCompile(` \((first )?on line \d+\)|, line \d+| \(line \d+\)`)
 
 // catalogFormMessage is a catalog error as a form shows it: the key and the
 // file's message, without lines of a file the admin never saw.
 func catalogFormMessage(ce *grants.CatalogError) string {
-	msg := lineReference.ReplaceAllString(ce.Msg, "")
+	msg := catalogLineReference.ReplaceAllString(ce.Msg, "")
 	if ce.Key == "" {
 		return msg
 	}
@@ -396,7 +396,7 @@ func (s *Server) catalogCheckEdit(ctx context.Context, e catalogEdit, cur, propo
 		return nil, err
 	}
 	if n > 0 {
-		return formError("rgroup", "resources.%s.group: %s has %d active grant(s) in %s; revoke them or let them expire before moving the resource to %s",
+		return catalogFieldError("rgroup", "resources.%s.group: %s has %d active grant(s) in %s; revoke them or let them expire before moving the resource to %s",
 			e.Original, e.Original, n, before.Group, after.Group), nil
 	}
 	return nil, nil
@@ -409,7 +409,7 @@ type catalogFormPage struct {
 	Error    *catalogFormError
 	Conflict *catalogConflict
 	// Choices are the Okta groups offered (group form).
-	Choices []oktaGroupChoice
+	Choices []catalogOktaChoice
 	// Applied is what the policy holds for the group (removal form).
 	Applied   psync.AppliedGroup
 	Confirmed bool
@@ -454,7 +454,7 @@ func catalogConflictFor(h catalogHeader, e catalogEdit, cur *grants.Catalog) *ca
 			cf.Theirs = []string{"resource " + key + " is not in the catalog now"}
 			return cf
 		}
-		cf.Theirs = describeResource(r)
+		cf.Theirs = catalogDescribeResource(r)
 		return cf
 	}
 	switch okta, synced := cur.Groups[key]; {
@@ -468,8 +468,8 @@ func catalogConflictFor(h catalogHeader, e catalogEdit, cur *grants.Catalog) *ca
 	return cf
 }
 
-// describeResource lists a resource's fields as "field: value" lines.
-func describeResource(r grants.Resource) []string {
+// catalogDescribeResource lists a resource's fields as "field: value" lines.
+func catalogDescribeResource(r grants.Resource) []string {
 	list := func(l []string) string {
 		if len(l) == 0 {
 			return "—"
@@ -607,7 +607,7 @@ func (s *Server) catalogRenderForm(c echo.Context, code int, e catalogEdit, cur 
 		if e.Original != "" {
 			page.Title = "Change " + e.Original
 		}
-		if page.Choices, err = s.searchOktaGroups(ctx, e.Q, e.Okta); err != nil {
+		if page.Choices, err = s.catalogSearchOktaGroups(ctx, e.Q, e.Okta); err != nil {
 			return err
 		}
 		return s.render(c, code, "catalog.html", page)
@@ -659,8 +659,8 @@ func (p catalogPreviewPage) Hidden() []catalogField { return p.Edit.fields() }
 // catalogDiffLine is one line of a unified diff, classed for colour.
 type catalogDiffLine struct{ Class, Text string }
 
-// diffLines splits a unified diff into classed lines.
-func diffLines(diff string) []catalogDiffLine {
+// catalogDiffLines splits a unified diff into classed lines.
+func catalogDiffLines(diff string) []catalogDiffLine {
 	var out []catalogDiffLine
 	for _, line := range strings.Split(strings.TrimSuffix(diff, "\n"), "\n") {
 		class := "ctx"
@@ -679,11 +679,15 @@ func diffLines(diff string) []catalogDiffLine {
 	return out
 }
 
-// PolicyDiffLines and CatalogDiffLines are the diffs, line by line.
-func (p catalogPreviewPage) PolicyDiffLines() []catalogDiffLine { return diffLines(p.PolicyDiff) }
+// PolicyDiffLines is the policy diff, line by line.
+func (p catalogPreviewPage) PolicyDiffLines() []catalogDiffLine {
+	return catalogDiffLines(p.PolicyDiff)
+}
 
 // CatalogDiffLines is the catalog diff, line by line.
-func (p catalogPreviewPage) CatalogDiffLines() []catalogDiffLine { return diffLines(p.CatalogDiff) }
+func (p catalogPreviewPage) CatalogDiffLines() []catalogDiffLine {
+	return catalogDiffLines(p.CatalogDiff)
+}
 
 // BackURL returns to the form with what was typed.
 func (p catalogPreviewPage) BackURL() string { return p.Edit.formURL(true) }
@@ -825,7 +829,7 @@ func catalogChangeSummary(before, after *grants.Catalog) []string {
 			out = append(out, fmt.Sprintf("%s takes requests again.", name))
 		}
 		if ok {
-			if changed := changedFields(old, r); len(changed) > 0 {
+			if changed := catalogChangedFields(old, r); len(changed) > 0 {
 				out = append(out, fmt.Sprintf("%s: %s.", name, strings.Join(changed, "; ")))
 			}
 		}
@@ -841,9 +845,9 @@ func catalogChangeSummary(before, after *grants.Catalog) []string {
 	return out
 }
 
-// changedFields lists "field: old → new" for the fields (but retired) that differ.
-func changedFields(old, cur grants.Resource) []string {
-	before, after := describeResource(old), describeResource(cur)
+// catalogChangedFields lists "field: old → new" for the fields (but retired) that differ.
+func catalogChangedFields(old, cur grants.Resource) []string {
+	before, after := catalogDescribeResource(old), catalogDescribeResource(cur)
 	var out []string
 	for i := range before[:9] {
 		if before[i] != after[i] {

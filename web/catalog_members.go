@@ -57,7 +57,7 @@ func (s *Server) catalogGroupMembers(c echo.Context) error {
 	}
 	group := c.Param("group")
 	okta, synced := cat.Groups[group]
-	page := catalogGroupPage{Group: group, Okta: okta, KeptEmpty: containsString(cat.KeepEmpty, group)}
+	page := catalogGroupPage{Group: group, Okta: okta, KeptEmpty: catalogContains(cat.KeepEmpty, group)}
 	if !synced && !page.KeptEmpty {
 		for _, r := range cat.Resources {
 			if r.Group == group {
@@ -137,7 +137,7 @@ func catalogMembership(want []catalogMember, applied []string, since map[string]
 // events, newest first) when each current member was last added to group.
 func (s *Server) catalogAddedSince(ctx context.Context, group string) (map[string]time.Time, error) {
 	var events []grants.AuditEvent
-	pattern := "%" + likeEscaper.Replace(`"`+group+`":`) + "%"
+	pattern := "%" + catalogLikeEscaper.Replace(`"`+group+`":`) + "%"
 	err := s.db.WithContext(ctx).Where(`action = ? AND details LIKE ? ESCAPE '\'`, "sync.apply", pattern).
 		Order("id DESC").Limit(2000).Find(&events).Error
 	if err != nil {
@@ -170,7 +170,7 @@ type catalogGrantRow struct {
 	Source string
 }
 
-// Since, Until and ExpiresISO render the grant's times.
+// Since renders when the grant started.
 func (g catalogGrantRow) Since() string { return catalogTime(g.StartsAt) }
 
 // Until renders when the grant ends.
@@ -194,8 +194,8 @@ func (g catalogGrantRow) Tailnet() string {
 	return "never applied"
 }
 
-// grantSource says why a grant exists.
-func grantSource(g grants.Grant) string {
+// catalogGrantSource says why a grant exists.
+func catalogGrantSource(g grants.Grant) string {
 	switch {
 	case g.RequestID == nil:
 		s := "admin grant by " + g.GrantedBy
@@ -255,7 +255,7 @@ func (s *Server) renderCatalogResource(c echo.Context, code int, form catalogGra
 	if !ok {
 		return errCatalogNotFound("Resource " + name)
 	}
-	page := catalogResourcePage{Resource: r, Rules: describeResource(r), Version: catalogVersion(cat, editResource, name), Form: form, GrantError: grantError}
+	page := catalogResourcePage{Resource: r, Rules: catalogDescribeResource(r), Version: catalogVersion(cat, editResource, name), Form: form, GrantError: grantError}
 	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
 		return err
 	}
@@ -272,13 +272,13 @@ func (s *Server) renderCatalogResource(c echo.Context, code int, form catalogGra
 		return err
 	}
 	for _, g := range list {
-		page.Active = append(page.Active, catalogGrantRow{Grant: g, Source: grantSource(g)})
+		page.Active = append(page.Active, catalogGrantRow{Grant: g, Source: catalogGrantSource(g)})
 	}
 	if list, err = grants.ListGrants(ctx, s.db.DB, grants.GrantQuery{Resource: name, Active: &ended, Limit: 20}); err != nil {
 		return err
 	}
 	for _, g := range list {
-		page.Ended = append(page.Ended, catalogGrantRow{Grant: g, Source: grantSource(g)})
+		page.Ended = append(page.Ended, catalogGrantRow{Grant: g, Source: catalogGrantSource(g)})
 	}
 	return s.render(c, code, "catalog.html", page)
 }

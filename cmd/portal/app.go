@@ -28,6 +28,7 @@ type app struct {
 	catalog    *grants.CatalogStore
 	directory  *psync.OktaDirectory
 	reconciler *psync.Reconciler
+	tailnet    *psync.Tailnet
 	poller     *psync.Poller
 	events     *psync.EventProcessor
 	sweeper    *grants.Sweeper
@@ -71,7 +72,7 @@ func (a *app) init(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("OKTA_ORG_URL: %w", err)
 	}
-	tailnet, err := psync.NewTailnet(psync.TailnetConfig{
+	a.tailnet, err = psync.NewTailnet(psync.TailnetConfig{
 		APIURL: cfg.TailscaleAPIURL, Tailnet: cfg.TailscaleTailnet, APIKey: cfg.TailscaleAPIKey,
 		OAuthClientID: cfg.TailscaleOAuthClientID, OAuthClientSecret: cfg.TailscaleOAuthClientSecret,
 	})
@@ -90,7 +91,7 @@ func (a *app) init(ctx context.Context) error {
 			func() float64 { return float64(a.directory.RateLimited()) }),
 	)
 	a.reconciler = psync.NewReconciler(psync.ReconcilerOptions{
-		DB: a.db, Catalog: a.catalog.Current, Policy: tailnet, Metrics: psync.NewMetrics(a.registry),
+		DB: a.db, Catalog: a.catalog.Current, Policy: a.tailnet, Metrics: psync.NewMetrics(a.registry),
 	})
 	a.poller = psync.NewPoller(psync.PollerOptions{
 		DB: a.db, Directory: a.directory, Catalog: a.catalog.Current, Interval: cfg.SyncInterval,
@@ -115,9 +116,24 @@ func (a *app) init(ctx context.Context) error {
 		CatalogStore:   a.catalog,
 		PreviewCatalog: a.reconciler.PlanFor,
 		OktaAdminURL:   cfg.OktaOrgURL,
-		Policy:         func(ctx context.Context) ([]byte, error) { p, err := tailnet.ReadPolicy(ctx); return p.Text, err },
+		Policy:         func(ctx context.Context) ([]byte, error) { p, err := a.tailnet.ReadPolicy(ctx); return p.Text, err },
 	})
 	return err
+}
+
+// deleteDevices deletes an offboarded person's Tailscale devices (catalog
+// "offboarding": {"tailscaleDevices": "delete"}), each one audited.
+func (a *app) deleteDevices(ctx context.Context, o grants.Offboarding) {
+	names, err := a.tailnet.DeleteDevicesOf(ctx, o.Email)
+	for _, name := range names {
+		if aerr := grants.AppendAudit(ctx, a.db.DB, grants.Event{At: time.Now(), Actor: "okta", Action: "device.delete",
+			Target: "device:" + name, Details: map[string]any{"user": o.Email, "offboarding": o.ID}}); aerr != nil {
+			slog.Error("auditing device deletion", "err", aerr)
+		}
+	}
+	if err != nil {
+		slog.Error("deleting devices of an offboarded person", "email", o.Email, "err", err)
+	}
 }
 
 // wakeLoops wakes every background loop of this process: whatever changed,
@@ -142,8 +158,14 @@ func (a *app) publish() {
 // Okta events): the offboarding cascade for people who left, then a
 // reconcile.
 func (a *app) directoryChanged(ctx context.Context) {
-	if _, err := grants.OffboardDeparted(ctx, a.db.DB, time.Now()); err != nil {
+	offboarded, err := grants.OffboardDeparted(ctx, a.db.DB, time.Now())
+	if err != nil {
 		slog.Error("offboarding cascade", "err", err)
+	}
+	if a.catalog.Current().DeleteDevices {
+		for _, o := range offboarded {
+			a.deleteDevices(ctx, o)
+		}
 	}
 	a.reconciler.Wake()
 	a.sweeper.Wake()

@@ -26,6 +26,11 @@ type runningPortal struct {
 
 func startPortal(t *testing.T, db *database.DB, interval time.Duration) *runningPortal {
 	t.Helper()
+	return startPortalWithCatalog(t, db, interval, demoCatalog)
+}
+
+func startPortalWithCatalog(t *testing.T, db *database.DB, interval time.Duration, catalogText []byte) *runningPortal {
+	t.Helper()
 	okta, oktaURL, closeOkta, err := oktafake.Start(oktafake.Options{APIToken: "okta-token", RateLimitPerMinute: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +43,7 @@ func startPortal(t *testing.T, db *database.DB, interval time.Duration) *running
 	}
 	t.Cleanup(closeTailnet)
 	catalog := filepath.Join(t.TempDir(), "catalog.hujson")
-	os.WriteFile(catalog, demoCatalog, 0o600)
+	os.WriteFile(catalog, catalogText, 0o600)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -186,4 +191,34 @@ func jitGroup(policy string) string {
 	}
 	j := strings.Index(policy[i:], "]")
 	return policy[i : i+j]
+}
+
+func TestOffboardingDeletesDevicesWhenTheCatalogSaysSo(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		catalog := strings.Replace(string(demoCatalog), "{\n", "{\n  \"offboarding\": {\"tailscaleDevices\": \"delete\"},\n", 1)
+		p := startPortalWithCatalog(t, db, time.Hour, []byte(catalog))
+		p.tailnet.AddDevice(tailnetfake.Device{Name: "bob-laptop", User: "bob@example.com"})
+		p.tailnet.AddDevice(tailnetfake.Device{Name: "alice-laptop", User: "alice@example.com"})
+		waitFor(t, 20*time.Second, func() bool { return p.policyHas("bob@example.com") })
+		p.okta.AddEventHook(p.base+"/hooks/okta", "hook-secret")
+		if err := p.okta.SetUserStatus("bob@example.com", oktafake.StatusDeprovisioned); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 20*time.Second, func() bool {
+			for _, d := range p.tailnet.Devices() {
+				if d.User == "bob@example.com" {
+					return false
+				}
+			}
+			return true
+		})
+		if ds := p.tailnet.Devices(); len(ds) != 1 || ds[0].Name != "alice-laptop" {
+			t.Errorf("devices after offboarding bob: %+v", ds)
+		}
+		var n int64
+		db.Model(&grants.AuditEvent{}).Where("action = ? AND target = ?", "device.delete", "device:bob-laptop").Count(&n)
+		if n != 1 {
+			t.Errorf("%d device.delete audit events for bob-laptop, want 1", n)
+		}
+	})
 }
