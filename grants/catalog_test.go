@@ -919,7 +919,7 @@ func TestCatalogOffboardingDevices(t *testing.T) {
 	}
 	for body, want := range map[string]string{
 		"{\n\"offboarding\": {\"tailscaleDevices\": \"wipe\"}}": `c.hujson:2: offboarding.tailscaleDevices: must be "keep" or "delete"`,
-		"{\n\"offboarding\": {\"devices\": \"delete\"}}":         "c.hujson:2: offboarding.devices: unknown key",
+		"{\n\"offboarding\": {\"devices\": \"delete\"}}":        "c.hujson:2: offboarding.devices: unknown key",
 	} {
 		if _, err := ParseCatalog("c.hujson", []byte(body)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", body, err, want)
