@@ -1,10 +1,7 @@
 package grants
 
 import (
-	"bufio"
 	"context"
-	"database/sql"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
@@ -141,78 +138,20 @@ type FilteredAuditExport struct {
 // Write streams the export to w and returns the number of events written.
 // Events appended after it starts are not included.
 func (x FilteredAuditExport) Write(ctx context.Context, db *gorm.DB, w io.Writer) (int, error) {
-	if x.Format != AuditCSV && x.Format != AuditJSON {
-		return 0, refuse(ErrInvalid, "format must be %q or %q", AuditCSV, AuditJSON)
-	}
-	if x.Batch <= 0 {
-		x.Batch = 1000
-	}
-	db = db.WithContext(ctx)
-	var maxID sql.NullInt64
-	if err := db.Model(&AuditEvent{}).Select("MAX(id)").Scan(&maxID).Error; err != nil {
-		return 0, fmt.Errorf("reading the audit log: %w", err)
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	cw := csv.NewWriter(bw)
-	flush := func() error {
-		if x.Format == AuditCSV {
-			cw.Flush()
-			if err := cw.Error(); err != nil {
-				return err
-			}
-		}
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		if x.Flush != nil {
-			x.Flush()
-		}
-		return nil
-	}
-	if x.Format == AuditCSV {
-		if err := cw.Write(AuditCSVHeader); err != nil {
-			return 0, err
-		}
-	} else {
-		bw.WriteString("[")
-	}
-	n := 0
 	var last *AuditEvent
-	batch := make([]AuditEvent, 0, x.Batch)
-	for maxID.Valid {
-		batch = batch[:0]
-		tx := x.Filter.apply(db.Where("id <= ?", maxID.Int64))
+	return streamAudit(ctx, db, w, x.Format, x.Batch, x.Flush, func(tx *gorm.DB, batch *[]AuditEvent, limit int) error {
+		tx = x.Filter.apply(tx)
 		if last != nil {
 			at := dbTime(last.At)
 			tx = tx.Where("at >= ? AND (at > ? OR id > ?)", at, at, last.ID)
 		}
-		if err := tx.Order("at, id").Limit(x.Batch).Find(&batch).Error; err != nil {
-			return n, fmt.Errorf("reading the audit log: %w", err)
-		}
-		for i := range batch {
-			if err := (AuditExport{Format: x.Format}).writeOne(bw, cw, &batch[i], n); err != nil {
-				return n, err
-			}
-			n++
-		}
-		if len(batch) > 0 {
-			e := batch[len(batch)-1]
+		err := tx.Order("at, id").Limit(limit).Find(batch).Error
+		if n := len(*batch); n > 0 {
+			e := (*batch)[n-1]
 			last = &e
 		}
-		if err := flush(); err != nil {
-			return n, err
-		}
-		if len(batch) < x.Batch {
-			break
-		}
-	}
-	if x.Format == AuditJSON {
-		if n > 0 {
-			bw.WriteString("\n")
-		}
-		bw.WriteString("]\n")
-	}
-	return n, flush()
+		return err
+	})
 }
 
 // AuditActions are the actions the portal records, for filter suggestions.

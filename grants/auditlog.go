@@ -151,20 +151,48 @@ var AuditCSVHeader = []string{"id", "at", "actor", "action", "target", "details"
 // Events appended after it starts are not included. When it fails midway
 // the output is cut short (a JSON array stays unclosed, so the cut shows).
 func (x AuditExport) Write(ctx context.Context, db *gorm.DB, w io.Writer) (int, error) {
-	if x.Format != AuditCSV && x.Format != AuditJSON {
+	var last int64
+	return streamAudit(ctx, db, w, x.Format, x.Batch, x.Flush, func(tx *gorm.DB, batch *[]AuditEvent, limit int) error {
+		tx = tx.Where("id > ?", last)
+		if !x.Since.IsZero() {
+			tx = tx.Where("at >= ?", dbTime(x.Since))
+		}
+		if !x.Until.IsZero() {
+			tx = tx.Where("at < ?", dbTime(x.Until))
+		}
+		err := tx.Order("id").Limit(limit).Find(batch).Error
+		if n := len(*batch); n > 0 {
+			last = (*batch)[n-1].ID
+		}
+		return err
+	})
+}
+
+// auditBatch reads the next batch of an export into batch (at most limit
+// events) from tx, which already keeps only events that existed when the
+// export started.
+type auditBatch func(tx *gorm.DB, batch *[]AuditEvent, limit int) error
+
+// streamAudit writes an export: the CSV header or the JSON array around the
+// events next returns, batch after batch, flushed after each batch so that
+// memory stays constant however many events there are.
+func streamAudit(ctx context.Context, db *gorm.DB, w io.Writer, format string, batchSize int, onFlush func(), next auditBatch) (int, error) {
+	if format != AuditCSV && format != AuditJSON {
 		return 0, refuse(ErrInvalid, "format must be %q or %q", AuditCSV, AuditJSON)
 	}
-	if x.Batch <= 0 {
-		x.Batch = 1000
+	if batchSize <= 0 {
+		batchSize = 1000
 	}
+	db = db.WithContext(ctx)
 	var maxID sql.NullInt64
-	if err := db.WithContext(ctx).Model(&AuditEvent{}).Select("MAX(id)").Scan(&maxID).Error; err != nil {
+	if err := db.Model(&AuditEvent{}).Select("MAX(id)").Scan(&maxID).Error; err != nil {
 		return 0, fmt.Errorf("reading the audit log: %w", err)
 	}
+	x := AuditExport{Format: format}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	cw := csv.NewWriter(bw)
 	flush := func() error {
-		if x.Format == AuditCSV {
+		if format == AuditCSV {
 			cw.Flush()
 			if err := cw.Error(); err != nil {
 				return err
@@ -173,12 +201,12 @@ func (x AuditExport) Write(ctx context.Context, db *gorm.DB, w io.Writer) (int, 
 		if err := bw.Flush(); err != nil {
 			return err
 		}
-		if x.Flush != nil {
-			x.Flush()
+		if onFlush != nil {
+			onFlush()
 		}
 		return nil
 	}
-	if x.Format == AuditCSV {
+	if format == AuditCSV {
 		if err := cw.Write(AuditCSVHeader); err != nil {
 			return 0, err
 		}
@@ -186,39 +214,26 @@ func (x AuditExport) Write(ctx context.Context, db *gorm.DB, w io.Writer) (int, 
 		bw.WriteString("[")
 	}
 	n := 0
-	var last int64
-	batch := make([]AuditEvent, 0, x.Batch)
-	for maxID.Valid && last < maxID.Int64 {
+	batch := make([]AuditEvent, 0, batchSize)
+	for maxID.Valid {
 		batch = batch[:0]
-		tx := db.WithContext(ctx).Where("id > ? AND id <= ?", last, maxID.Int64)
-		if !x.Since.IsZero() {
-			tx = tx.Where("at >= ?", dbTime(x.Since))
-		}
-		if !x.Until.IsZero() {
-			tx = tx.Where("at < ?", dbTime(x.Until))
-		}
-		if err := tx.Order("id").Limit(x.Batch).Find(&batch).Error; err != nil {
+		if err := next(db.Where("id <= ?", maxID.Int64), &batch, batchSize); err != nil {
 			return n, fmt.Errorf("reading the audit log: %w", err)
 		}
-		if len(batch) == 0 {
-			break
-		}
 		for i := range batch {
-			e := &batch[i]
-			if err := x.writeOne(bw, cw, e, n); err != nil {
+			if err := x.writeOne(bw, cw, &batch[i], n); err != nil {
 				return n, err
 			}
 			n++
-			last = e.ID
 		}
 		if err := flush(); err != nil {
 			return n, err
 		}
-		if len(batch) < x.Batch {
+		if len(batch) < batchSize {
 			break
 		}
 	}
-	if x.Format == AuditJSON {
+	if format == AuditJSON {
 		if n > 0 {
 			bw.WriteString("\n")
 		}
