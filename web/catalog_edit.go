@@ -196,13 +196,50 @@ func catalogFieldError(field, format string, args ...any) *catalogFormError {
 	return &catalogFormError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// catalogJSON is the catalog's JSON shape, for applying an edit as text so
-// that the catalog parser validates the result with the file's messages.
+// catalogJSON is the catalog in the file's JSON shape, split into the
+// sections the dashboard edits and the rest (admins, offboarding, any
+// section added later), which an edit carries through untouched. Edits are
+// applied to this text so that the catalog parser validates the result
+// with the file's messages.
 type catalogJSON struct {
-	Admins    []string                  `json:"admins"`
-	Groups    map[string]string         `json:"groups"`
-	Resources map[string]map[string]any `json:"resources"`
-	KeepEmpty []string                  `json:"keepEmpty,omitempty"`
+	Groups    map[string]string
+	Resources map[string]map[string]any
+	KeepEmpty []string
+	Rest      map[string]json.RawMessage
+}
+
+// decodeCatalogJSON splits a catalog's JSON into its sections.
+func decodeCatalogJSON(raw []byte) (*catalogJSON, error) {
+	c := &catalogJSON{Groups: map[string]string{}, Resources: map[string]map[string]any{}}
+	if err := json.Unmarshal(raw, &c.Rest); err != nil {
+		return nil, err
+	}
+	for key, v := range map[string]any{"groups": &c.Groups, "resources": &c.Resources, "keepEmpty": &c.KeepEmpty} {
+		text, ok := c.Rest[key]
+		delete(c.Rest, key)
+		if !ok {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(text))
+		dec.UseNumber() // approvals stay the numbers they are
+		if err := dec.Decode(v); err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	return c, nil
+}
+
+// encode joins the sections again.
+func (c *catalogJSON) encode() ([]byte, error) {
+	out := make(map[string]any, len(c.Rest)+3)
+	for k, v := range c.Rest {
+		out[k] = v
+	}
+	out["groups"], out["resources"] = c.Groups, c.Resources
+	if len(c.KeepEmpty) > 0 {
+		out["keepEmpty"] = c.KeepEmpty
+	}
+	return json.Marshal(out)
 }
 
 // apply returns the catalog cur would become with the edit. What the form
@@ -213,20 +250,9 @@ func (e catalogEdit) apply(cur *grants.Catalog) (*grants.Catalog, *catalogFormEr
 	if err != nil {
 		return nil, catalogFieldError("", "reading the catalog: %v", err)
 	}
-	var root catalogJSON
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&root); err != nil {
+	root, err := decodeCatalogJSON(raw)
+	if err != nil {
 		return nil, catalogFieldError("", "reading the catalog: %v", err)
-	}
-	if root.Admins == nil {
-		root.Admins = []string{}
-	}
-	if root.Groups == nil {
-		root.Groups = map[string]string{}
-	}
-	if root.Resources == nil {
-		root.Resources = map[string]map[string]any{}
 	}
 	key := e.key()
 	dropKeepEmpty := func() { root.KeepEmpty = slices.DeleteFunc(root.KeepEmpty, func(g string) bool { return g == key }) }
@@ -282,7 +308,7 @@ func (e catalogEdit) apply(cur *grants.Catalog) (*grants.Catalog, *catalogFormEr
 	default:
 		return nil, catalogFieldError("", "unknown catalog change %q", e.Kind)
 	}
-	body, err := json.Marshal(root)
+	body, err := root.encode()
 	if err != nil {
 		return nil, catalogFieldError("", "encoding the catalog: %v", err)
 	}
@@ -883,7 +909,19 @@ func (s *Server) catalogNotes(ctx context.Context, e catalogEdit, cur, proposed 
 		case n == 0:
 			notes = append(notes, fmt.Sprintf("Okta group %q is not in the directory snapshot: check its spelling. It matches nobody until Okta has it.", name))
 		case e.Kind == editGroup && !slices.Contains(cur.OktaGroups(), name):
-			notes = append(notes, fmt.Sprintf("The portal has not read the members of %q yet (it reads only the Okta groups the catalog names), so this preview shows %s without them. After saving, the next Okta poll reads them and the reconciler adds them.", name, e.key()))
+			// The poller reads the members of the groups the catalog names
+			// only: those of another group are missing or old.
+			var members int64
+			err := s.db.WithContext(ctx).Table("directory_memberships m").Joins("JOIN directory_groups g ON g.id = m.group_id").
+				Where("g.name = ?", name).Count(&members).Error
+			if err != nil {
+				return nil, err
+			}
+			if members == 0 {
+				notes = append(notes, fmt.Sprintf("The portal has not read the members of %q yet (it reads only the Okta groups the catalog names), so this preview shows %s without them. After saving, the next Okta poll reads them and the reconciler adds them.", name, e.key()))
+			} else {
+				notes = append(notes, fmt.Sprintf("The members of %q shown here are from when the portal last read them (it reads only the Okta groups the catalog names). After saving, the next Okta poll refreshes them.", name))
+			}
 		}
 	}
 	return notes, nil

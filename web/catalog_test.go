@@ -61,6 +61,13 @@ func TestCatalogMappingPreviewAndSave(t *testing.T) {
 		p := newCatalogPortal(t, db, false)
 		p.waitPolicy(t, "group:eng", []string{"alice@example.com", "bob@example.com"})
 		alice := p.admin(t, "alice")
+		bob := p.admin(t, "bob") // signed in, not an admin
+		if code, _ := p.page(t, bob, "/admin/catalog"); code != http.StatusForbidden {
+			t.Errorf("the catalog page for a non-admin = %d", code)
+		}
+		if code, _, _ := p.post(t, bob, "/admin/catalog/save", url.Values{"kind": {"group"}, "group": {"group:x"}, "okta": {"SRE"}}); code != http.StatusForbidden {
+			t.Errorf("a save by a non-admin = %d", code)
+		}
 
 		// Choose the Okta group by searching the directory on the server.
 		code, page := p.page(t, alice, "/admin/catalog/new-group?kind=group&group=group:sre&q=sr")
@@ -79,6 +86,23 @@ func TestCatalogMappingPreviewAndSave(t *testing.T) {
 		code, _, page = p.post(t, alice, "/admin/catalog/preview", bad)
 		if code != 400 || !strings.Contains(pageText(page), `groups.sre: Tailscale group "sre" must start with "group:"`) || !strings.Contains(page, `value="sre"`) {
 			t.Errorf("preview of a bad name = %d %s", code, pageText(page))
+		}
+
+		// The preview says what it cannot know.
+		if err := db.Create(&grants.DirectoryGroup{ID: "g-contractors", Name: "Contractors", SyncedAt: p.clock.Now()}).Error; err != nil {
+			t.Fatal(err)
+		}
+		notes := []struct{ okta, want string }{
+			{"Contractors", `The portal has not read the members of "Contractors" yet`},
+			{"SRE", `The members of "SRE" shown here are from when the portal last read them`},
+			{"Nobody Group", `Okta group "Nobody Group" is not in the directory snapshot: check its spelling.`},
+		}
+		for _, n := range notes {
+			bad.Set("group", "group:x")
+			bad.Set("okta", n.okta)
+			if code, _, page := p.post(t, alice, "/admin/catalog/preview", bad); code != 200 || !strings.Contains(pageText(page), n.want) {
+				t.Errorf("preview of group:x ← %s = %d %s", n.okta, code, pageText(page))
+			}
 		}
 
 		// The preview shows the exact diff `portal sync --dry-run` would print.
@@ -524,4 +548,38 @@ func between(s, from, to string) string {
 
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", `"`, "&#34;", "<", "&lt;", ">", "&gt;", "\n", "\n").Replace(s)
+}
+
+// TestCatalogEditsKeepTheOtherSections: a dashboard edit changes its one
+// definition; the sections it does not edit stay as they are.
+func TestCatalogEditsKeepTheOtherSections(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		p := newCatalogPortal(t, db, false)
+		withRest := strings.Replace(catalogSeed, `"admins": ["Portal Admins"],`,
+			`"admins": ["Portal Admins", "Security"], "offboarding": {"tailscaleDevices": "delete"}, "keepEmpty": ["group:old"],`, 1)
+		if res, body := do(t, "PUT", p.srv.URL+"/api/v1/catalog", p.tokens["alice"], withRest, "If-Match", "*"); res.StatusCode != 200 {
+			t.Fatalf("PUT = %d %s", res.StatusCode, body)
+		}
+		before := p.current(t)
+		alice := p.admin(t, "alice")
+		_, page := p.page(t, alice, "/admin/catalog/resources/prod-db/edit")
+		form := formValues(t, page, "resource-form")
+		form.Set("description", "Production Aurora Postgres")
+		if code, _, page := p.post(t, alice, "/admin/catalog/save", form); code != http.StatusSeeOther {
+			t.Fatalf("save = %d %s", code, pageText(page))
+		}
+		after, err := grants.ParseCatalog("after", p.current(t).Format()) // a private copy to change
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := after.Resources["prod-db"]
+		r.Description = before.Resources["prod-db"].Description
+		after.Resources["prod-db"] = r
+		if string(after.Format()) != string(before.Format()) {
+			t.Errorf("the edit changed more than the description:\nbefore\n%s\nafter\n%s", before.Format(), after.Format())
+		}
+		if !after.DeleteDevices || !slices.Equal(after.Admins, []string{"Portal Admins", "Security"}) {
+			t.Errorf("other sections lost: %+v", after)
+		}
+	})
 }
