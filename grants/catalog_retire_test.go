@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
@@ -100,6 +101,20 @@ func TestRetiredResourceTakesNoNewRequests(t *testing.T) {
 		g, err := grants.GetGrant(t.Context(), db.DB, granted.Grant.ID)
 		if err != nil || g.Status != grants.GrantActive {
 			t.Errorf("the grant given before retiring = %+v, %v", g, err)
+		}
+	})
+}
+
+func TestRetiredResourceRefusesDirectGrants(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		cat, err := grants.ParseCatalog("c", []byte(`{"admins": ["Admins"], "resources": {"prod-db": {"group": "group:jit-prod-db", "retired": true}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin := &grants.Person{Email: "alice@example.com", Status: grants.StatusActive, Groups: []string{"Admins"}}
+		_, err = grants.DirectGrant(t.Context(), db.DB, cat, admin, grants.DirectGrantInput{Resource: "prod-db", User: "bob@example.com", Duration: time.Hour, Reason: "drill"}, time.Now())
+		if !errors.Is(err, grants.ErrConflict) || !strings.Contains(err.Error(), "retired") {
+			t.Fatalf("direct grant on a retired resource: %v", err)
 		}
 	})
 }

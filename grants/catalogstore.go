@@ -39,6 +39,7 @@ type CatalogStore struct {
 	mu      gosync.RWMutex
 	current *Catalog
 	etag    string
+	version int64 // of the database row current came from; versions only go up
 }
 
 // OpenCatalogStore loads the catalog: from path when it is not empty (the
@@ -79,8 +80,12 @@ func (s *CatalogStore) Reload(ctx context.Context) error {
 		}
 	}
 	s.mu.Lock()
-	s.current, s.etag = c, catalogETag(c)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	// A reload that read the row before a concurrent Replace committed must
+	// not put the older catalog back.
+	if row.Version >= s.version {
+		s.current, s.etag, s.version = c, catalogETag(c), row.Version
+	}
 	return nil
 }
 
@@ -125,6 +130,7 @@ func (s *CatalogStore) Replace(ctx context.Context, name string, body []byte, if
 	if err != nil {
 		return nil, err
 	}
+	var version int64
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row catalogRow
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = 1").Take(&row).Error
@@ -141,6 +147,7 @@ func (s *CatalogStore) Replace(ctx context.Context, name string, body []byte, if
 			return ErrStaleCatalog
 		}
 		row = catalogRow{ID: 1, Body: string(c.Format()), Version: row.Version + 1, UpdatedAt: now.UTC(), UpdatedBy: actor}
+		version = row.Version
 		if err := tx.Save(&row).Error; err != nil {
 			return fmt.Errorf("storing catalog: %w", err)
 		}
@@ -153,7 +160,9 @@ func (s *CatalogStore) Replace(ctx context.Context, name string, body []byte, if
 		return nil, err
 	}
 	s.mu.Lock()
-	s.current, s.etag = c, catalogETag(c)
+	if version >= s.version {
+		s.current, s.etag, s.version = c, catalogETag(c), version
+	}
 	s.mu.Unlock()
 	return c, nil
 }

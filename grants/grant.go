@@ -230,6 +230,9 @@ func DirectGrant(ctx context.Context, db *gorm.DB, cat *Catalog, admin *Person, 
 	if !ok {
 		return nil, refuse(ErrNotFound, "no resource %q in the catalog", in.Resource)
 	}
+	if res.Retired {
+		return nil, refuse(ErrConflict, "%s is retired: it takes no new grants", res.Name)
+	}
 	user := strings.ToLower(strings.TrimSpace(in.User))
 	if user == "" {
 		return nil, refuse(ErrInvalid, "user is required: the email of the person to grant")
