@@ -234,6 +234,16 @@ func (d *OktaDirectory) getGroup(ctx context.Context, id string) (*okta.Group, b
 	return g, true, nil
 }
 
+// oktaUnsupportedQuery reports whether Okta refused a query's filter or
+// search as invalid (HTTP 400), as opposed to failing.
+func oktaUnsupportedQuery(err error) bool {
+	var oe *okta.Error
+	if errors.As(err, &oe) && (oe.ErrorCode == "E0000031" || oe.ErrorCode == "E0000001") {
+		return true
+	}
+	return err != nil && strings.Contains(err.Error(), "HTTP 400")
+}
+
 // oktaError adds what was being done and the HTTP status to an SDK error.
 func oktaError(doing string, resp *okta.Response, err error) error {
 	if resp != nil && resp.Response != nil && resp.StatusCode >= 300 {
@@ -300,6 +310,13 @@ func (d *OktaDirectory) Poll(ctx context.Context, db *database.DB, wanted []stri
 		read, err = d.readFull(ctx, db.DB, snap, wantedSet)
 	} else {
 		read, err = d.readIncremental(ctx, snap, wantedSet, tracked)
+		if oktaUnsupportedQuery(err) {
+			// An org (or a proxy in front of it) that refuses the filters an
+			// incremental poll needs still gets a correct, if costlier, read.
+			slog.Warn("okta refused an incremental query; reading everything instead", "err", err)
+			full, res.Full = true, true
+			read, err = d.readFull(ctx, db.DB, snap, wantedSet)
+		}
 	}
 	if err != nil {
 		return finish(fmt.Errorf("polling Okta (full=%t), snapshot left unchanged: %w", full, err))
@@ -470,6 +487,13 @@ func (d *OktaDirectory) readFull(ctx context.Context, db *gorm.DB, snap *directo
 		{Limit: d.pageLimit, Filter: `status eq "DEPROVISIONED"`},
 	} {
 		users, date, err := d.listUsers(ctx, qp)
+		if i == 1 && oktaUnsupportedQuery(err) {
+			// Without the status filter, deactivated users the snapshot
+			// knows are still found: the ones missing from the plain list
+			// are read one by one below.
+			slog.Warn("okta refused the DEPROVISIONED filter", "err", err)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

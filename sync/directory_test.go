@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -727,4 +728,43 @@ func TestNewOktaDirectoryConfig(t *testing.T) {
 	if _, err := NewOktaDirectory(OktaConfig{OrgURL: "https://example.okta.com/", APIToken: "x"}); err != nil {
 		t.Errorf("NewOktaDirectory(https): %v", err)
 	}
+}
+
+// noFilterTransport answers every request carrying a `filter` with Okta's
+// 400 for an unsupported query, like an org or proxy that refuses filters.
+type noFilterTransport struct{}
+
+func (noFilterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Query().Get("filter") != "" {
+		body := `{"errorCode":"E0000031","errorSummary":"Invalid search criteria.","errorLink":"E0000031","errorId":"x","errorCauses":[]}`
+		return &http.Response{StatusCode: http.StatusBadRequest, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body)), Request: req}, nil
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestDirectoryWithoutFilters(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{HTTPClient: &http.Client{Transport: noFilterTransport{}}})
+		o := seedDirectoryOrg(t, f)
+		// Not f.poll: the refused requests never reach the fake, so its
+		// call count is not the directory's.
+		if _, err := f.dir.Poll(context.Background(), db, directoryWanted, true); err != nil {
+			t.Fatalf("full poll without filters: %v", err)
+		}
+		var n int64
+		db.Model(&grants.DirectoryUser{}).Where("status = ?", grants.StatusActive).Count(&n)
+		if n == 0 {
+			t.Fatal("a full poll without filters stored no users")
+		}
+		// An incremental poll falls back to a full read and still sees changes.
+		f.clock.advance(time.Minute)
+		if err := f.okta.SetUserStatus(o.users["user02@example.com"], oktafake.StatusSuspended); err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.dir.Poll(context.Background(), db, directoryWanted, false)
+		if err != nil || !res.Full || !slices.Contains(res.UsersChanged, o.users["user02@example.com"]) {
+			t.Fatalf("incremental poll without filters: %+v, %v", res, err)
+		}
+	})
 }
