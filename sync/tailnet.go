@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -96,8 +97,14 @@ func (t *Tailnet) ValidatePolicy(ctx context.Context, text []byte) error {
 	}
 	var apiErr tsclient.APIError
 	if errors.As(err, &apiErr) {
-		if apiErr.Status == http.StatusBadRequest {
+		switch apiErr.Status {
+		case http.StatusBadRequest:
 			return &ValidationError{Message: apiErr.Message}
+		case http.StatusNotFound, http.StatusMethodNotAllowed:
+			// A control server without the validate endpoint (some
+			// self-hosted ones): the write below validates anyway.
+			slog.Warn("the tailnet API has no policy validate endpoint; relying on the write's own validation", "status", apiErr.Status)
+			return nil
 		}
 		return fmt.Errorf("validating tailnet policy: %w", err)
 	}
