@@ -2,11 +2,9 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -185,30 +183,11 @@ func (s *Server) adminAuditExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	details := map[string]any{"format": format}
 	for k, v := range adminFilterQuery(f) {
 		if v[0] != "" {
 			details[k] = v[0]
 		}
 	}
-	if err := grants.AppendAudit(ctx, s.db.DB, grants.Event{At: s.now(), Actor: p.Email, Action: "audit.export", Target: "audit log", Details: details}); err != nil {
-		return err
-	}
-	contentType := "application/json"
-	if format == grants.AuditCSV {
-		contentType = "text/csv; charset=utf-8"
-	}
-	name := fmt.Sprintf("audit-%s.%s", s.now().UTC().Format("20060102T150405Z"), format)
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, contentType)
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name))
-	h.Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(http.StatusOK)
-	x := grants.FilteredAuditExport{Format: format, Filter: f, Flush: c.Response().Flush}
-	n, err := x.Write(ctx, s.db.DB, c.Response())
-	if err != nil {
-		slog.Log(context.WithoutCancel(ctx), levelFor(ctx), "audit export cut short", "events", n, "err", err)
-	}
-	return nil
+	return s.sendAuditExport(c, p.Email, format, details, grants.FilteredAuditExport{Format: format, Filter: f, Flush: c.Response().Flush})
 }
