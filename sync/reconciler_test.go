@@ -790,7 +790,7 @@ func TestReconcilerCoalescesWakes(t *testing.T) {
 		// fits in 100 ms takes at most 3 writes. Under -race on a loaded
 		// machine the burst itself can stretch; the bound then grows with it,
 		// one write per MinInterval of burst.
-		limit := max(3, int(took/(100*time.Millisecond))+2)
+		limit := max(3, int((took+99*time.Millisecond)/(100*time.Millisecond))+2)
 		if n < 1 || n > limit {
 			t.Errorf("100 changes within %v took %d policy writes, want 1 to %d", took.Round(time.Millisecond), n, limit)
 		}

@@ -119,6 +119,13 @@ func TestOffboardingByOktaEventHook(t *testing.T) {
 		}
 		waitFor(t, 20*time.Second, func() bool { return !p.policyHas("bob@example.com") })
 		t.Logf("deactivation in Okta → policy without the user: %s", time.Since(start).Round(time.Millisecond))
+		// The cascade runs beside the reconcile that drops them from the
+		// synced groups; its record is confirmed once both are done.
+		var rec grants.Offboarding
+		waitFor(t, 20*time.Second, func() bool {
+			db.Where("email = ?", "bob@example.com").Limit(1).Find(&rec)
+			return rec.PolicyConfirmedAt != nil
+		})
 
 		var g grants.Grant
 		db.Where("user_email = ?", "bob@example.com").Take(&g)
@@ -131,11 +138,6 @@ func TestOffboardingByOktaEventHook(t *testing.T) {
 		if sessions != 0 || liveTokens != 0 {
 			t.Errorf("after offboarding: %d sessions, %d live tokens", sessions, liveTokens)
 		}
-		var rec grants.Offboarding
-		waitFor(t, 20*time.Second, func() bool {
-			db.Where("email = ?", "bob@example.com").Limit(1).Find(&rec)
-			return rec.PolicyConfirmedAt != nil
-		})
 		if rec.EventUUID == "" || rec.EventReceivedAt == nil || rec.GrantsRevoked != 1 || rec.SessionsDeleted != 1 || rec.TokensDisabled != 1 || rec.OktaStatus != "DEPROVISIONED" {
 			t.Errorf("offboarding record %+v", rec)
 		}
@@ -147,6 +149,23 @@ func TestOffboardingByOktaEventHook(t *testing.T) {
 			if !p.policyHas(e) {
 				t.Errorf("%s lost access too", e)
 			}
+		}
+
+		// A late, out-of-order delivery (an older "activate" arriving after
+		// the deactivation) changes nothing: the portal re-reads the user.
+		target, _ := p.okta.UserTarget("bob@example.com")
+		stale := p.okta.NewEvent("user.lifecycle.activate", target)
+		stale.Published = time.Now().Add(-time.Hour)
+		if err := p.okta.DeliverEvent(t.Context(), p.base+"/hooks/okta", "hook-secret", stale); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 20*time.Second, func() bool {
+			var ev grants.OktaEvent
+			return db.Where("uuid = ? AND processed_at IS NOT NULL", stale.UUID).Limit(1).Find(&ev).RowsAffected == 1
+		})
+		db.Where("id = ?", rec.ID).Take(&rec)
+		if p.policyHas("bob@example.com") || rec.EndedAt != nil {
+			t.Errorf("a stale activate event brought bob back (record %+v)", rec)
 		}
 
 		// Reactivation does not restore the grant; the synced group follows Okta again.
