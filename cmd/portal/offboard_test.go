@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,10 +28,12 @@ type runningPortal struct {
 
 func startPortal(t *testing.T, db *database.DB, interval time.Duration) *runningPortal {
 	t.Helper()
-	return startPortalWithCatalog(t, db, interval, demoCatalog)
+	return startPortalWithCatalog(t, db, interval, demoCatalog, 0)
 }
 
-func startPortalWithCatalog(t *testing.T, db *database.DB, interval time.Duration, catalogText []byte) *runningPortal {
+// startPortalWithCatalog runs the portal on fakes; latency is added to every
+// answer of the simulated tailnet.
+func startPortalWithCatalog(t testing.TB, db *database.DB, interval time.Duration, catalogText []byte, latency time.Duration) *runningPortal {
 	t.Helper()
 	okta, oktaURL, closeOkta, err := oktafake.Start(oktafake.Options{APIToken: "okta-token", RateLimitPerMinute: -1})
 	if err != nil {
@@ -37,11 +41,13 @@ func startPortalWithCatalog(t *testing.T, db *database.DB, interval time.Duratio
 	}
 	t.Cleanup(closeOkta)
 	seedDemoOkta(okta)
-	tailnet, tailnetURL, closeTailnet, err := tailnetfake.Start(tailnetfake.Options{Tailnet: "example.com", APIKeys: []string{"tskey"}, Policy: demoPolicy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(closeTailnet)
+	tailnet := tailnetfake.New(tailnetfake.Options{Tailnet: "example.com", APIKeys: []string{"tskey"}, Policy: demoPolicy})
+	tailnetSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(latency) // simulated network latency, not synchronisation
+		tailnet.ServeHTTP(w, r)
+	}))
+	t.Cleanup(tailnetSrv.Close)
+	tailnetURL := tailnetSrv.URL
 	catalog := filepath.Join(t.TempDir(), "catalog.hujson")
 	os.WriteFile(catalog, catalogText, 0o600)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -215,7 +221,7 @@ func jitGroup(policy string) string {
 func TestOffboardingDeletesDevicesWhenTheCatalogSaysSo(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		catalog := strings.Replace(string(demoCatalog), "{\n", "{\n  \"offboarding\": {\"tailscaleDevices\": \"delete\"},\n", 1)
-		p := startPortalWithCatalog(t, db, time.Hour, []byte(catalog))
+		p := startPortalWithCatalog(t, db, time.Hour, []byte(catalog), 0)
 		p.tailnet.AddDevice(tailnetfake.Device{Name: "bob-laptop", User: "bob@example.com"})
 		p.tailnet.AddDevice(tailnetfake.Device{Name: "alice-laptop", User: "alice@example.com"})
 		waitFor(t, 20*time.Second, func() bool { return p.policyHas("bob@example.com") })
