@@ -46,11 +46,18 @@ type result struct {
 // except PATH and HOME).
 func portal(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	return portalWithStdin(t, env, "", args...)
+}
+
+// portalWithStdin is portal with stdin.
+func portalWithStdin(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, portalBin, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
 	cmd.Dir = t.TempDir()
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -205,6 +212,13 @@ func TestCatalogExportImportRoundTrip(t *testing.T) {
 		}
 		if again := portal(t, env, "catalog", "export"); again.stdout != first.stdout {
 			t.Errorf("export is not stable:\n%s\n---\n%s", first.stdout, again.stdout)
+		}
+		// export | import /dev/stdin round-trips.
+		if r := portalWithStdin(t, env, first.stdout, "catalog", "import", "/dev/stdin"); r.code != 0 {
+			t.Fatalf("import /dev/stdin: exit %d %s", r.code, r.stderr)
+		}
+		if again := portal(t, env, "catalog", "export"); again.stdout != first.stdout {
+			t.Errorf("export | import /dev/stdin changed the catalog")
 		}
 		// An invalid file changes nothing.
 		os.WriteFile(file, []byte(`{"groups": {"eng": "Engineering"}}`), 0o600)
