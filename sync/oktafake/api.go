@@ -397,19 +397,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		ids = append(ids, u.id)
 	}
-	p, err := s.pageLocked(ids, r)
-	if err != nil {
-		s.mu.Unlock()
-		badRequest(w, err)
-		return
-	}
-	base := s.baseURLLocked(r)
-	items := make([]userJSON, 0, len(p.ids))
-	for _, id := range p.ids {
-		items = append(items, s.userJSONLocked(base, s.users[id]))
-	}
-	s.mu.Unlock()
-	writePage(w, r, base, p, items)
+	writePageLocked(s, w, r, ids, func(base, id string) userJSON { return s.userJSONLocked(base, s.users[id]) })
 }
 
 func hasPrefixFold(prefix string, values ...string) bool {
@@ -611,19 +599,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 		}
 		ids = append(ids, g.id)
 	}
-	p, err := s.pageLocked(ids, r)
-	if err != nil {
-		s.mu.Unlock()
-		badRequest(w, err)
-		return
-	}
-	base := s.baseURLLocked(r)
-	items := make([]groupJSON, 0, len(p.ids))
-	for _, id := range p.ids {
-		items = append(items, s.groupJSONLocked(base, s.groups[id]))
-	}
-	s.mu.Unlock()
-	writePage(w, r, base, p, items)
+	writePageLocked(s, w, r, ids, func(base, id string) groupJSON { return s.groupJSONLocked(base, s.groups[id]) })
 }
 
 // getGroup is GET /api/v1/groups/{id}.
@@ -652,16 +628,22 @@ func (s *Server) listGroupUsers(w http.ResponseWriter, r *http.Request) {
 		notFound(w, id, "UserGroup")
 		return
 	}
-	p, err := s.pageLocked(s.sortedIDsLocked(g.members), r)
+	writePageLocked(s, w, r, s.sortedIDsLocked(g.members), func(base, id string) userJSON { return s.userJSONLocked(base, s.users[id]) })
+}
+
+// writePageLocked answers one page of ids, each rendered by item, with the
+// Link headers of the list. It is called with s.mu held and releases it.
+func writePageLocked[T any](s *Server, w http.ResponseWriter, r *http.Request, ids []string, item func(base, id string) T) {
+	p, err := s.pageLocked(ids, r)
 	if err != nil {
 		s.mu.Unlock()
 		badRequest(w, err)
 		return
 	}
 	base := s.baseURLLocked(r)
-	items := make([]userJSON, 0, len(p.ids))
-	for _, uid := range p.ids {
-		items = append(items, s.userJSONLocked(base, s.users[uid]))
+	items := make([]T, 0, len(p.ids))
+	for _, id := range p.ids {
+		items = append(items, item(base, id))
 	}
 	s.mu.Unlock()
 	writePage(w, r, base, p, items)
