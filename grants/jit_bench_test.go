@@ -23,7 +23,9 @@ import (
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/grants/database/dbtest"
-	psync "github.com/accessportal/portal/sync"
+	"github.com/accessportal/portal/sync/policyfile"
+	"github.com/accessportal/portal/sync/reconcile"
+	"github.com/accessportal/portal/sync/tailnet"
 	"github.com/accessportal/portal/sync/tailnetfake"
 )
 
@@ -104,7 +106,7 @@ type statusRecorder struct {
 
 func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
 
-func newSlowTailnet(b *testing.B) (*slowTailnet, *psync.Tailnet) {
+func newSlowTailnet(b *testing.B) (*slowTailnet, *tailnet.Client) {
 	st := &slowTailnet{fake: tailnetfake.New(tailnetfake.Options{APIKeys: []string{"tskey-api-bench"}}), changed: make(chan struct{})}
 	st.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(tailnetLatency)
@@ -113,7 +115,7 @@ func newSlowTailnet(b *testing.B) (*slowTailnet, *psync.Tailnet) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/acl") && rec.status == http.StatusOK {
 			at := time.Now()
 			text, _ := st.fake.Policy()
-			groups, err := psync.ReadGroups(text)
+			groups, err := policyfile.ReadGroups(text)
 			if err != nil {
 				panic(err)
 			}
@@ -125,7 +127,7 @@ func newSlowTailnet(b *testing.B) (*slowTailnet, *psync.Tailnet) {
 		}
 	}))
 	b.Cleanup(st.srv.Close)
-	tn, err := psync.NewTailnet(psync.TailnetConfig{APIURL: st.srv.URL, Tailnet: "-", APIKey: "tskey-api-bench"})
+	tn, err := tailnet.New(tailnet.Config{APIURL: st.srv.URL, Tailnet: "-", APIKey: "tskey-api-bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -167,14 +169,14 @@ func (st *slowTailnet) count() int {
 type jitBench struct {
 	*jit
 	tailnet *slowTailnet
-	rec     *psync.Reconciler
+	rec     *reconcile.Reconciler
 	sweeper *grants.Sweeper
 }
 
 func newJITBench(b *testing.B, db *database.DB) *jitBench {
 	j := newJIT(b, db)
 	st, tn := newSlowTailnet(b)
-	rec := psync.NewReconciler(psync.ReconcilerOptions{DB: db, Catalog: func() *grants.Catalog { return j.cat }, Policy: tn})
+	rec := reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: func() *grants.Catalog { return j.cat }, Policy: tn})
 	sw := grants.NewSweeper(grants.SweeperOptions{DB: db.DB, Wake: rec.Wake})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg gosync.WaitGroup

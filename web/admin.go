@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accessportal/portal/grants"
-	psync "github.com/accessportal/portal/sync"
 )
 
 // requirePagePerson sends people who are not signed in to sign-in, and
@@ -41,7 +40,7 @@ func (s *Server) requireAdminPage(next echo.HandlerFunc) echo.HandlerFunc {
 type adminPage struct {
 	adminChrome
 	Status        grants.SyncStatus
-	Holds         []psync.SyncHold
+	Holds         []grants.SyncHold
 	CatalogSource string
 	Groups        []adminGroup
 	Drift         []adminDrift
@@ -70,7 +69,7 @@ func (s *Server) adminDashboard(c echo.Context) error {
 	if err := s.db.WithContext(ctx).Where("id = 1").Limit(1).Find(&page.Status).Error; err != nil {
 		return err
 	}
-	holds, err := psync.Holds(ctx, s.db.DB)
+	holds, err := grants.NewStore(s.db).Holds(ctx)
 	if err != nil {
 		return err
 	}
@@ -113,8 +112,8 @@ func (s *Server) adminSyncNow(c echo.Context) error {
 func (s *Server) adminConfirmHold(c echo.Context) error {
 	p, _, _ := s.sessionPerson(c)
 	group := c.FormValue("group")
-	_, err := psync.ConfirmHold(c.Request().Context(), s.db.DB, group, p.Email, s.now())
-	if errors.Is(err, psync.ErrNoHold) {
+	_, err := grants.NewStore(s.db).ConfirmHold(c.Request().Context(), group, p.Email, s.now())
+	if errors.Is(err, grants.ErrNoHold) {
 		return httpError(http.StatusNotFound, "there is no held removal for "+group)
 	}
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/grants/database/dbtest"
-	psync "github.com/accessportal/portal/sync"
 	"github.com/accessportal/portal/sync/oktafake"
 )
 
@@ -25,7 +24,7 @@ func TestAdminDashboardShowsSyncStatusAndConfirmsHolds(t *testing.T) {
 		addUser(t, db, "u2", "bob@example.com", grants.StatusActive, "Engineering")
 		run := time.Date(2026, 11, 21, 11, 0, 0, 0, time.UTC)
 		db.Create(&grants.SyncStatus{ID: 1, LastRunAt: &run, LastError: `tailnet policy rejected: acls[0].src: group "group:x" is not defined`})
-		db.Create(&psync.SyncHold{GroupName: "group:eng", OktaGroup: "Engineering", Removals: `["a@example.com","b@example.com"]`, Members: 9, HeldAt: run})
+		db.Create(&grants.SyncHold{GroupName: "group:eng", OktaGroup: "Engineering", Removals: `["a@example.com","b@example.com"]`, Members: 9, HeldAt: run})
 
 		// Not signed in: off to sign-in, and back to /admin afterwards.
 		anon := browser(t)
@@ -58,7 +57,7 @@ func TestAdminDashboardShowsSyncStatusAndConfirmsHolds(t *testing.T) {
 		if err != nil || res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("confirm = %v %v", res, err)
 		}
-		holds, _ := psync.Holds(t.Context(), db.DB)
+		holds, _ := grants.NewStore(db).Holds(t.Context())
 		if len(holds) != 1 || holds[0].ConfirmedBy != "alice@example.com" || holds[0].ConfirmedAt == nil {
 			t.Errorf("hold after confirm = %+v", holds)
 		}

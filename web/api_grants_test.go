@@ -13,7 +13,9 @@ import (
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/grants/database/dbtest"
-	psync "github.com/accessportal/portal/sync"
+	"github.com/accessportal/portal/sync/policyfile"
+	"github.com/accessportal/portal/sync/reconcile"
+	"github.com/accessportal/portal/sync/tailnet"
 	"github.com/accessportal/portal/sync/tailnetfake"
 	"github.com/accessportal/portal/web"
 )
@@ -196,7 +198,7 @@ func TestJustInTimeAccessEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(closeTailnet)
-		tailnet, err := psync.NewTailnet(psync.TailnetConfig{APIURL: tsURL, Tailnet: "-", APIKey: "tskey-api-e2e"})
+		tailnet, err := tailnet.New(tailnet.Config{APIURL: tsURL, Tailnet: "-", APIKey: "tskey-api-e2e"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +207,7 @@ func TestJustInTimeAccessEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		catalog := func() *grants.Catalog { return cat }
-		rec := psync.NewReconciler(psync.ReconcilerOptions{DB: db, Catalog: catalog, Policy: tailnet, Clock: clock.Now, MinInterval: time.Millisecond})
+		rec := reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: catalog, Policy: tailnet, Clock: clock.Now, MinInterval: time.Millisecond})
 		sweeps := make(chan grants.SweepResult, 100)
 		sweeper := grants.NewSweeper(grants.SweeperOptions{
 			DB: db.DB, Wake: rec.Wake, Clock: clock.Now, After: clock.After,
@@ -238,7 +240,7 @@ func TestJustInTimeAccessEndToEnd(t *testing.T) {
 
 		inPolicy := func() bool {
 			text, _ := fake.Policy()
-			groups, err := psync.ReadGroups(text)
+			groups, err := policyfile.ReadGroups(text)
 			if err != nil {
 				t.Fatalf("reading the fake's policy: %v", err)
 			}

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accessportal/portal/grants"
-	psync "github.com/accessportal/portal/sync"
 )
 
 // requireAdmin refuses callers who are not portal admins.
@@ -23,13 +22,13 @@ func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 
 // syncStatusResponse is the answer of GET /api/v1/sync/status.
 type syncStatusResponse struct {
-	LastRunAt     *time.Time       `json:"lastRunAt"`
-	LastSuccessAt *time.Time       `json:"lastSuccessAt"`
-	LastError     string           `json:"lastError"`
-	PolicyETag    string           `json:"policyETag"`
-	Held          bool             `json:"held"`
-	HeldReason    string           `json:"heldReason"`
-	Holds         []psync.SyncHold `json:"holds"`
+	LastRunAt     *time.Time        `json:"lastRunAt"`
+	LastSuccessAt *time.Time        `json:"lastSuccessAt"`
+	LastError     string            `json:"lastError"`
+	PolicyETag    string            `json:"policyETag"`
+	Held          bool              `json:"held"`
+	HeldReason    string            `json:"heldReason"`
+	Holds         []grants.SyncHold `json:"holds"`
 }
 
 func (s *Server) apiSyncStatus(c echo.Context) error {
@@ -38,12 +37,12 @@ func (s *Server) apiSyncStatus(c echo.Context) error {
 	if err := s.db.WithContext(ctx).Where("id = 1").Limit(1).Find(&st).Error; err != nil {
 		return err
 	}
-	holds, err := psync.Holds(ctx, s.db.DB)
+	holds, err := grants.NewStore(s.db).Holds(ctx)
 	if err != nil {
 		return err
 	}
 	if holds == nil {
-		holds = []psync.SyncHold{}
+		holds = []grants.SyncHold{}
 	}
 	return c.JSON(http.StatusOK, syncStatusResponse{
 		LastRunAt: utc(st.LastRunAt), LastSuccessAt: utc(st.LastSuccessAt), LastError: st.LastError,
@@ -74,8 +73,8 @@ func (s *Server) apiSyncConfirm(c echo.Context) error {
 		return err
 	}
 	p, _ := person(c)
-	groups, err := psync.ConfirmHold(c.Request().Context(), s.db.DB, req.Group, p.Email, s.now())
-	if errors.Is(err, psync.ErrNoHold) {
+	groups, err := grants.NewStore(s.db).ConfirmHold(c.Request().Context(), req.Group, p.Email, s.now())
+	if errors.Is(err, grants.ErrNoHold) {
 		return httpError(http.StatusNotFound, err.Error())
 	}
 	if err != nil {

@@ -18,8 +18,10 @@ import (
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/grants/database/dbtest"
-	psync "github.com/accessportal/portal/sync"
 	"github.com/accessportal/portal/sync/oktafake"
+	"github.com/accessportal/portal/sync/policyfile"
+	"github.com/accessportal/portal/sync/reconcile"
+	"github.com/accessportal/portal/sync/tailnet"
 	"github.com/accessportal/portal/sync/tailnetfake"
 	"github.com/accessportal/portal/web"
 )
@@ -47,7 +49,7 @@ type flowPortal struct {
 	db      *database.DB
 	okta    *oktafake.Server
 	tailnet *tailnetfake.Server
-	rec     *psync.Reconciler
+	rec     *reconcile.Reconciler
 }
 
 func newFlowPortal(t *testing.T, db *database.DB) *flowPortal {
@@ -57,7 +59,7 @@ func newFlowPortal(t *testing.T, db *database.DB) *flowPortal {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeTailnet)
-	tailnet, err := psync.NewTailnet(psync.TailnetConfig{APIURL: tsURL, Tailnet: "-", APIKey: "tskey-api-flow"})
+	tailnet, err := tailnet.New(tailnet.Config{APIURL: tsURL, Tailnet: "-", APIKey: "tskey-api-flow"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +73,7 @@ func newFlowPortal(t *testing.T, db *database.DB) *flowPortal {
 		t.Fatal(err)
 	}
 	catalog := func() *grants.Catalog { return cat }
-	rec := psync.NewReconciler(psync.ReconcilerOptions{DB: db, Catalog: catalog, Policy: tailnet, MinInterval: time.Millisecond})
+	rec := reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: catalog, Policy: tailnet, MinInterval: time.Millisecond})
 
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
@@ -260,7 +262,7 @@ func TestBrowserRequestApproveFlow(t *testing.T) {
 			return db.Where("request_id = ? AND applied_at IS NOT NULL", req.ID).Limit(1).Find(&g).Error == nil && g.ID != 0
 		})
 		policy, _ := f.tailnet.Policy()
-		groups, err := psync.ReadGroups(policy)
+		groups, err := policyfile.ReadGroups(policy)
 		if err != nil || !slices.Contains(groups["group:jit-prod-db"], "bob@example.com") {
 			t.Errorf("tailnet policy groups = %v, %v", groups, err)
 		}

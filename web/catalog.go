@@ -12,7 +12,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/accessportal/portal/grants"
-	psync "github.com/accessportal/portal/sync"
 )
 
 // catalogRoutes adds the catalog API and the catalog pages under
@@ -136,7 +135,7 @@ func (s *Server) catalogPage(c echo.Context) error {
 		return err
 	}
 	page.View, page.Title = "overview", "Catalog"
-	applied, err := psync.AppliedGroups(ctx, s.db.DB)
+	applied, err := grants.NewStore(s.db).AppliedGroups(ctx)
 	if err != nil {
 		return err
 	}

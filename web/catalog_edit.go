@@ -19,7 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accessportal/portal/grants"
-	psync "github.com/accessportal/portal/sync"
+	"github.com/accessportal/portal/sync/policyfile"
 )
 
 // Kinds of catalog edit a form carries.
@@ -437,7 +437,7 @@ type catalogFormPage struct {
 	// Choices are the Okta groups offered (group form).
 	Choices []catalogOktaChoice
 	// Applied is what the policy holds for the group (removal form).
-	Applied   psync.AppliedGroup
+	Applied   grants.AppliedGroup
 	Confirmed bool
 	// Retired says whether the resource is retired now (resource form).
 	Retired bool
@@ -639,7 +639,7 @@ func (s *Server) catalogRenderForm(c echo.Context, code int, e catalogEdit, cur 
 		return s.render(c, code, "catalog.html", page)
 	case editGroupRemove:
 		page.View, page.Title = "remove-form", "Remove "+e.key()
-		if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.db.DB, e.key()); err != nil {
+		if page.Applied, page.Confirmed, err = grants.NewStore(s.db).LastApplied(ctx, e.key()); err != nil {
 			return err
 		}
 		return s.render(c, code, "catalog.html", page)
@@ -674,7 +674,7 @@ type catalogPreviewPage struct {
 	// PolicyDiff is the unified diff of the tailnet policy file, the same
 	// as `portal sync --dry-run` prints after the change.
 	PolicyDiff   string
-	Changes      []psync.GroupChange
+	Changes      []policyfile.GroupChange
 	Held         []string
 	PreviewError string
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accessportal/portal/grants"
-	psync "github.com/accessportal/portal/sync"
 )
 
 // catalogMember is one person in a managed group, and why.
@@ -36,7 +35,7 @@ type catalogGroupPage struct {
 	OktaLink  string // the group's page in the Okta admin console
 	KeptEmpty bool
 	Members   []catalogMember
-	Applied   psync.AppliedGroup
+	Applied   grants.AppliedGroup
 	Confirmed bool
 }
 
@@ -70,7 +69,7 @@ func (s *Server) catalogGroupMembers(c echo.Context) error {
 		return err
 	}
 	page.View, page.Title = "group-members", group
-	if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.db.DB, group); err != nil {
+	if page.Applied, page.Confirmed, err = grants.NewStore(s.db).LastApplied(ctx, group); err != nil {
 		return err
 	}
 	var want []catalogMember
@@ -223,7 +222,7 @@ type catalogResourcePage struct {
 	Version  string
 	Active   []catalogGrantRow
 	Ended    []catalogGrantRow
-	Applied  psync.AppliedGroup
+	Applied  grants.AppliedGroup
 	// Confirmed says whether the reconciler confirmed the group's members.
 	Confirmed  bool
 	Form       catalogGrantForm
@@ -263,7 +262,7 @@ func (s *Server) renderCatalogResource(c echo.Context, code int, form catalogGra
 	if p, err := s.catalogAdmin(c); err == nil {
 		page.Self = p.Email
 	}
-	if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.db.DB, r.Group); err != nil {
+	if page.Applied, page.Confirmed, err = grants.NewStore(s.db).LastApplied(ctx, r.Group); err != nil {
 		return err
 	}
 	active, ended := true, false

@@ -14,7 +14,7 @@ import (
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/grants/database/dbtest"
-	psync "github.com/accessportal/portal/sync"
+	"github.com/accessportal/portal/sync/policyfile"
 )
 
 func TestCatalogFileModeRefusesEdits(t *testing.T) {
@@ -210,7 +210,7 @@ func TestCatalogRemovingAMapping(t *testing.T) {
 		db.Where("user_id = ?", "u3").Delete(&grants.DirectoryMembership{}) // carol leaves SRE
 		<-wakeAndPass(p)
 		<-wakeAndPass(p)
-		if got := p.policyGroups(t)["group:sre"]; !slices.Equal(psync.NormalizeMembers(got), []string{"bob@example.com", "carol@example.com"}) {
+		if got := p.policyGroups(t)["group:sre"]; !slices.Equal(policyfile.NormalizeMembers(got), []string{"bob@example.com", "carol@example.com"}) {
 			t.Errorf("an unmanaged group changed: %q", got)
 		}
 

@@ -26,7 +26,7 @@ import (
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/static"
-	psync "github.com/accessportal/portal/sync"
+	"github.com/accessportal/portal/sync/reconcile"
 )
 
 //go:embed templates/*.html
@@ -60,7 +60,7 @@ type Options struct {
 	CatalogStore *grants.CatalogStore
 	// PreviewCatalog computes the tailnet policy change a proposed catalog
 	// would cause (the reconciler's PlanFor); nil disables the preview.
-	PreviewCatalog func(ctx context.Context, c *grants.Catalog) (*psync.Plan, error)
+	PreviewCatalog func(ctx context.Context, c *grants.Catalog) (*reconcile.Plan, error)
 	// OktaAdminURL is the Okta org URL whose /admin/group/{id} pages manage
 	// a group (OKTA_ORG_URL); empty hides the links.
 	OktaAdminURL string

@@ -24,7 +24,9 @@ import (
 
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
-	psync "github.com/accessportal/portal/sync"
+	"github.com/accessportal/portal/sync/policyfile"
+	"github.com/accessportal/portal/sync/reconcile"
+	"github.com/accessportal/portal/sync/tailnet"
 	"github.com/accessportal/portal/sync/tailnetfake"
 	"github.com/accessportal/portal/web"
 )
@@ -97,11 +99,11 @@ func newTestPortal(t *testing.T, db *database.DB) *testPortal {
 		t.Fatalf("starting the simulated tailnet: %v", err)
 	}
 	t.Cleanup(stopTailnet)
-	tn, err := psync.NewTailnet(psync.TailnetConfig{APIURL: tailnetURL, APIKey: "tskey-api-test"})
+	tn, err := tailnet.New(tailnet.Config{APIURL: tailnetURL, APIKey: "tskey-api-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := psync.NewReconciler(psync.ReconcilerOptions{DB: db, Catalog: func() *grants.Catalog { return catalog }, Policy: tn})
+	rec := reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: func() *grants.Catalog { return catalog }, Policy: tn})
 	ctx, cancel := context.WithCancel(context.Background())
 	var loops gosync.WaitGroup
 	loops.Go(func() { rec.Run(ctx) })
@@ -163,7 +165,7 @@ func (p *testPortal) as(email string) []string {
 func (p *testPortal) tailnetGroup(name string) []string {
 	p.t.Helper()
 	text, _ := p.tailnet.Policy()
-	groups, err := psync.ReadGroups(text)
+	groups, err := policyfile.ReadGroups(text)
 	if err != nil {
 		p.t.Fatalf("reading the tailnet policy: %v", err)
 	}

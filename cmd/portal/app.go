@@ -16,7 +16,9 @@ import (
 
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
-	psync "github.com/accessportal/portal/sync"
+	"github.com/accessportal/portal/sync/okta"
+	"github.com/accessportal/portal/sync/reconcile"
+	"github.com/accessportal/portal/sync/tailnet"
 	"github.com/accessportal/portal/web"
 )
 
@@ -25,12 +27,13 @@ import (
 type app struct {
 	cfg        *config
 	db         *database.DB
+	store      *grants.Store
 	catalog    *grants.CatalogStore
-	directory  *psync.OktaDirectory
-	reconciler *psync.Reconciler
-	tailnet    *psync.Tailnet
-	poller     *psync.Poller
-	events     *psync.EventProcessor
+	directory  *okta.Directory
+	reconciler *reconcile.Reconciler
+	tailnet    *tailnet.Client
+	poller     *okta.Poller
+	events     *okta.EventProcessor
 	sweeper    *grants.Sweeper
 	notifier   *grants.Notifier
 	web        *web.Server
@@ -51,7 +54,7 @@ func newApp(ctx context.Context, cfg *config) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, db: db, registry: prometheus.NewRegistry()}
+	a := &app{cfg: cfg, db: db, store: grants.NewStore(db), registry: prometheus.NewRegistry()}
 	if err := a.init(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -68,11 +71,11 @@ func (a *app) init(ctx context.Context) error {
 	if a.catalog, err = grants.OpenCatalogStore(ctx, a.db.DB, cfg.CatalogPath); err != nil {
 		return err
 	}
-	a.directory, err = psync.NewOktaDirectory(psync.OktaConfig{OrgURL: cfg.OktaOrgURL, APIToken: cfg.OktaAPIToken})
+	a.directory, err = okta.New(okta.Config{OrgURL: cfg.OktaOrgURL, APIToken: cfg.OktaAPIToken})
 	if err != nil {
 		return fmt.Errorf("OKTA_ORG_URL: %w", err)
 	}
-	a.tailnet, err = psync.NewTailnet(psync.TailnetConfig{
+	a.tailnet, err = tailnet.New(tailnet.Config{
 		APIURL: cfg.TailscaleAPIURL, Tailnet: cfg.TailscaleTailnet, APIKey: cfg.TailscaleAPIKey,
 		OAuthClientID: cfg.TailscaleOAuthClientID, OAuthClientSecret: cfg.TailscaleOAuthClientSecret,
 	})
@@ -90,15 +93,15 @@ func (a *app) init(ctx context.Context) error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "portal_okta_rate_limited_total", Help: "Okta API requests answered with 429."},
 			func() float64 { return float64(a.directory.RateLimited()) }),
 	)
-	a.reconciler = psync.NewReconciler(psync.ReconcilerOptions{
-		DB: a.db, Catalog: a.catalog.Current, Policy: a.tailnet, Metrics: psync.NewMetrics(a.registry),
+	a.reconciler = reconcile.New(reconcile.Options{
+		Store: a.store, Catalog: a.catalog.Current, Policy: a.tailnet, Metrics: reconcile.NewMetrics(a.registry),
 	})
-	a.poller = psync.NewPoller(psync.PollerOptions{
-		DB: a.db, Directory: a.directory, Catalog: a.catalog.Current, Interval: cfg.SyncInterval,
-		OnChange: func(psync.PollResult) { a.directoryChanged(context.Background()) },
+	a.poller = okta.NewPoller(okta.PollerOptions{
+		Store: a.store, Directory: a.directory, Catalog: a.catalog.Current, Interval: cfg.SyncInterval,
+		OnChange: func(okta.PollResult) { a.directoryChanged(context.Background()) },
 	})
-	a.events = psync.NewEventProcessor(psync.EventProcessorOptions{
-		DB: a.db, Directory: a.directory, Poll: a.poller.Poke, AfterBatch: a.directoryChanged,
+	a.events = okta.NewEventProcessor(okta.EventProcessorOptions{
+		Store: a.store, Directory: a.directory, Poll: a.poller.Poke, AfterBatch: a.directoryChanged,
 	})
 	a.notifier = grants.NewNotifier(grants.NotifierOptions{DB: a.db.DB, WebhookURL: cfg.NotifyWebhook, BaseURL: cfg.BaseURL})
 	a.sweeper = grants.NewSweeper(grants.SweeperOptions{DB: a.db.DB, RequestTTL: cfg.RequestTTL, Wake: a.reconciler.Wake})

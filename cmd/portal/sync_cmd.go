@@ -1,15 +1,12 @@
 package main
 
 import (
-	"errors"
-
-	"gorm.io/gorm"
-
 	"context"
 	"fmt"
-	"github.com/accessportal/portal/grants/database"
-	psync "github.com/accessportal/portal/sync"
 	"time"
+
+	"github.com/accessportal/portal/grants"
+	"github.com/accessportal/portal/sync/reconcile"
 )
 
 func runSync(ctx context.Context, env *cliEnv, args []string) error {
@@ -50,7 +47,7 @@ func runSync(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		return nil
 	}
-	res, err := a.directory.Poll(ctx, a.db, a.catalog.Current().OktaGroups(), true)
+	res, err := a.directory.Poll(ctx, a.store, a.catalog.Current().OktaGroups(), true)
 	if err != nil {
 		return err
 	}
@@ -71,27 +68,20 @@ func runSync(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-// errDryRun rolls back the dry run's transaction.
-var errDryRun = errors.New("dry run")
-
 // dryRunPlan reads Okta into a transaction that is rolled back, so the plan
 // sees the directory as it is now while the database stays untouched.
-func (a *app) dryRunPlan(ctx context.Context) (*psync.Plan, error) {
-	var plan *psync.Plan
-	err := a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		tdb := &database.DB{DB: tx, Dialect: a.db.Dialect}
-		if _, err := a.directory.Poll(ctx, tdb, a.catalog.Current().OktaGroups(), true); err != nil {
+func (a *app) dryRunPlan(ctx context.Context) (*reconcile.Plan, error) {
+	var plan *reconcile.Plan
+	err := a.store.DryRun(ctx, func(tx *grants.Store) error {
+		if _, err := a.directory.Poll(ctx, tx, a.catalog.Current().OktaGroups(), true); err != nil {
 			return err
 		}
-		p, err := a.reconciler.Plan(ctx, tx)
-		if err != nil {
-			return err
-		}
-		plan = p
-		return errDryRun
+		var err error
+		plan, err = a.reconciler.Plan(ctx, tx)
+		return err
 	})
-	if errors.Is(err, errDryRun) {
-		return plan, nil
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return plan, nil
 }

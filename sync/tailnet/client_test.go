@@ -1,4 +1,4 @@
-package sync
+package tailnet
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func TestValidateWithoutTheEndpointLeavesItToTheWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
-	tn, err := NewTailnet(TailnetConfig{APIURL: url, APIKey: "k", HTTPClient: &http.Client{Transport: noValidateTransport{}}})
+	tn, err := New(Config{APIURL: url, APIKey: "k", HTTPClient: &http.Client{Transport: noValidateTransport{}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sync
+package policyfile
 
 import (
 	"encoding/json"
@@ -16,10 +16,10 @@ import (
 // compared byte for byte outside those arrays.
 const policyPlaceholder = "\x00MANAGED\x00"
 
-// policyTestFiles returns the real-world policy files, by base name.
-func policyTestFiles(t testing.TB) map[string][]byte {
+// testFiles returns the real-world policy files, by base name.
+func testFiles(t testing.TB) map[string][]byte {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("testdata", "policies", "*.hujson"))
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "policies", "*.hujson"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,10 +37,10 @@ func policyTestFiles(t testing.TB) map[string][]byte {
 	return files
 }
 
-// policyMasked returns text with the value of every group in managed
+// masked returns text with the value of every group in managed
 // replaced by policyPlaceholder. It finds the values with its own walk over
 // a fresh parse, independent of the code under test.
-func policyMasked(t *testing.T, text []byte, managed map[string][]string) string {
+func masked(t *testing.T, text []byte, managed map[string][]string) string {
 	t.Helper()
 	v, err := hujson.Parse(slices.Clone(text))
 	if err != nil {
@@ -68,12 +68,12 @@ func policyMasked(t *testing.T, text []byte, managed map[string][]string) string
 	return b.String()
 }
 
-// policyCheckInsertion checks that after is before with exactly one
+// checkInsertion checks that after is before with exactly one
 // contiguous run of whole lines inserted, and that the run holds nothing but
 // the given names, placeholders, white space and JSON punctuation. Names are
 // given without quotes, since the run may begin or end inside a name's quotes
 // when the bytes next to it are the same quote.
-func policyCheckInsertion(t *testing.T, before, after string, names ...string) {
+func checkInsertion(t *testing.T, before, after string, names ...string) {
 	t.Helper()
 	p := 0
 	for p < len(before) && p < len(after) && before[p] == after[p] {
@@ -105,8 +105,8 @@ func policyCheckInsertion(t *testing.T, before, after string, names ...string) {
 	t.Fatalf("inserted text %q is not whole lines; a line of the input was changed", inserted)
 }
 
-// policyCheckValid checks that text is HuJSON that standardizes to a JSON object.
-func policyCheckValid(t *testing.T, text []byte) {
+// checkValid checks that text is HuJSON that standardizes to a JSON object.
+func checkValid(t *testing.T, text []byte) {
 	t.Helper()
 	v, err := hujson.Parse(slices.Clone(text))
 	if err != nil {
@@ -125,7 +125,7 @@ func policyCheckValid(t *testing.T, text []byte) {
 	}
 }
 
-func policyMustRead(t *testing.T, text []byte) map[string][]string {
+func mustRead(t *testing.T, text []byte) map[string][]string {
 	t.Helper()
 	groups, err := ReadGroups(text)
 	if err != nil {
@@ -134,13 +134,13 @@ func policyMustRead(t *testing.T, text []byte) map[string][]string {
 	return groups
 }
 
-func policyMustPatch(t *testing.T, text []byte, desired map[string][]string) ([]byte, []GroupChange) {
+func mustPatch(t *testing.T, text []byte, desired map[string][]string) ([]byte, []GroupChange) {
 	t.Helper()
 	out, changes, err := PatchGroups(text, desired)
 	if err != nil {
 		t.Fatalf("PatchGroups: %v", err)
 	}
-	policyCheckValid(t, out)
+	checkValid(t, out)
 	return out, changes
 }
 
@@ -149,10 +149,10 @@ func policyMustPatch(t *testing.T, text []byte, desired map[string][]string) ([]
 // line, one not), and checks the members, the untouched bytes, the no-op,
 // idempotence and validity.
 func TestPatchGroupsRealPolicies(t *testing.T) {
-	for name, in := range policyTestFiles(t) {
+	for name, in := range testFiles(t) {
 		t.Run(name, func(t *testing.T) {
-			policyCheckValid(t, in)
-			before := policyMustRead(t, in)
+			checkValid(t, in)
+			before := mustRead(t, in)
 
 			// (3) Desired equal to the current members is a no-op, even
 			// when the desired lists are in another order and case.
@@ -188,18 +188,18 @@ func TestPatchGroupsRealPolicies(t *testing.T) {
 				cur := NormalizeMembers(before[existing])
 				want := append(slices.Clone(cur[1:]), "New.Person@Example.com", "zed@github")
 				desired[existing] = want
-				out1, changes := policyMustPatch(t, in, desired)
+				out1, changes := mustPatch(t, in, desired)
 				wantMembers := NormalizeMembers(want)
-				after := policyMustRead(t, out1)
-				policyCheckGroups(t, before, after, desired)
-				if m, o := policyMasked(t, in, desired), policyMasked(t, out1, desired); m != o {
+				after := mustRead(t, out1)
+				checkGroups(t, before, after, desired)
+				if m, o := masked(t, in, desired), masked(t, out1, desired); m != o {
 					t.Fatalf("bytes outside %s changed:\n--- in\n%s\n--- out\n%s", existing, m, o)
 				}
 				wantChange := GroupChange{Group: existing, Added: []string{"new.person@example.com", "zed@github"}, Removed: cur[:1]}
 				if len(changes) != 1 || !reflect.DeepEqual(changes[0], wantChange) {
 					t.Fatalf("changes = %+v, want %+v", changes, wantChange)
 				}
-				policyCheckLayoutKept(t, in, out1, existing, wantMembers)
+				checkLayoutKept(t, in, out1, existing, wantMembers)
 			}
 
 			// Create two groups as well.
@@ -208,9 +208,9 @@ func TestPatchGroupsRealPolicies(t *testing.T) {
 				"first.person@example.com", "second.person@example.com",
 				"third.person@example.com", "fourth.person@example.com",
 			}
-			out2, changes := policyMustPatch(t, in, desired)
-			after := policyMustRead(t, out2)
-			policyCheckGroups(t, before, after, desired)
+			out2, changes := mustPatch(t, in, desired)
+			after := mustRead(t, out2)
+			checkGroups(t, before, after, desired)
 			var created []string
 			for _, c := range changes {
 				if c.Created {
@@ -227,12 +227,12 @@ func TestPatchGroupsRealPolicies(t *testing.T) {
 			if existing != "" {
 				withExisting[existing] = desired[existing]
 			}
-			out1, _ := policyMustPatch(t, in, withExisting)
-			policyCheckInsertion(t, policyMasked(t, out1, desired), policyMasked(t, out2, desired),
+			out1, _ := mustPatch(t, in, withExisting)
+			checkInsertion(t, masked(t, out1, desired), masked(t, out2, desired),
 				"group:portal-wide-access", "group:portal-db", "groups")
 
 			// (4) Patching twice changes nothing more.
-			out3, changes := policyMustPatch(t, out2, desired)
+			out3, changes := mustPatch(t, out2, desired)
 			if string(out3) != string(out2) || changes != nil {
 				t.Fatalf("second patch changed the policy again: %v\n%s", changes, out3)
 			}
@@ -240,9 +240,9 @@ func TestPatchGroupsRealPolicies(t *testing.T) {
 	}
 }
 
-// policyCheckGroups checks that after holds the desired groups, normalized,
+// checkGroups checks that after holds the desired groups, normalized,
 // and every other group of before as it was.
-func policyCheckGroups(t *testing.T, before, after, desired map[string][]string) {
+func checkGroups(t *testing.T, before, after, desired map[string][]string) {
 	t.Helper()
 	for g, members := range desired {
 		if got, want := after[g], NormalizeMembers(members); !slices.Equal(got, want) {
@@ -266,9 +266,9 @@ func policyCheckGroups(t *testing.T, before, after, desired map[string][]string)
 	}
 }
 
-// policyCheckLayoutKept checks that a rewritten group kept its one-line or
+// checkLayoutKept checks that a rewritten group kept its one-line or
 // one-member-per-line layout.
-func policyCheckLayoutKept(t *testing.T, in, out []byte, group string, members []string) {
+func checkLayoutKept(t *testing.T, in, out []byte, group string, members []string) {
 	t.Helper()
 	span := func(text []byte) string {
 		v, err := hujson.Parse(slices.Clone(text))
@@ -417,20 +417,20 @@ func TestPatchGroupsLayout(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, changes := policyMustPatch(t, []byte(tt.in), tt.desired)
+			out, changes := mustPatch(t, []byte(tt.in), tt.desired)
 			if string(out) != tt.want {
 				t.Fatalf("PatchGroups got\n%s\nwant\n%s", out, tt.want)
 			}
 			if changes == nil {
 				t.Fatal("no changes reported")
 			}
-			got := policyMustRead(t, out)
+			got := mustRead(t, out)
 			for g, members := range tt.desired {
 				if !slices.Equal(got[g], NormalizeMembers(members)) {
 					t.Errorf("group %s = %q, want %q", g, got[g], NormalizeMembers(members))
 				}
 			}
-			again, changes := policyMustPatch(t, out, tt.desired)
+			again, changes := mustPatch(t, out, tt.desired)
 			if string(again) != string(out) || changes != nil {
 				t.Fatalf("second patch changed the policy: %v\n%s", changes, again)
 			}
@@ -440,7 +440,7 @@ func TestPatchGroupsLayout(t *testing.T) {
 
 func TestPatchGroupsChanges(t *testing.T) {
 	in := []byte(`{"groups": {"group:a": ["Old@example.com", "keep@example.com"], "group:b": []}}`)
-	_, changes := policyMustPatch(t, in, map[string][]string{
+	_, changes := mustPatch(t, in, map[string][]string{
 		"group:c": {"C@example.com"},
 		"group:a": {"keep@example.com", "new@example.com"},
 		"group:b": nil,
@@ -460,7 +460,7 @@ func TestPatchGroupsChanges(t *testing.T) {
 // compared by its value, not its text.
 func TestPatchGroupsEscapes(t *testing.T) {
 	in := []byte(`{"groups": {"group:a": ["\u0061@example.com"], "group:b": ["\u0062@example.com"]}}`)
-	out, changes := policyMustPatch(t, in, map[string][]string{
+	out, changes := mustPatch(t, in, map[string][]string{
 		"group:a": {`\u0061@example.com`},
 		"group:b": {"b@example.com"},
 	})
@@ -531,7 +531,7 @@ func TestReadGroups(t *testing.T) {
 	}
 
 	// File 02 has 13 groups with 52 memberships.
-	groups = policyMustRead(t, policyTestFiles(t)["02-piukhq-gitops-tailscale.hujson"])
+	groups = mustRead(t, testFiles(t)["02-piukhq-gitops-tailscale.hujson"])
 	n := 0
 	for _, m := range groups {
 		n += len(m)
@@ -554,7 +554,7 @@ func TestNormalizeMembers(t *testing.T) {
 
 // TestPatchGroupsDoesNotModifyInput checks that the caller's buffer is left alone.
 func TestPatchGroupsDoesNotModifyInput(t *testing.T) {
-	for name, in := range policyTestFiles(t) {
+	for name, in := range testFiles(t) {
 		orig := slices.Clone(in)
 		if _, _, err := PatchGroups(in, map[string][]string{"group:a": {"x@example.com"}}); err != nil {
 			t.Fatalf("%s: %v", name, err)

@@ -1,4 +1,4 @@
-package sync
+package policyfile
 
 // This file edits the tailnet policy file. The portal owns only the member
 // arrays of its managed groups; every other byte of the file (comments, key
@@ -18,14 +18,14 @@ import (
 	"github.com/tailscale/hujson"
 )
 
-// policyGroupPrefix starts every Tailscale group name.
-const policyGroupPrefix = "group:"
+// groupPrefix starts every Tailscale group name.
+const groupPrefix = "group:"
 
-// policyFreshLineWidth is the widest one-line member array (from the group's
+// freshLineWidth is the widest one-line member array (from the group's
 // name to the closing bracket, indentation not counted) written for a group
 // whose current text says nothing about its layout (a new group, or an empty
 // `[]`). Wider arrays get one member per line.
-const policyFreshLineWidth = 80
+const freshLineWidth = 80
 
 // GroupChange says how one managed group's members change.
 type GroupChange struct {
@@ -44,7 +44,7 @@ type GroupChange struct {
 // has no groups. It fails when the policy is not HuJSON, its root is not an
 // object, or "groups" is not an object of string arrays with distinct names.
 func ReadGroups(policy []byte) (map[string][]string, error) {
-	doc, err := parsePolicyDoc(policy)
+	doc, err := parse(policy)
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +54,8 @@ func ReadGroups(policy []byte) (map[string][]string, error) {
 	}
 	for i := range doc.groups.Members {
 		m := &doc.groups.Members[i]
-		name := policyLiteralString(m.Name.Value.(hujson.Literal))
-		members, err := policyGroupMembers(name, m.Value)
+		name := literalString(m.Name.Value.(hujson.Literal))
+		members, err := groupMembers(name, m.Value)
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +79,7 @@ func ReadGroups(policy []byte) (map[string][]string, error) {
 // `"group:x": ["a"], // why`, are kept. A rewritten array keeps its layout: a
 // one-line array stays on one line, a multi-line array gets one member per
 // line with the indentation of its current members and its trailing-comma
-// habit (see policyArrayLayout for the full rules). New groups and a new
+// habit (see arrayLayout for the full rules). New groups and a new
 // "groups" section are indented like the object they go into and follow the
 // file's trailing-comma habit.
 //
@@ -87,14 +87,14 @@ func ReadGroups(policy []byte) (map[string][]string, error) {
 func PatchGroups(policy []byte, desired map[string][]string) ([]byte, []GroupChange, error) {
 	names := make([]string, 0, len(desired))
 	for name := range desired {
-		if !strings.HasPrefix(name, policyGroupPrefix) || len(name) == len(policyGroupPrefix) {
-			return nil, nil, fmt.Errorf("patching policy groups: %q is not a group name (want %q followed by a name)", name, policyGroupPrefix)
+		if !strings.HasPrefix(name, groupPrefix) || len(name) == len(groupPrefix) {
+			return nil, nil, fmt.Errorf("patching policy groups: %q is not a group name (want %q followed by a name)", name, groupPrefix)
 		}
 		names = append(names, name)
 	}
 	slices.Sort(names)
 
-	doc, err := parsePolicyDoc(policy)
+	doc, err := parse(policy)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -107,32 +107,32 @@ func PatchGroups(policy []byte, desired map[string][]string) ([]byte, []GroupCha
 	// from the text as the admins wrote it.
 	var (
 		changes   []GroupChange
-		updates   []policyGroupUpdate
-		creates   []policyGroupUpdate
+		updates   []groupUpdate
+		creates   []groupUpdate
 		needHabit bool
 	)
 	for _, name := range names {
 		want := NormalizeMembers(desired[name])
 		i, ok := index[name]
 		if !ok {
-			changes = append(changes, GroupChange{Group: name, Added: policyNilIfEmpty(want), Created: true})
-			creates = append(creates, policyGroupUpdate{name: name, members: want})
+			changes = append(changes, GroupChange{Group: name, Added: nilIfEmpty(want), Created: true})
+			creates = append(creates, groupUpdate{name: name, members: want})
 			needHabit = true
 			continue
 		}
-		if policyWrittenAs(doc.groups.Members[i].Value, want) {
+		if writtenAs(doc.groups.Members[i].Value, want) {
 			continue // the usual case: written by the portal and still right
 		}
-		have, err := policyGroupMembers(name, doc.groups.Members[i].Value)
+		have, err := groupMembers(name, doc.groups.Members[i].Value)
 		if err != nil {
 			return nil, nil, err
 		}
-		added, removed := policyMemberDiff(NormalizeMembers(have), want)
+		added, removed := memberDiff(NormalizeMembers(have), want)
 		if len(added) == 0 && len(removed) == 0 {
 			continue
 		}
 		changes = append(changes, GroupChange{Group: name, Added: added, Removed: removed})
-		updates = append(updates, policyGroupUpdate{name: name, members: want, index: i})
+		updates = append(updates, groupUpdate{name: name, members: want, index: i})
 		if arr := doc.groups.Members[i].Value.Value.(*hujson.Array); len(arr.Elements) == 0 {
 			needHabit = true
 		}
@@ -141,7 +141,7 @@ func PatchGroups(policy []byte, desired map[string][]string) ([]byte, []GroupCha
 		return policy, nil, nil
 	}
 	if needHabit {
-		doc.trailingCommas = policyTrailingCommaHabit(&doc.root)
+		doc.trailingCommas = trailingCommaHabit(&doc.root)
 	}
 
 	// Compute every layout first (it reads the original tree), then mutate.
@@ -178,15 +178,15 @@ func NormalizeMembers(members []string) []string {
 	return slices.Compact(out)
 }
 
-// policyGroupUpdate is one planned change of a group's members.
-type policyGroupUpdate struct {
+// groupUpdate is one planned change of a group's members.
+type groupUpdate struct {
 	name    string
 	members []string // normalized
 	index   int      // in the groups object, for an existing group
 }
 
-// policyDoc is a parsed policy file plus what is known about its layout.
-type policyDoc struct {
+// doc is a parsed policy file plus what is known about its layout.
+type document struct {
 	src  []byte // the text parsed; all offsets in the tree refer to it
 	root hujson.Value
 	obj  *hujson.Object // the root object
@@ -199,8 +199,8 @@ type policyDoc struct {
 	trailingCommas bool   // whether multi-line objects and arrays mostly end with a comma
 }
 
-// parsePolicyDoc parses a policy file and finds its "groups" section.
-func parsePolicyDoc(policy []byte) (*policyDoc, error) {
+// parse parses a policy file and finds its "groups" section.
+func parse(policy []byte) (*document, error) {
 	src := bytes.Clone(policy) // hujson.Parse aliases its input
 	root, err := hujson.Parse(src)
 	if err != nil {
@@ -210,21 +210,21 @@ func parsePolicyDoc(policy []byte) (*policyDoc, error) {
 	if !ok {
 		return nil, fmt.Errorf("parsing policy: the root value is not an object")
 	}
-	doc := &policyDoc{src: src, root: root, obj: obj, newline: "\n"}
+	doc := &document{src: src, root: root, obj: obj, newline: "\n"}
 	if bytes.Contains(src, []byte("\r\n")) {
 		doc.newline = "\r\n"
 	}
 	doc.indentUnit = "\t"
 	if len(obj.Members) > 0 {
-		rootIndent, _ := policyLineIndent(src, root.StartOffset)
-		memberIndent, first := policyLineIndent(src, obj.Members[0].Name.StartOffset)
+		rootIndent, _ := lineIndent(src, root.StartOffset)
+		memberIndent, first := lineIndent(src, obj.Members[0].Name.StartOffset)
 		if first && len(memberIndent) > len(rootIndent) && strings.HasPrefix(memberIndent, rootIndent) {
 			doc.indentUnit = memberIndent[len(rootIndent):]
 		}
 	}
 	for i := range obj.Members {
 		m := &obj.Members[i]
-		if policyLiteralString(m.Name.Value.(hujson.Literal)) != "groups" {
+		if literalString(m.Name.Value.(hujson.Literal)) != "groups" {
 			continue
 		}
 		if doc.groupsMember != nil {
@@ -240,13 +240,13 @@ func parsePolicyDoc(policy []byte) (*policyDoc, error) {
 }
 
 // groupIndex maps each group name to its position in the groups object.
-func (d *policyDoc) groupIndex() (map[string]int, error) {
+func (d *document) groupIndex() (map[string]int, error) {
 	if d.groups == nil {
 		return nil, nil
 	}
 	index := make(map[string]int, len(d.groups.Members))
 	for i := range d.groups.Members {
-		name := policyLiteralString(d.groups.Members[i].Name.Value.(hujson.Literal))
+		name := literalString(d.groups.Members[i].Name.Value.(hujson.Literal))
 		if _, dup := index[name]; dup {
 			return nil, fmt.Errorf("parsing policy: group %q is defined more than once", name)
 		}
@@ -255,8 +255,8 @@ func (d *policyDoc) groupIndex() (map[string]int, error) {
 	return index, nil
 }
 
-// policyGroupMembers returns a group's members as written.
-func policyGroupMembers(name string, v hujson.Value) ([]string, error) {
+// groupMembers returns a group's members as written.
+func groupMembers(name string, v hujson.Value) ([]string, error) {
 	arr, ok := v.Value.(*hujson.Array)
 	if !ok {
 		return nil, fmt.Errorf("reading policy group %q: its value is not an array", name)
@@ -267,15 +267,15 @@ func policyGroupMembers(name string, v hujson.Value) ([]string, error) {
 		if !ok || lit.Kind() != '"' {
 			return nil, fmt.Errorf("reading policy group %q: member %d is not a string", name, i)
 		}
-		members = append(members, policyLiteralString(lit))
+		members = append(members, literalString(lit))
 	}
 	return members, nil
 }
 
-// policyWrittenAs reports, without allocating, whether v is an array of
+// writtenAs reports, without allocating, whether v is an array of
 // exactly the string literals of want (normalized), in order and unescaped:
 // a group the portal wrote that still holds the desired members.
-func policyWrittenAs(v hujson.Value, want []string) bool {
+func writtenAs(v hujson.Value, want []string) bool {
 	arr, ok := v.Value.(*hujson.Array)
 	if !ok || len(arr.Elements) != len(want) {
 		return false
@@ -290,17 +290,17 @@ func policyWrittenAs(v hujson.Value, want []string) bool {
 	return true
 }
 
-// policyLiteralString returns the value of a JSON string literal, without going
+// literalString returns the value of a JSON string literal, without going
 // through encoding/json when there is nothing to unescape.
-func policyLiteralString(lit hujson.Literal) string {
+func literalString(lit hujson.Literal) string {
 	if len(lit) >= 2 && lit[0] == '"' && lit[len(lit)-1] == '"' && bytes.IndexByte(lit, '\\') < 0 {
 		return string(lit[1 : len(lit)-1])
 	}
 	return lit.String()
 }
 
-// policyMemberDiff compares two sorted, de-duplicated member lists.
-func policyMemberDiff(have, want []string) (added, removed []string) {
+// memberDiff compares two sorted, de-duplicated member lists.
+func memberDiff(have, want []string) (added, removed []string) {
 	i, j := 0, 0
 	for i < len(have) || j < len(want) {
 		switch {
@@ -318,14 +318,14 @@ func policyMemberDiff(have, want []string) (added, removed []string) {
 	return added, removed
 }
 
-func policyNilIfEmpty(s []string) []string {
+func nilIfEmpty(s []string) []string {
 	if len(s) == 0 {
 		return nil
 	}
 	return s
 }
 
-// policyArrayLayout is how a member array is written.
+// arrayLayout is how a member array is written.
 //
 // Layout rules:
 //   - An existing array written on one line stays on one line, keeping its
@@ -337,10 +337,10 @@ func policyNilIfEmpty(s []string) []string {
 //     trailing comma when it had one (when it had no members, when the file's
 //     multi-line objects and arrays mostly have one).
 //   - A new group, or an existing `[]`, goes on one line when that line is at
-//     most policyFreshLineWidth bytes wide (indentation not counted), else one
+//     most freshLineWidth bytes wide (indentation not counted), else one
 //     member per line as above.
 //   - An empty member list is always written `[]`.
-type policyArrayLayout struct {
+type arrayLayout struct {
 	multiLine bool
 
 	// one line: ["a"<sep>"b"] with padding inside the brackets
@@ -353,7 +353,7 @@ type policyArrayLayout struct {
 }
 
 // render builds a member array in this layout.
-func (l policyArrayLayout) render(members []string) *hujson.Array {
+func (l arrayLayout) render(members []string) *hujson.Array {
 	arr := &hujson.Array{}
 	if len(members) == 0 {
 		return arr
@@ -371,13 +371,13 @@ func (l policyArrayLayout) render(members []string) *hujson.Array {
 		rest = first
 		arr.AfterExtra = hujson.Extra(l.newline + l.closeIndent)
 	} else {
-		first = policyExtraOrNil(l.open)
-		rest = policyExtraOrNil(l.sep)
-		arr.AfterExtra = policyExtraOrNil(l.close)
+		first = extraOrNil(l.open)
+		rest = extraOrNil(l.sep)
+		arr.AfterExtra = extraOrNil(l.close)
 	}
 	for i, m := range members {
 		start := len(lits)
-		lits = policyAppendString(lits, m)
+		lits = appendString(lits, m)
 		e := &arr.Elements[i]
 		e.Value = hujson.Literal(lits[start:len(lits):len(lits)])
 		e.BeforeExtra = rest
@@ -391,15 +391,15 @@ func (l policyArrayLayout) render(members []string) *hujson.Array {
 	return arr
 }
 
-func policyExtraOrNil(s string) hujson.Extra {
+func extraOrNil(s string) hujson.Extra {
 	if s == "" {
 		return nil
 	}
 	return hujson.Extra(s)
 }
 
-// policyAppendString appends s as a JSON string literal.
-func policyAppendString(b []byte, s string) []byte {
+// appendString appends s as a JSON string literal.
+func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < ' ' || c == '"' || c == '\\' {
 			return append(b, hujson.String(s)...)
@@ -415,33 +415,33 @@ func policyAppendString(b []byte, s string) []byte {
 
 // existingLayout reads the layout of a group's current member array, which
 // is to hold members.
-func (d *policyDoc) existingLayout(m *hujson.ObjectMember, members []string) policyArrayLayout {
+func (d *document) existingLayout(m *hujson.ObjectMember, members []string) arrayLayout {
 	arr := m.Value.Value.(*hujson.Array)
-	keyIndent, _ := policyLineIndent(d.src, m.Name.StartOffset)
+	keyIndent, _ := lineIndent(d.src, m.Name.StartOffset)
 	text := d.src[m.Value.StartOffset:m.Value.EndOffset]
 	if bytes.IndexByte(text, '\n') < 0 {
 		if len(arr.Elements) == 0 {
-			return d.freshLayout(keyIndent, policyLiteralString(m.Name.Value.(hujson.Literal)), members)
+			return d.freshLayout(keyIndent, literalString(m.Name.Value.(hujson.Literal)), members)
 		}
-		l := policyArrayLayout{sep: " "}
-		if e := arr.Elements[0].BeforeExtra; policyIsBlank(e) {
+		l := arrayLayout{sep: " "}
+		if e := arr.Elements[0].BeforeExtra; isBlank(e) {
 			l.open = string(e)
 		}
 		if len(arr.Elements) > 1 {
-			if e := arr.Elements[1].BeforeExtra; policyIsBlank(e) {
+			if e := arr.Elements[1].BeforeExtra; isBlank(e) {
 				l.sep = string(e)
 			}
 		}
-		if policyIsBlank(arr.AfterExtra) {
+		if isBlank(arr.AfterExtra) {
 			l.close = string(arr.AfterExtra)
 		}
 		l.trailingComma = arr.Elements[len(arr.Elements)-1].AfterExtra != nil
 		return l
 	}
-	l := policyArrayLayout{multiLine: true, newline: d.newline}
+	l := arrayLayout{multiLine: true, newline: d.newline}
 	if len(arr.Elements) > 0 {
 		l.memberIndent = keyIndent + d.indentUnit
-		if indent, first := policyLineIndent(d.src, arr.Elements[0].StartOffset); first {
+		if indent, first := lineIndent(d.src, arr.Elements[0].StartOffset); first {
 			l.memberIndent = indent
 		}
 		l.trailingComma = arr.Elements[len(arr.Elements)-1].AfterExtra != nil
@@ -450,7 +450,7 @@ func (d *policyDoc) existingLayout(m *hujson.ObjectMember, members []string) pol
 		l.trailingComma = d.trailingCommas
 	}
 	l.closeIndent = keyIndent
-	if indent, first := policyLineIndent(d.src, m.Value.EndOffset-1); first {
+	if indent, first := lineIndent(d.src, m.Value.EndOffset-1); first {
 		l.closeIndent = indent
 	}
 	return l
@@ -458,7 +458,7 @@ func (d *policyDoc) existingLayout(m *hujson.ObjectMember, members []string) pol
 
 // freshLayout chooses the layout of a group's members when its current text
 // says nothing about it: one line when narrow enough, else one per line.
-func (d *policyDoc) freshLayout(keyIndent, name string, members []string) policyArrayLayout {
+func (d *document) freshLayout(keyIndent, name string, members []string) arrayLayout {
 	width := len(name) + len(`"": []`)
 	for i, m := range members {
 		width += len(m) + 2
@@ -466,10 +466,10 @@ func (d *policyDoc) freshLayout(keyIndent, name string, members []string) policy
 			width += len(", ")
 		}
 	}
-	if width <= policyFreshLineWidth {
-		return policyArrayLayout{sep: " "}
+	if width <= freshLineWidth {
+		return arrayLayout{sep: " "}
 	}
-	return policyArrayLayout{
+	return arrayLayout{
 		multiLine:     true,
 		newline:       d.newline,
 		memberIndent:  keyIndent + d.indentUnit,
@@ -480,7 +480,7 @@ func (d *policyDoc) freshLayout(keyIndent, name string, members []string) policy
 
 // newGroupMembers builds the object members for groups that are created,
 // their keys indented by keyIndent.
-func (d *policyDoc) newGroupMembers(creates []policyGroupUpdate, keyIndent string) []hujson.ObjectMember {
+func (d *document) newGroupMembers(creates []groupUpdate, keyIndent string) []hujson.ObjectMember {
 	members := make([]hujson.ObjectMember, len(creates))
 	for i, c := range creates {
 		members[i] = hujson.ObjectMember{
@@ -493,13 +493,13 @@ func (d *policyDoc) newGroupMembers(creates []policyGroupUpdate, keyIndent strin
 
 // appendGroups adds new groups at the end of the existing groups object,
 // indented like its last group and with its trailing-comma habit.
-func (d *policyDoc) appendGroups(creates []policyGroupUpdate) {
-	groupsIndent, _ := policyLineIndent(d.src, d.groupsMember.Name.StartOffset)
+func (d *document) appendGroups(creates []groupUpdate) {
+	groupsIndent, _ := lineIndent(d.src, d.groupsMember.Name.StartOffset)
 	keyIndent := groupsIndent + d.indentUnit
 	trailing := d.trailingCommas
 	if n := len(d.groups.Members); n > 0 {
 		last := &d.groups.Members[n-1]
-		if indent, first := policyLineIndent(d.src, last.Name.StartOffset); first {
+		if indent, first := lineIndent(d.src, last.Name.StartOffset); first {
 			keyIndent = indent
 		}
 		trailing = last.Value.AfterExtra != nil
@@ -510,13 +510,13 @@ func (d *policyDoc) appendGroups(creates []policyGroupUpdate) {
 // insertGroupsSection adds a "groups" section holding the new groups as the
 // first member of the root object. In a policy written on one line, the
 // section is written on one line too.
-func (d *policyDoc) insertGroupsSection(creates []policyGroupUpdate) {
+func (d *document) insertGroupsSection(creates []groupUpdate) {
 	oneLine := len(d.obj.Members) > 0 &&
 		bytes.IndexByte(d.src[d.root.StartOffset:d.root.EndOffset], '\n') < 0
-	rootIndent, _ := policyLineIndent(d.src, d.root.StartOffset)
+	rootIndent, _ := lineIndent(d.src, d.root.StartOffset)
 	sectionIndent := rootIndent + d.indentUnit
 	if len(d.obj.Members) > 0 {
-		if indent, first := policyLineIndent(d.src, d.obj.Members[0].Name.StartOffset); first {
+		if indent, first := lineIndent(d.src, d.obj.Members[0].Name.StartOffset); first {
 			sectionIndent = indent
 		}
 	}
@@ -529,7 +529,7 @@ func (d *policyDoc) insertGroupsSection(creates []policyGroupUpdate) {
 			if i > 0 {
 				m.Name.BeforeExtra = hujson.Extra(" ")
 			}
-			m.Value.Value = policyArrayLayout{sep: " "}.render(creates[i].members)
+			m.Value.Value = arrayLayout{sep: " "}.render(creates[i].members)
 		}
 	} else {
 		for i := range groups.Members {
@@ -553,9 +553,9 @@ func (d *policyDoc) insertGroupsSection(creates []policyGroupUpdate) {
 	// comments above the first section stay with it.
 	first := &d.obj.Members[0].Name
 	before := first.BeforeExtra
-	if end := policyFirstLineBreakEnd(before); end >= 0 {
-		section.Name.BeforeExtra = policyConcatExtra(before[:end], sectionIndent)
-		first.BeforeExtra = policyConcatExtra(hujson.Extra(d.newline), string(before[end:]))
+	if end := firstLineBreakEnd(before); end >= 0 {
+		section.Name.BeforeExtra = concatExtra(before[:end], sectionIndent)
+		first.BeforeExtra = concatExtra(hujson.Extra(d.newline), string(before[end:]))
 	} else {
 		section.Name.BeforeExtra = before
 		first.BeforeExtra = hujson.Extra(" ")
@@ -566,23 +566,23 @@ func (d *policyDoc) insertGroupsSection(creates []policyGroupUpdate) {
 // appendMembers appends members to obj. The new text goes after any comment
 // that follows the current last member (`"a": [], // why`) and before the
 // line break and indentation of the closing brace, which stay as they were.
-func (d *policyDoc) appendMembers(obj *hujson.Object, members []hujson.ObjectMember, keyIndent, closeIndent string, trailingComma bool) {
+func (d *document) appendMembers(obj *hujson.Object, members []hujson.ObjectMember, keyIndent, closeIndent string, trailingComma bool) {
 	after := obj.AfterExtra
-	k := policyEndOfLastComment(after)
+	k := endOfLastComment(after)
 	var lead, tail hujson.Extra
 	if k > 0 && after[k-1] == '\n' {
 		// A line comment ended the line: start right after it.
-		lead = policyConcatExtra(after[:k], keyIndent)
-		tail = policyConcatExtra(hujson.Extra(d.newline), string(after[k:]))
+		lead = concatExtra(after[:k], keyIndent)
+		tail = concatExtra(hujson.Extra(d.newline), string(after[k:]))
 	} else {
 		// Keep trailing blanks on the line they were on.
 		for k < len(after) && (after[k] == ' ' || after[k] == '\t') {
 			k++
 		}
-		lead = policyConcatExtra(after[:k], d.newline+keyIndent)
+		lead = concatExtra(after[:k], d.newline+keyIndent)
 		tail = after[k:]
 		if bytes.IndexByte(tail, '\n') < 0 {
-			tail = policyConcatExtra(tail, d.newline+closeIndent)
+			tail = concatExtra(tail, d.newline+closeIndent)
 		}
 	}
 	for i := range members {
@@ -597,15 +597,15 @@ func (d *policyDoc) appendMembers(obj *hujson.Object, members []hujson.ObjectMem
 	obj.AfterExtra = tail
 }
 
-func policyConcatExtra(b hujson.Extra, s string) hujson.Extra {
+func concatExtra(b hujson.Extra, s string) hujson.Extra {
 	out := make(hujson.Extra, 0, len(b)+len(s))
 	out = append(out, b...)
 	return append(out, s...)
 }
 
-// policyLineIndent returns the blanks that start the line holding src[off], and
+// lineIndent returns the blanks that start the line holding src[off], and
 // whether src[off] is the first other byte on that line.
-func policyLineIndent(src []byte, off int) (indent string, first bool) {
+func lineIndent(src []byte, off int) (indent string, first bool) {
 	start := bytes.LastIndexByte(src[:off], '\n') + 1
 	i := start
 	for i < off && (src[i] == ' ' || src[i] == '\t') {
@@ -614,8 +614,8 @@ func policyLineIndent(src []byte, off int) (indent string, first bool) {
 	return string(src[start:i]), i == off
 }
 
-// policyIsBlank reports whether b is spaces and tabs only (possibly none).
-func policyIsBlank(b []byte) bool {
+// isBlank reports whether b is spaces and tabs only (possibly none).
+func isBlank(b []byte) bool {
 	for _, c := range b {
 		if c != ' ' && c != '\t' {
 			return false
@@ -624,9 +624,9 @@ func policyIsBlank(b []byte) bool {
 	return true
 }
 
-// policyCommentLen returns the length of the comment that b starts with, or 0.
+// commentLen returns the length of the comment that b starts with, or 0.
 // A line comment includes its final line break.
-func policyCommentLen(b []byte) int {
+func commentLen(b []byte) int {
 	switch {
 	case bytes.HasPrefix(b, []byte("//")):
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -642,16 +642,16 @@ func policyCommentLen(b []byte) int {
 	return 0
 }
 
-// policyEndOfLastComment returns the offset just after the last comment in extra
+// endOfLastComment returns the offset just after the last comment in extra
 // (white space and comments), or 0 when it holds no comment.
-func policyEndOfLastComment(extra []byte) int {
+func endOfLastComment(extra []byte) int {
 	end, n := 0, 0
 	for n < len(extra) {
 		if c := extra[n]; c == ' ' || c == '\t' || c == '\r' || c == '\n' {
 			n++
 			continue
 		}
-		c := policyCommentLen(extra[n:])
+		c := commentLen(extra[n:])
 		if c == 0 {
 			break
 		}
@@ -661,9 +661,9 @@ func policyEndOfLastComment(extra []byte) int {
 	return end
 }
 
-// policyFirstLineBreakEnd returns the offset just after the first line break in
+// firstLineBreakEnd returns the offset just after the first line break in
 // extra that is not inside a block comment, or -1.
-func policyFirstLineBreakEnd(extra []byte) int {
+func firstLineBreakEnd(extra []byte) int {
 	n := 0
 	for n < len(extra) {
 		switch c := extra[n]; {
@@ -672,7 +672,7 @@ func policyFirstLineBreakEnd(extra []byte) int {
 		case c == ' ' || c == '\t' || c == '\r':
 			n++
 		default:
-			l := policyCommentLen(extra[n:])
+			l := commentLen(extra[n:])
 			if l == 0 {
 				return -1
 			}
@@ -685,9 +685,9 @@ func policyFirstLineBreakEnd(extra []byte) int {
 	return -1
 }
 
-// policyTrailingCommaHabit reports whether the file's multi-line objects and arrays
+// trailingCommaHabit reports whether the file's multi-line objects and arrays
 // (those whose closing bracket is on its own line) mostly end with a comma.
-func policyTrailingCommaHabit(v *hujson.Value) bool {
+func trailingCommaHabit(v *hujson.Value) bool {
 	with, without := 0, 0
 	var walk func(v *hujson.Value)
 	count := func(last *hujson.Value, closing hujson.Extra) {

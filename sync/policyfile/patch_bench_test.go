@@ -1,4 +1,4 @@
-package sync
+package policyfile
 
 import (
 	"fmt"
@@ -15,11 +15,11 @@ const (
 	policyBenchUsers   = 10000
 )
 
-// policyBenchFixture builds a tab-indented policy with policyBenchGroups
+// benchFixture builds a tab-indented policy with policyBenchGroups
 // multi-line groups (plus comments and a few other sections), members sorted
 // as the portal writes them, and the members each group has in it, in the
 // order they were drawn.
-func policyBenchFixture() ([]byte, map[string][]string) {
+func benchFixture() ([]byte, map[string][]string) {
 	current := make(map[string][]string, policyBenchGroups)
 	var b strings.Builder
 	b.WriteString("// Synthetic policy for BenchmarkPatchGroups.\n{\n\t// Managed by the access portal.\n\t\"groups\": {\n")
@@ -49,7 +49,7 @@ func policyBenchFixture() ([]byte, map[string][]string) {
 // member to one group (a typical grant), "no-op" changes nothing (the usual
 // periodic pass).
 func BenchmarkPatchGroups(b *testing.B) {
-	policy, current := policyBenchFixture()
+	policy, current := benchFixture()
 
 	everyGroup := make(map[string][]string, len(current))
 	oneGroup := make(map[string][]string, len(current))

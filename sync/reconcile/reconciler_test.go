@@ -1,4 +1,4 @@
-package sync
+package reconcile
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/grants/database/dbtest"
+	"github.com/accessportal/portal/sync/policyfile"
+	"github.com/accessportal/portal/sync/tailnet"
 )
 
 // recEngCatalog syncs group:eng from the Okta group "Engineering" and has one
@@ -40,9 +42,9 @@ func TestReconcilerRealPolicies(t *testing.T) {
 		in := files[name]
 		t.Run(name, func(t *testing.T) {
 			dbtest.Each(t, func(t *testing.T, db *database.DB) {
-				before, err := ReadGroups(in)
+				before, err := policyfile.ReadGroups(in)
 				if err != nil {
-					t.Fatalf("ReadGroups(%s): %v", name, err)
+					t.Fatalf("policyfile.ReadGroups(%s): %v", name, err)
 				}
 				cat := &grants.Catalog{
 					Groups:    map[string]string{"group:portal-new": "Portal New"},
@@ -63,7 +65,7 @@ func TestReconcilerRealPolicies(t *testing.T) {
 					existing := names[len(names)/2]
 					cat.Groups[existing] = "Okta Existing"
 					recGroup(t, db, "g-existing", "Okta Existing")
-					current := NormalizeMembers(before[existing])
+					current := policyfile.NormalizeMembers(before[existing])
 					keep := current
 					if len(keep) > 0 {
 						keep = keep[1:]
@@ -78,7 +80,7 @@ func TestReconcilerRealPolicies(t *testing.T) {
 					recUser(t, db, "deprovisioned", "deprovisioned@example.com", grants.StatusDeprovisioned)
 					recUser(t, db, "no-email", "", grants.StatusActive)
 					recMember(t, db, "g-existing", "new-hire", "suspended", "deprovisioned", "no-email")
-					want[existing] = NormalizeMembers(append(slices.Clone(keep), "new.hire@example.com"))
+					want[existing] = policyfile.NormalizeMembers(append(slices.Clone(keep), "new.hire@example.com"))
 				}
 
 				recGroup(t, db, "g-new", "Portal New")
@@ -133,7 +135,7 @@ func TestPassConcurrentEditSurvives(t *testing.T) {
 		e.fake.BeforeWrite(func() {
 			once.Do(func() {
 				text, _ := e.fake.Policy()
-				text, _, err := PatchGroups(text, map[string][]string{"group:oncall": {"pat@example.com", "sam@example.com", "kim@example.com"}})
+				text, _, err := policyfile.PatchGroups(text, map[string][]string{"group:oncall": {"pat@example.com", "sam@example.com", "kim@example.com"}})
 				if err != nil {
 					panic(err)
 				}
@@ -170,7 +172,7 @@ func TestPassConcurrentEditsWithoutEnd(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		recGroup(t, db, "eng", "Engineering")
 		_, engineers := recPeople(t, db, "eng", "eng", 2)
-		e := newRecEnv(t, db, []byte(recSmallPolicy), recEngCatalog(), func(o *ReconcilerOptions) { o.MaxAttempts = 3 })
+		e := newRecEnv(t, db, []byte(recSmallPolicy), recEngCatalog(), func(o *Options) { o.MaxAttempts = 3 })
 
 		var mu gosync.Mutex
 		edits := 0
@@ -184,8 +186,8 @@ func TestPassConcurrentEditsWithoutEnd(t *testing.T) {
 			e.fake.SetPolicy(last)
 		})
 		_, err := e.r.Pass(e.ctx)
-		if !errors.Is(err, ErrStalePolicy) {
-			t.Fatalf("Pass under endless edits: %v, want ErrStalePolicy", err)
+		if !errors.Is(err, tailnet.ErrStalePolicy) {
+			t.Fatalf("Pass under endless edits: %v, want tailnet.ErrStalePolicy", err)
 		}
 		mu.Lock()
 		if edits != 3 || string(e.policy()) != string(last) {
@@ -195,7 +197,7 @@ func TestPassConcurrentEditsWithoutEnd(t *testing.T) {
 		if got := recCounter(t, e.metrics.Conflicts); got != 2 {
 			t.Errorf("conflicts metric = %v, want 2 (the third 412 ends the pass)", got)
 		}
-		if st := recStatus(t, db); !strings.Contains(st.LastError, ErrStalePolicy.Error()) {
+		if st := recStatus(t, db); !strings.Contains(st.LastError, tailnet.ErrStalePolicy.Error()) {
 			t.Errorf("last_error = %q, want it to say the policy changed", st.LastError)
 		}
 
@@ -224,7 +226,7 @@ func TestPassDriftDuringConflictIsAudited(t *testing.T) {
 		e.fake.BeforeWrite(func() {
 			once.Do(func() {
 				text, _ := e.fake.Policy()
-				text, _, err := PatchGroups(text, map[string][]string{"group:eng": append(slices.Clone(engineers), "mallory@example.com")})
+				text, _, err := policyfile.PatchGroups(text, map[string][]string{"group:eng": append(slices.Clone(engineers), "mallory@example.com")})
 				if err != nil {
 					panic(err)
 				}
@@ -232,7 +234,7 @@ func TestPassDriftDuringConflictIsAudited(t *testing.T) {
 			})
 		})
 		e.pass()
-		e.wantGroup("group:eng", NormalizeMembers(append(slices.Clone(engineers), "carol@example.com")))
+		e.wantGroup("group:eng", policyfile.NormalizeMembers(append(slices.Clone(engineers), "carol@example.com")))
 		drift := recAudit(t, db, "sync.drift")
 		if len(drift) != 1 {
 			t.Fatalf("%d sync.drift events, want 1 for the edit that landed during the pass", len(drift))
@@ -302,7 +304,7 @@ func TestPassTailnetFaults(t *testing.T) {
 				id := fmt.Sprintf("new-%d-%d", i, fault.status)
 				recUser(t, db, id, id+"@example.com", grants.StatusActive)
 				recMember(t, db, "eng", id)
-				engineers = NormalizeMembers(append(engineers, id+"@example.com"))
+				engineers = policyfile.NormalizeMembers(append(engineers, id+"@example.com"))
 				before, writes := e.policy(), e.fake.Writes()
 				switch {
 				case step.method == "" && fault.status == 429:
@@ -406,9 +408,9 @@ func TestPassValidationErrorSurfaces(t *testing.T) {
 		e := newRecEnv(t, db, []byte(broken), recEngCatalog())
 
 		_, err := e.r.Pass(e.ctx)
-		var verr *ValidationError
+		var verr *tailnet.ValidationError
 		if !errors.As(err, &verr) {
-			t.Fatalf("Pass: %v, want a *ValidationError", err)
+			t.Fatalf("Pass: %v, want a *tailnet.ValidationError", err)
 		}
 		const msg = `acls[0].src: group "group:ghost" is not defined`
 		st := recStatus(t, db)
@@ -421,7 +423,7 @@ func TestPassValidationErrorSurfaces(t *testing.T) {
 		}
 
 		// An admin defines the group by hand; the next pass goes through.
-		fixed, _, err := PatchGroups(e.policy(), map[string][]string{"group:ghost": {"casper@example.com"}})
+		fixed, _, err := policyfile.PatchGroups(e.policy(), map[string][]string{"group:ghost": {"casper@example.com"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -446,7 +448,7 @@ func TestPassDriftRestoredAndAudited(t *testing.T) {
 		e.pass()
 
 		handEdited := append(slices.Clone(engineers[1:]), "Mallory@Example.com")
-		text, _, err := PatchGroups(e.policy(), map[string][]string{"group:eng": handEdited})
+		text, _, err := policyfile.PatchGroups(e.policy(), map[string][]string{"group:eng": handEdited})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -473,7 +475,7 @@ func TestPassDriftRestoredAndAudited(t *testing.T) {
 		if got := recStrings(t, d["expected"]); !slices.Equal(got, engineers) {
 			t.Errorf("drift expected = %q, want %q", got, engineers)
 		}
-		if got, want := recStrings(t, d["found"]), NormalizeMembers(handEdited); !slices.Equal(got, want) {
+		if got, want := recStrings(t, d["found"]), policyfile.NormalizeMembers(handEdited); !slices.Equal(got, want) {
 			t.Errorf("drift found = %q, want %q", got, want)
 		}
 		if got := recCounter(t, e.metrics.Drift); got != 1 {
@@ -503,7 +505,7 @@ func TestPassDriftIgnoresGroupsNoLongerManaged(t *testing.T) {
 		e.catalog.Store(&grants.Catalog{Groups: map[string]string{}, Resources: recEngCatalog().Resources})
 		e.pass()
 		edited := append(slices.Clone(engineers), "pat@example.com")
-		text, _, err := PatchGroups(e.policy(), map[string][]string{"group:eng": edited})
+		text, _, err := policyfile.PatchGroups(e.policy(), map[string][]string{"group:eng": edited})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -513,7 +515,7 @@ func TestPassDriftIgnoresGroupsNoLongerManaged(t *testing.T) {
 				t.Fatalf("a pass rewrote a group the portal no longer manages: %+v", res.Changes)
 			}
 		}
-		e.wantGroup("group:eng", NormalizeMembers(edited))
+		e.wantGroup("group:eng", policyfile.NormalizeMembers(edited))
 		if drift := recAudit(t, db, "sync.drift"); len(drift) != 0 {
 			t.Errorf("%d sync.drift events for an unmanaged group, want 0", len(drift))
 		}
@@ -587,7 +589,7 @@ func TestPassBrakeHoldsMassRemoval(t *testing.T) {
 		if got := recCounter(t, e.metrics.Holds); got != 1 {
 			t.Errorf("holds metric = %v, want 1", got)
 		}
-		hs, err := Holds(e.ctx, db.DB)
+		hs, err := grants.NewStore(db).Holds(e.ctx)
 		if err != nil || len(hs) != 1 || hs[0].GroupName != "group:eng" || hs[0].Members != 30 || len(hs[0].RemovalList()) != 27 {
 			t.Fatalf("Holds = %+v, %v", hs, err)
 		}
@@ -597,24 +599,24 @@ func TestPassBrakeHoldsMassRemoval(t *testing.T) {
 		recUser(t, db, "newbie", "newbie@example.com", grants.StatusActive)
 		recMember(t, db, "eng", "newbie")
 		e.pass()
-		e.wantGroup("group:eng", NormalizeMembers(append(slices.Clone(thirty), "newbie@example.com")))
+		e.wantGroup("group:eng", policyfile.NormalizeMembers(append(slices.Clone(thirty), "newbie@example.com")))
 		if n := len(recAudit(t, db, "sync.hold")); n != 1 {
 			t.Errorf("%d sync.hold events after a second held pass, want 1", n)
 		}
 
 		// The admin confirms; the next pass removes them; the hold is gone.
-		got, err := ConfirmHold(e.ctx, db.DB, "group:eng", "admin@example.com", e.clock.Now())
+		got, err := grants.NewStore(db).ConfirmHold(e.ctx, "group:eng", "admin@example.com", e.clock.Now())
 		if err != nil || !slices.Equal(got, []string{"group:eng"}) {
 			t.Fatalf("ConfirmHold = %v, %v", got, err)
 		}
-		if _, err := ConfirmHold(e.ctx, db.DB, "group:eng", "admin@example.com", e.clock.Now()); !errors.Is(err, ErrNoHold) {
-			t.Errorf("confirming twice: %v, want ErrNoHold", err)
+		if _, err := grants.NewStore(db).ConfirmHold(e.ctx, "group:eng", "admin@example.com", e.clock.Now()); !errors.Is(err, grants.ErrNoHold) {
+			t.Errorf("confirming twice: %v, want grants.ErrNoHold", err)
 		}
 		if res := e.pass(); len(res.Held) != 0 {
 			t.Fatalf("held after confirmation: %v", res.Held)
 		}
-		e.wantGroup("group:eng", NormalizeMembers(append(slices.Clone(all[:3]), "newbie@example.com")))
-		if hs, _ := Holds(e.ctx, db.DB); len(hs) != 0 {
+		e.wantGroup("group:eng", policyfile.NormalizeMembers(append(slices.Clone(all[:3]), "newbie@example.com")))
+		if hs, _ := grants.NewStore(db).Holds(e.ctx); len(hs) != 0 {
 			t.Errorf("holds after the confirmed removal: %+v", hs)
 		}
 		if st := recStatus(t, db); st.Held || st.HeldReason != "" {
@@ -648,7 +650,7 @@ func TestPassBrakeReleasedWhenOktaRecovers(t *testing.T) {
 			t.Fatalf("after Okta recovered: %+v", res)
 		}
 		e.wantGroup("group:eng", all)
-		if hs, _ := Holds(e.ctx, db.DB); len(hs) != 0 {
+		if hs, _ := grants.NewStore(db).Holds(e.ctx); len(hs) != 0 {
 			t.Errorf("holds after recovery: %+v", hs)
 		}
 		if st := recStatus(t, db); st.Held {
@@ -677,7 +679,7 @@ func TestPassBrakeThresholds(t *testing.T) {
 			dbtest.Each(t, func(t *testing.T, db *database.DB) {
 				recGroup(t, db, "eng", "Engineering")
 				ids, all := recPeople(t, db, "eng", "eng", 30)
-				e := newRecEnv(t, db, []byte(recSmallPolicy), recEngCatalog(), func(o *ReconcilerOptions) { o.Brake = tc.brake })
+				e := newRecEnv(t, db, []byte(recSmallPolicy), recEngCatalog(), func(o *Options) { o.Brake = tc.brake })
 				e.pass()
 				recUnmember(t, db, "eng", ids[:tc.remove]...)
 				res := e.pass()
@@ -711,7 +713,7 @@ func TestPassGrantsAppliedAndRemoved(t *testing.T) {
 			bulkEmails = append(bulkEmails, email)
 		}
 		e.pass()
-		e.wantGroup("group:jit-prod-db", NormalizeMembers(append(slices.Clone(bulkEmails), "dana@example.com")))
+		e.wantGroup("group:jit-prod-db", policyfile.NormalizeMembers(append(slices.Clone(bulkEmails), "dana@example.com")))
 		g := recGetGrant(t, db, id)
 		if g.AppliedAt == nil || !g.AppliedAt.Equal(t0) || g.RemovedAt != nil {
 			t.Fatalf("grant after the pass: applied %v removed %v, want applied at %s", g.AppliedAt, g.RemovedAt, t0)
@@ -783,7 +785,7 @@ func TestReconcilerCoalescesWakes(t *testing.T) {
 		}()
 
 		added, took := recBurst(t, e, "eng", "burst", 100, 100*time.Millisecond)
-		want := NormalizeMembers(append(slices.Clone(engineers), added...))
+		want := policyfile.NormalizeMembers(append(slices.Clone(engineers), added...))
 		recAwait(t, e, "group:eng", want)
 		n := e.fake.Writes() - writes
 		// Passes start at most every MinInterval (100ms), so a burst that
@@ -839,7 +841,7 @@ func TestPlanChangesNothing(t *testing.T) {
 		e.pass()
 		events := len(recAudit(t, db, ""))
 		recUnmember(t, db, "eng", ids[:20]...)
-		text, _, err := PatchGroups(e.policy(), map[string][]string{"group:eng": append(slices.Clone(all), "mallory@example.com")})
+		text, _, err := policyfile.PatchGroups(e.policy(), map[string][]string{"group:eng": append(slices.Clone(all), "mallory@example.com")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -855,7 +857,7 @@ func TestPlanChangesNothing(t *testing.T) {
 		if got := len(recAudit(t, db, "")); got != events {
 			t.Errorf("Plan appended %d audit events", got-events)
 		}
-		if hs, _ := Holds(e.ctx, db.DB); len(hs) != 0 {
+		if hs, _ := grants.NewStore(db).Holds(e.ctx); len(hs) != 0 {
 			t.Errorf("Plan recorded holds: %+v", hs)
 		}
 		if e.fake.Writes() != 1 || string(e.policy()) != string(text) {

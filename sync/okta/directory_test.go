@@ -1,4 +1,4 @@
-package sync
+package okta
 
 import (
 	"context"
@@ -43,14 +43,14 @@ func (c *directoryClock) advance(d time.Duration) {
 type directoryFixture struct {
 	okta  *oktafake.Server
 	url   string
-	dir   *OktaDirectory
+	dir   *Directory
 	clock *directoryClock
 }
 
 // later moves the fake Okta's clock one second ahead, before a change.
 func (f *directoryFixture) later() { f.clock.advance(time.Second) }
 
-func newDirectoryFixture(t testing.TB, opts oktafake.Options, cfg OktaConfig) *directoryFixture {
+func newDirectoryFixture(t testing.TB, opts oktafake.Options, cfg Config) *directoryFixture {
 	t.Helper()
 	opts.APIToken = directoryTestToken
 	clock := &directoryClock{t: time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)}
@@ -73,7 +73,7 @@ func newDirectoryFixture(t testing.TB, opts oktafake.Options, cfg OktaConfig) *d
 	if cfg.PageLimit == 0 {
 		cfg.PageLimit = 4
 	}
-	dir, err := NewOktaDirectory(cfg)
+	dir, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func (f *directoryFixture) okCalls() int {
 func (f *directoryFixture) poll(t *testing.T, db *database.DB, wanted []string, full bool) PollResult {
 	t.Helper()
 	f.okta.ResetCalls()
-	res, err := f.dir.Poll(context.Background(), db, wanted, full)
+	res, err := f.dir.Poll(context.Background(), grants.NewStore(db), wanted, full)
 	if err != nil {
 		t.Fatalf("Poll(full=%t): %v", full, err)
 	}
@@ -218,7 +218,7 @@ func sortedIDs(ids ...string) []string {
 
 func TestDirectoryFullPoll(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
-		f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{})
+		f := newDirectoryFixture(t, oktafake.Options{}, Config{})
 		o := seedDirectoryOrg(t, f)
 
 		res := f.poll(t, db, directoryWanted, true)
@@ -306,7 +306,7 @@ func TestDirectoryFullPoll(t *testing.T) {
 
 func TestDirectoryIncrementalNoChange(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
-		f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{})
+		f := newDirectoryFixture(t, oktafake.Options{}, Config{})
 		o := seedDirectoryOrg(t, f)
 		// A wanted group with no members must not be re-listed every poll.
 		f.later()
@@ -332,7 +332,7 @@ func TestDirectoryIncrementalNoChange(t *testing.T) {
 
 func TestDirectoryIncrementalPicksUpChanges(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
-		f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{})
+		f := newDirectoryFixture(t, oktafake.Options{}, Config{})
 		o := seedDirectoryOrg(t, f)
 		f.poll(t, db, directoryWanted, true)
 		ctx := context.Background()
@@ -424,7 +424,7 @@ func TestDirectoryIncrementalPicksUpChanges(t *testing.T) {
 
 func TestDirectoryWantedGroupsChange(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
-		f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{})
+		f := newDirectoryFixture(t, oktafake.Options{}, Config{})
 		o := seedDirectoryOrg(t, f)
 		f.poll(t, db, directoryWanted, true)
 
@@ -451,7 +451,7 @@ func TestDirectoryWantedGroupsChange(t *testing.T) {
 		if !slices.Equal(res.GroupsChanged, []string{approvers}) || len(res.UsersChanged) != 0 {
 			t.Errorf("a new, empty wanted group: %+v", res)
 		}
-		dir2, err := NewOktaDirectory(OktaConfig{OrgURL: f.url, APIToken: directoryTestToken, PageLimit: 4})
+		dir2, err := New(Config{OrgURL: f.url, APIToken: directoryTestToken, PageLimit: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -476,7 +476,7 @@ func TestDirectoryWantedGroupsChange(t *testing.T) {
 
 func TestDirectoryFullPollRemovesDeletedUsers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
-		f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{})
+		f := newDirectoryFixture(t, oktafake.Options{}, Config{})
 		o := seedDirectoryOrg(t, f)
 		f.poll(t, db, directoryWanted, true)
 
@@ -558,7 +558,7 @@ func TestDirectoryFailureMidwayChangesNothing(t *testing.T) {
 			dbtest.Each(t, func(t *testing.T, db *database.DB) {
 				tr := &directoryFaultTransport{}
 				f := newDirectoryFixture(t, oktafake.Options{},
-					OktaConfig{HTTPClient: &http.Client{Transport: tr}, MaxWait: 300 * time.Millisecond})
+					Config{HTTPClient: &http.Client{Transport: tr}, MaxWait: 300 * time.Millisecond})
 				o := seedDirectoryOrg(t, f)
 				f.poll(t, db, directoryWanted, true)
 
@@ -585,7 +585,7 @@ func TestDirectoryFailureMidwayChangesNothing(t *testing.T) {
 					}
 				}
 				tr.mu.Unlock()
-				res, err := f.dir.Poll(context.Background(), db, directoryWanted, tc.full)
+				res, err := f.dir.Poll(context.Background(), grants.NewStore(db), directoryWanted, tc.full)
 				if err == nil {
 					t.Fatalf("Poll succeeded through an injected %d: %+v", tc.status, res)
 				}
@@ -606,7 +606,7 @@ func TestDirectoryFailureMidwayChangesNothing(t *testing.T) {
 				f.okta.ClearFaults()
 				// Not f.poll: a request the failed poll abandoned may still
 				// reach the fake now, so exact call counts are not checked here.
-				res, err = f.dir.Poll(context.Background(), db, directoryWanted, true)
+				res, err = f.dir.Poll(context.Background(), grants.NewStore(db), directoryWanted, true)
 				if err != nil {
 					t.Fatalf("poll after the failure: %v", err)
 				}
@@ -622,7 +622,7 @@ func TestDirectoryFailureMidwayChangesNothing(t *testing.T) {
 func TestDirectoryRetries(t *testing.T) {
 	t.Run("short 429 burst and 500s succeed", func(t *testing.T) {
 		dbtest.Each(t, func(t *testing.T, db *database.DB) {
-			f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{})
+			f := newDirectoryFixture(t, oktafake.Options{}, Config{})
 			o := seedDirectoryOrg(t, f)
 			f.okta.RateLimitNext(2)
 			f.okta.FailNext(1, http.StatusInternalServerError)
@@ -643,10 +643,10 @@ func TestDirectoryRetries(t *testing.T) {
 	})
 	t.Run("long 429 storm fails", func(t *testing.T) {
 		dbtest.Each(t, func(t *testing.T, db *database.DB) {
-			f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{MaxWait: 1500 * time.Millisecond})
+			f := newDirectoryFixture(t, oktafake.Options{}, Config{MaxWait: 1500 * time.Millisecond})
 			seedDirectoryOrg(t, f)
 			f.okta.RateLimitNext(5)
-			_, err := f.dir.Poll(context.Background(), db, directoryWanted, true)
+			_, err := f.dir.Poll(context.Background(), grants.NewStore(db), directoryWanted, true)
 			if err == nil || !strings.Contains(err.Error(), "429") {
 				t.Fatalf("Poll through a 429 storm: %v, want a rate-limit error", err)
 			}
@@ -663,10 +663,10 @@ func TestDirectoryRetries(t *testing.T) {
 			at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 			f := newDirectoryFixture(t,
 				oktafake.Options{RateLimitPerMinute: 3, Clock: func() time.Time { return at }},
-				OktaConfig{MaxWait: 5 * time.Second})
+				Config{MaxWait: 5 * time.Second})
 			seedDirectoryOrg(t, f)
 			start := time.Now()
-			res, err := f.dir.Poll(context.Background(), db, directoryWanted, true)
+			res, err := f.dir.Poll(context.Background(), grants.NewStore(db), directoryWanted, true)
 			if err == nil || !strings.Contains(err.Error(), "429") {
 				t.Fatalf("Poll against an exhausted rate limit: %v, want a rate-limit error", err)
 			}
@@ -680,10 +680,10 @@ func TestDirectoryRetries(t *testing.T) {
 	})
 	t.Run("long 5xx outage fails", func(t *testing.T) {
 		dbtest.Each(t, func(t *testing.T, db *database.DB) {
-			f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{MaxWait: 1 * time.Second})
+			f := newDirectoryFixture(t, oktafake.Options{}, Config{MaxWait: 1 * time.Second})
 			seedDirectoryOrg(t, f)
 			f.okta.FailNext(20, http.StatusServiceUnavailable)
-			_, err := f.dir.Poll(context.Background(), db, directoryWanted, true)
+			_, err := f.dir.Poll(context.Background(), grants.NewStore(db), directoryWanted, true)
 			if err == nil || !strings.Contains(err.Error(), "503") {
 				t.Fatalf("Poll through a 503 outage: %v, want an error naming 503", err)
 			}
@@ -692,7 +692,7 @@ func TestDirectoryRetries(t *testing.T) {
 }
 
 func TestDirectoryUser(t *testing.T) {
-	f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{})
+	f := newDirectoryFixture(t, oktafake.Options{}, Config{})
 	f.later()
 	id := f.okta.AddUser(oktafake.User{Login: "Ada@Example.com", FirstName: "Ada", LastName: "Lovelace", Status: oktafake.StatusSuspended})
 	u, found, err := f.dir.User(context.Background(), id)
@@ -716,17 +716,17 @@ func TestDirectoryUser(t *testing.T) {
 }
 
 func TestNewOktaDirectoryConfig(t *testing.T) {
-	for _, cfg := range []OktaConfig{
+	for _, cfg := range []Config{
 		{OrgURL: "", APIToken: "x"},
 		{OrgURL: "ftp://example.okta.com", APIToken: "x"},
 		{OrgURL: "https://example.okta.com", APIToken: ""},
 	} {
-		if _, err := NewOktaDirectory(cfg); err == nil {
-			t.Errorf("NewOktaDirectory(%+v) accepted it", cfg)
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New(%+v) accepted it", cfg)
 		}
 	}
-	if _, err := NewOktaDirectory(OktaConfig{OrgURL: "https://example.okta.com/", APIToken: "x"}); err != nil {
-		t.Errorf("NewOktaDirectory(https): %v", err)
+	if _, err := New(Config{OrgURL: "https://example.okta.com/", APIToken: "x"}); err != nil {
+		t.Errorf("New(https): %v", err)
 	}
 }
 
@@ -745,11 +745,11 @@ func (noFilterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func TestDirectoryWithoutFilters(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
-		f := newDirectoryFixture(t, oktafake.Options{}, OktaConfig{HTTPClient: &http.Client{Transport: noFilterTransport{}}})
+		f := newDirectoryFixture(t, oktafake.Options{}, Config{HTTPClient: &http.Client{Transport: noFilterTransport{}}})
 		o := seedDirectoryOrg(t, f)
 		// Not f.poll: the refused requests never reach the fake, so its
 		// call count is not the directory's.
-		if _, err := f.dir.Poll(context.Background(), db, directoryWanted, true); err != nil {
+		if _, err := f.dir.Poll(context.Background(), grants.NewStore(db), directoryWanted, true); err != nil {
 			t.Fatalf("full poll without filters: %v", err)
 		}
 		var n int64
@@ -762,7 +762,7 @@ func TestDirectoryWithoutFilters(t *testing.T) {
 		if err := f.okta.SetUserStatus(o.users["user02@example.com"], oktafake.StatusSuspended); err != nil {
 			t.Fatal(err)
 		}
-		res, err := f.dir.Poll(context.Background(), db, directoryWanted, false)
+		res, err := f.dir.Poll(context.Background(), grants.NewStore(db), directoryWanted, false)
 		if err != nil || !res.Full || !slices.Contains(res.UsersChanged, o.users["user02@example.com"]) {
 			t.Fatalf("incremental poll without filters: %+v, %v", res, err)
 		}

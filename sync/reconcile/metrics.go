@@ -1,4 +1,4 @@
-package sync
+package reconcile
 
 import (
 	"time"
@@ -6,7 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics of the sync engine.
+// Metrics of the reconciler.
 type Metrics struct {
 	Passes       *prometheus.CounterVec
 	PassDuration prometheus.Histogram

@@ -1,4 +1,4 @@
-package sync
+package reconcile
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
+	"github.com/accessportal/portal/sync/policyfile"
+	"github.com/accessportal/portal/sync/tailnet"
 )
 
 // The directory of BenchmarkReconcilePlan: users, Okta groups, the synced
@@ -28,10 +30,10 @@ const (
 )
 
 // recMemPolicy serves the policy text from memory. It is the one in-memory
-// PolicyStore of these tests: BenchmarkReconcilePlan measures computing the
+// tailnet.PolicyStore of these tests: BenchmarkReconcilePlan measures computing the
 // desired state and patching, and must not measure the network. It keeps
 // the store's contract (ETag changes with every write; a stale ETag is
-// ErrStalePolicy). Every other test goes through NewTailnet to the fake.
+// tailnet.ErrStalePolicy). Every other test goes through NewTailnet to the fake.
 type recMemPolicy struct {
 	mu     gosync.Mutex
 	text   []byte
@@ -39,10 +41,10 @@ type recMemPolicy struct {
 	writes int
 }
 
-func (m *recMemPolicy) ReadPolicy(context.Context) (Policy, error) {
+func (m *recMemPolicy) ReadPolicy(context.Context) (tailnet.Policy, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return Policy{Text: slices.Clone(m.text), ETag: strconv.Itoa(m.etag)}, nil
+	return tailnet.Policy{Text: slices.Clone(m.text), ETag: strconv.Itoa(m.etag)}, nil
 }
 
 func (m *recMemPolicy) ValidatePolicy(context.Context, []byte) error { return nil }
@@ -51,7 +53,7 @@ func (m *recMemPolicy) WritePolicy(_ context.Context, text []byte, etag string) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if etag != strconv.Itoa(m.etag) {
-		return ErrStalePolicy
+		return tailnet.ErrStalePolicy
 	}
 	m.text, m.etag, m.writes = slices.Clone(text), m.etag+1, m.writes+1
 	return nil
@@ -117,7 +119,7 @@ func recBenchDirectory(b *testing.B, db *database.DB) (*grants.Catalog, map[stri
 		if g < recBenchSynced {
 			ts := fmt.Sprintf("group:team-%03d", g)
 			cat.Groups[ts] = name
-			desired[ts] = NormalizeMembers(want)
+			desired[ts] = policyfile.NormalizeMembers(want)
 		}
 	}
 	if err := db.CreateInBatches(groups, 500).Error; err != nil {
@@ -136,7 +138,7 @@ func recBenchDirectory(b *testing.B, db *database.DB) (*grants.Catalog, map[stri
 			recGrant(b, db, name, group, email, grants.GrantActive, recEpoch)
 			want = append(want, email)
 		}
-		desired[group] = NormalizeMembers(want)
+		desired[group] = policyfile.NormalizeMembers(want)
 	}
 	return cat, desired
 }
@@ -187,7 +189,7 @@ func BenchmarkReconcilePlan(b *testing.B) {
 	for g, m := range desired {
 		if strings.HasPrefix(g, "group:team-") {
 			// Two members the snapshot no longer has instead of two it has.
-			stale[g] = NormalizeMembers(append(slices.Clone(m[2:]), "left-a@example.com", "left-b@example.com"))
+			stale[g] = policyfile.NormalizeMembers(append(slices.Clone(m[2:]), "left-a@example.com", "left-b@example.com"))
 		} else {
 			stale[g] = m
 		}
@@ -195,8 +197,9 @@ func BenchmarkReconcilePlan(b *testing.B) {
 
 	b.Run("desired", func(b *testing.B) {
 		b.ReportAllocs()
+		r := New(Options{Store: grants.NewStore(db), Catalog: func() *grants.Catalog { return cat }, Clock: func() time.Time { return recEpoch }})
 		for b.Loop() {
-			d, err := computeDesired(ctx, db.DB, cat)
+			d, err := r.desiredFor(ctx, grants.NewStore(db), cat)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -208,7 +211,7 @@ func BenchmarkReconcilePlan(b *testing.B) {
 
 	b.Run("plan", func(b *testing.B) {
 		store := &recMemPolicy{text: recBenchPolicy(stale)}
-		r := NewReconciler(ReconcilerOptions{DB: db, Catalog: func() *grants.Catalog { return cat }, Policy: store, Clock: func() time.Time { return recEpoch }})
+		r := New(Options{Store: grants.NewStore(db), Catalog: func() *grants.Catalog { return cat }, Policy: store, Clock: func() time.Time { return recEpoch }})
 		b.ReportAllocs()
 		for b.Loop() {
 			p, err := r.Plan(ctx, nil)
@@ -223,7 +226,7 @@ func BenchmarkReconcilePlan(b *testing.B) {
 
 	b.Run("pass-no-change", func(b *testing.B) {
 		store := &recMemPolicy{text: recBenchPolicy(desired)}
-		r := NewReconciler(ReconcilerOptions{DB: db, Catalog: func() *grants.Catalog { return cat }, Policy: store, Clock: func() time.Time { return recEpoch }})
+		r := New(Options{Store: grants.NewStore(db), Catalog: func() *grants.Catalog { return cat }, Policy: store, Clock: func() time.Time { return recEpoch }})
 		b.ReportAllocs()
 		for b.Loop() {
 			res, err := r.Pass(ctx)
@@ -261,7 +264,7 @@ func BenchmarkWritesFor100Changes(b *testing.B) {
 	for b.Loop() {
 		added, took := recBurst(b, e, "eng", fmt.Sprintf("op%03d-", ops), 100, 100*time.Millisecond)
 		burst += took
-		want = NormalizeMembers(append(want, added...))
+		want = policyfile.NormalizeMembers(append(want, added...))
 		recAwait(b, e, "group:eng", want)
 		ops++
 	}

@@ -1,4 +1,4 @@
-package sync
+package okta
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/sync/oktafake"
 )
@@ -26,7 +27,7 @@ const (
 // before the polls.
 func newDirectoryBench(b *testing.B) (*directoryFixture, []string) {
 	b.Helper()
-	f := newDirectoryFixture(b, oktafake.Options{PageLimit: 200}, OktaConfig{PageLimit: 200})
+	f := newDirectoryFixture(b, oktafake.Options{PageLimit: 200}, Config{PageLimit: 200})
 	users := make([]string, benchUsers)
 	for i := range users {
 		users[i] = f.okta.AddUser(oktafake.User{
@@ -73,7 +74,7 @@ func BenchmarkDirectoryPoll(b *testing.B) {
 	f, wanted := newDirectoryBench(b)
 	ctx := context.Background()
 	poll := func(b *testing.B, db *database.DB, full bool) PollResult {
-		res, err := f.dir.Poll(ctx, db, wanted, full)
+		res, err := f.dir.Poll(ctx, grants.NewStore(db), wanted, full)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -138,12 +139,12 @@ func BenchmarkDirectoryPoll(b *testing.B) {
 		calls, n := 0, 0
 		for b.Loop() {
 			b.StopTimer()
-			dir, err := NewOktaDirectory(OktaConfig{OrgURL: f.url, APIToken: directoryTestToken, PageLimit: 200})
+			dir, err := New(Config{OrgURL: f.url, APIToken: directoryTestToken, PageLimit: 200})
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.StartTimer()
-			res, err := dir.Poll(ctx, db, wanted, false)
+			res, err := dir.Poll(ctx, grants.NewStore(db), wanted, false)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package sync
+package okta
 
 import (
 	"context"
@@ -7,17 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
 	"github.com/accessportal/portal/grants"
-	"github.com/accessportal/portal/grants/database"
 )
 
 // EventProcessorOptions configure the processing of stored Okta events.
 type EventProcessorOptions struct {
-	DB        *database.DB
-	Directory *OktaDirectory
+	Store     *grants.Store
+	Directory *Directory
 	// Poll asks the poller for a poll now (full for deletions of groups).
 	Poll func(full bool)
 	// AfterBatch runs after a batch changed the snapshot: the offboarding
@@ -79,7 +75,7 @@ func (p *EventProcessor) Run(ctx context.Context) {
 func (p *EventProcessor) ProcessPending(ctx context.Context) (int, error) {
 	done := 0
 	for {
-		evs, err := grants.PendingOktaEvents(ctx, p.o.DB.DB, 100)
+		evs, err := grants.PendingOktaEvents(ctx, p.o.Store.DB().DB, 100)
 		if err != nil || len(evs) == 0 {
 			return done, err
 		}
@@ -96,7 +92,7 @@ func (p *EventProcessor) ProcessPending(ctx context.Context) (int, error) {
 			changed = changed || res.changed
 			pollFull = pollFull || res.pollFull
 			pollIncr = pollIncr || res.pollIncremental
-			if err := grants.MarkOktaEventProcessed(ctx, p.o.DB.DB, ev.UUID, res.summary, p.o.Clock()); err != nil {
+			if err := grants.MarkOktaEventProcessed(ctx, p.o.Store.DB().DB, ev.UUID, res.summary, p.o.Clock()); err != nil {
 				return done, err
 			}
 			done++
@@ -156,27 +152,16 @@ func (p *EventProcessor) refreshUser(ctx context.Context, id string) (string, er
 	if err != nil {
 		return "", err
 	}
-	db := p.o.DB.DB.WithContext(ctx)
 	if !found {
 		// Gone from Okta: keep the row as DELETED so the cascade knows who
 		// left; memberships go.
-		err := db.Transaction(func(tx *gorm.DB) error {
-			if err := tx.Where("user_id = ?", id).Delete(&grants.DirectoryMembership{}).Error; err != nil {
-				return err
-			}
-			return tx.Model(&grants.DirectoryUser{}).Where("id = ?", id).Update("status", grants.StatusDeleted).Error
-		})
-		if err != nil {
-			return "", fmt.Errorf("recording deleted user %s: %w", id, err)
+		if err := p.o.Store.MarkDirectoryUserDeleted(ctx, id); err != nil {
+			return "", err
 		}
 		return "user " + id + " deleted in Okta", nil
 	}
-	err = db.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"login", "email", "name", "status", "last_updated", "synced_at"}),
-	}).Create(&u).Error
-	if err != nil {
-		return "", fmt.Errorf("storing user %s: %w", id, err)
+	if err := p.o.Store.SaveDirectoryUser(ctx, u); err != nil {
+		return "", err
 	}
 	return fmt.Sprintf("user %s (%s) is %s", u.Email, id, u.Status), nil
 }

@@ -1,4 +1,4 @@
-package sync
+package okta
 
 import (
 	"context"
@@ -6,13 +6,12 @@ import (
 	"time"
 
 	"github.com/accessportal/portal/grants"
-	"github.com/accessportal/portal/grants/database"
 )
 
 // PollerOptions configure the Okta poll loop.
 type PollerOptions struct {
-	DB        *database.DB
-	Directory *OktaDirectory
+	Store     *grants.Store
+	Directory *Directory
 	Catalog   func() *grants.Catalog
 	// Interval between incremental polls (PORTAL_SYNC_INTERVAL).
 	Interval time.Duration
@@ -68,7 +67,7 @@ func (p *Poller) Run(ctx context.Context) {
 		if p.o.Clock().Sub(lastFull) >= p.o.FullEvery {
 			full = true
 		}
-		res, err := p.o.Directory.Poll(ctx, p.o.DB, p.o.Catalog().OktaGroups(), full)
+		res, err := p.o.Directory.Poll(ctx, p.o.Store, p.o.Catalog().OktaGroups(), full)
 		next := p.o.Interval
 		switch {
 		case ctx.Err() != nil:

@@ -1,4 +1,4 @@
-package sync
+package reconcile
 
 import (
 	"slices"
@@ -81,7 +81,7 @@ func TestKeepEmptyGroups(t *testing.T) {
 		e.fake.SetPolicy([]byte(strings.Replace(string(e.policy()), `"group:eng": []`, `"group:eng": ["mallory@example.com"]`, 1)))
 		e.pass()
 		e.wantGroup("group:eng", []string{"mallory@example.com"})
-		if _, ok, err := LastApplied(e.ctx, db.DB, "group:eng"); err != nil || ok {
+		if _, ok, err := grants.NewStore(db).LastApplied(e.ctx, "group:eng"); err != nil || ok {
 			t.Errorf("an unmanaged group is still recorded: %v %v", ok, err)
 		}
 	})

@@ -1,4 +1,4 @@
-package sync
+package reconcile
 
 // Shared helpers of the reconciler's tests and benchmarks: a real tailnet
 // fake behind the real Tailscale client, a migrated database with a seeded
@@ -26,6 +26,8 @@ import (
 
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
+	"github.com/accessportal/portal/sync/policyfile"
+	"github.com/accessportal/portal/sync/tailnet"
 	"github.com/accessportal/portal/sync/tailnetfake"
 )
 
@@ -80,7 +82,7 @@ type recEnv struct {
 	ctx       context.Context
 	db        *database.DB
 	fake      *tailnetfake.Server
-	tailnet   *Tailnet
+	tailnet   *tailnet.Client
 	transport *recTransport
 	clock     *recClock
 	catalog   atomic.Pointer[grants.Catalog]
@@ -90,7 +92,7 @@ type recEnv struct {
 
 // newRecEnv starts a fake tailnet holding policy, and a reconciler over db
 // with the catalog cat; opts may adjust the reconciler's options.
-func newRecEnv(t testing.TB, db *database.DB, policy []byte, cat *grants.Catalog, opts ...func(*ReconcilerOptions)) *recEnv {
+func newRecEnv(t testing.TB, db *database.DB, policy []byte, cat *grants.Catalog, opts ...func(*Options)) *recEnv {
 	t.Helper()
 	fake, url, stop, err := tailnetfake.Start(tailnetfake.Options{Tailnet: "example.com", APIKeys: []string{recAPIKey}, Policy: policy})
 	if err != nil {
@@ -98,7 +100,7 @@ func newRecEnv(t testing.TB, db *database.DB, policy []byte, cat *grants.Catalog
 	}
 	t.Cleanup(stop)
 	tr := &recTransport{base: http.DefaultTransport}
-	tn, err := NewTailnet(TailnetConfig{APIURL: url, APIKey: recAPIKey, HTTPClient: &http.Client{Transport: tr, Timeout: recWait}})
+	tn, err := tailnet.New(tailnet.Config{APIURL: url, APIKey: recAPIKey, HTTPClient: &http.Client{Transport: tr, Timeout: recWait}})
 	if err != nil {
 		t.Fatalf("NewTailnet: %v", err)
 	}
@@ -107,11 +109,11 @@ func newRecEnv(t testing.TB, db *database.DB, policy []byte, cat *grants.Catalog
 		clock: &recClock{now: recEpoch}, metrics: NewMetrics(nil),
 	}
 	e.catalog.Store(cat)
-	o := ReconcilerOptions{DB: db, Catalog: e.catalog.Load, Policy: tn, Clock: e.clock.Now, Metrics: e.metrics}
+	o := Options{Store: grants.NewStore(db), Catalog: e.catalog.Load, Policy: tn, Clock: e.clock.Now, Metrics: e.metrics}
 	for _, f := range opts {
 		f(&o)
 	}
-	e.r = NewReconciler(o)
+	e.r = New(o)
 	return e
 }
 
@@ -143,7 +145,7 @@ func (e *recEnv) policy() []byte {
 // groups returns the groups of the fake tailnet's current policy, as written.
 func (e *recEnv) groups() map[string][]string {
 	e.t.Helper()
-	g, err := ReadGroups(e.policy())
+	g, err := policyfile.ReadGroups(e.policy())
 	if err != nil {
 		e.t.Fatalf("reading the tailnet's groups: %v\n%s", err, e.policy())
 	}
@@ -345,7 +347,7 @@ func recCounter(t testing.TB, c prometheus.Counter) float64 {
 // recPolicyFiles returns the real-world policy files by base name.
 func recPolicyFiles(t testing.TB) map[string][]byte {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("testdata", "policies", "*.hujson"))
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "policies", "*.hujson"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,11 +481,11 @@ func recAwait(t testing.TB, e *recEnv, group string, want []string) {
 	defer deadline.Stop()
 	for {
 		done := e.r.WaitPass() // registered before looking, so no pass is missed
-		g, err := ReadGroups(e.policy())
+		g, err := policyfile.ReadGroups(e.policy())
 		if err != nil {
 			t.Fatalf("reading the tailnet's groups: %v", err)
 		}
-		if slices.Equal(NormalizeMembers(g[group]), want) {
+		if slices.Equal(policyfile.NormalizeMembers(g[group]), want) {
 			return
 		}
 		select {

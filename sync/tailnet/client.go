@@ -1,4 +1,4 @@
-package sync
+package tailnet
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	tsclient "tailscale.com/client/tailscale/v2"
 )
 
-// TailnetConfig configures access to the Tailscale control API.
-type TailnetConfig struct {
+// Config configures access to the Tailscale control API.
+type Config struct {
 	APIURL            string // https://api.tailscale.com
 	Tailnet           string // "-" = the credential's own
 	APIKey            string
@@ -46,14 +46,14 @@ type ValidationError struct{ Message string }
 
 func (e *ValidationError) Error() string { return "tailnet policy rejected: " + e.Message }
 
-// Tailnet is the policy file of a tailnet through the Tailscale API client.
-type Tailnet struct {
+// Client is the policy file of a tailnet through the Tailscale API client.
+type Client struct {
 	client *tsclient.Client
 }
 
-// NewTailnet builds the API client: OAuth client credentials when given,
+// New builds the API client: OAuth client credentials when given,
 // else the API key.
-func NewTailnet(cfg TailnetConfig) (*Tailnet, error) {
+func New(cfg Config) (*Client, error) {
 	base, err := url.Parse(strings.TrimRight(cfg.APIURL, "/"))
 	if err != nil || base.Host == "" {
 		return nil, fmt.Errorf("tailscale API URL %q is invalid", cfg.APIURL)
@@ -71,14 +71,14 @@ func NewTailnet(cfg TailnetConfig) (*Tailnet, error) {
 	default:
 		return nil, errors.New("tailscale: an API key or an OAuth client is required")
 	}
-	return &Tailnet{client: c}, nil
+	return &Client{client: c}, nil
 }
 
-// Client is the underlying API client (devices, users).
-func (t *Tailnet) Client() *tsclient.Client { return t.client }
+// API is the underlying Tailscale API client (devices, users).
+func (t *Client) API() *tsclient.Client { return t.client }
 
 // ReadPolicy reads the policy file as HuJSON text with its ETag.
-func (t *Tailnet) ReadPolicy(ctx context.Context) (Policy, error) {
+func (t *Client) ReadPolicy(ctx context.Context) (Policy, error) {
 	raw, err := t.client.PolicyFile().Raw(ctx)
 	if err != nil {
 		return Policy{}, fmt.Errorf("reading tailnet policy: %w", err)
@@ -90,7 +90,7 @@ func (t *Tailnet) ReadPolicy(ctx context.Context) (Policy, error) {
 }
 
 // ValidatePolicy asks the API whether text is an acceptable policy.
-func (t *Tailnet) ValidatePolicy(ctx context.Context, text []byte) error {
+func (t *Client) ValidatePolicy(ctx context.Context, text []byte) error {
 	err := t.client.PolicyFile().Validate(ctx, string(text))
 	if err == nil {
 		return nil
@@ -117,7 +117,7 @@ func (t *Tailnet) ValidatePolicy(ctx context.Context, text []byte) error {
 }
 
 // WritePolicy writes text with If-Match: etag.
-func (t *Tailnet) WritePolicy(ctx context.Context, text []byte, etag string) error {
+func (t *Client) WritePolicy(ctx context.Context, text []byte, etag string) error {
 	err := t.client.PolicyFile().Set(ctx, string(text), etag)
 	var apiErr tsclient.APIError
 	switch {
@@ -134,7 +134,7 @@ func (t *Tailnet) WritePolicy(ctx context.Context, text []byte, etag string) err
 
 // DeleteDevicesOf deletes every device of the tailnet whose user is login
 // (case-insensitive) and returns the names of those deleted.
-func (t *Tailnet) DeleteDevicesOf(ctx context.Context, login string) ([]string, error) {
+func (t *Client) DeleteDevicesOf(ctx context.Context, login string) ([]string, error) {
 	devices, err := t.client.Devices().List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing devices: %w", err)

@@ -1,0 +1,80 @@
+package grants
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// DesiredInputs are the rows the desired state of the managed groups is
+// computed from.
+type DesiredInputs struct {
+	// Departed are the emails Okta says are no longer present (and that no
+	// present user has).
+	Departed map[string]bool
+	// Members are the ACTIVE members' emails of the Okta groups asked for,
+	// by Okta group name.
+	Members map[string][]string
+	// Holders are the emails holding a running grant, by Tailscale group:
+	// active and not past expiresAt at the given time, swept or not.
+	Holders map[string][]string
+}
+
+// DesiredInputs reads what the desired state is computed from: who departed,
+// the ACTIVE members of the named Okta groups, and who holds a grant running
+// at now.
+func (s *Store) DesiredInputs(ctx context.Context, oktaGroups []string, now time.Time) (*DesiredInputs, error) {
+	in := &DesiredInputs{Departed: map[string]bool{}, Members: map[string][]string{}}
+	db := s.db.WithContext(ctx)
+	var departed []string
+	err := db.Model(&DirectoryUser{}).
+		Where("status <> ? AND email <> ''", StatusActive).
+		Where("email NOT IN (?)", db.Model(&DirectoryUser{}).Select("email").Where("status = ?", StatusActive)).
+		Pluck("email", &departed).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading departed users: %w", err)
+	}
+	for _, e := range departed {
+		in.Departed[e] = true
+	}
+	if len(oktaGroups) > 0 {
+		var rows []struct {
+			GroupName string
+			Email     string
+		}
+		err := db.Table("directory_memberships m").
+			Select("g.name AS group_name, u.email AS email").
+			Joins("JOIN directory_groups g ON g.id = m.group_id").
+			Joins("JOIN directory_users u ON u.id = m.user_id").
+			Where("g.name IN ? AND u.status = ? AND u.email <> ''", oktaGroups, StatusActive).
+			Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("reading synced group members: %w", err)
+		}
+		for _, r := range rows {
+			in.Members[r.GroupName] = append(in.Members[r.GroupName], r.Email)
+		}
+	}
+	in.Holders, err = s.runningGrantHolders(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// runningGrantHolders returns, per Tailscale group, the emails holding an
+// active grant that has not reached its expiresAt at now: a grant past its
+// end is over whether or not the sweeper has marked it yet.
+func (s *Store) runningGrantHolders(ctx context.Context, now time.Time) (map[string][]string, error) {
+	var rows []Grant
+	err := s.db.WithContext(ctx).Select("group_name", "user_email").
+		Where("status = ? AND expires_at > ?", GrantActive, now.UTC()).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading active grants: %w", err)
+	}
+	out := map[string][]string{}
+	for _, g := range rows {
+		out[g.GroupName] = append(out[g.GroupName], g.UserEmail)
+	}
+	return out, nil
+}

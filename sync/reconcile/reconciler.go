@@ -1,0 +1,411 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aymanbagabas/go-udiff"
+
+	"github.com/accessportal/portal/grants"
+	"github.com/accessportal/portal/sync/policyfile"
+	"github.com/accessportal/portal/sync/tailnet"
+)
+
+// BrakeConfig is the mass-removal brake: a pass that would remove more than
+// max(MinPeople, Share × members) of a synced group's members because of Okta
+// data holds that group until an admin confirms.
+type BrakeConfig struct {
+	MinPeople int     // default 5
+	Share     float64 // default 0.2
+}
+
+// Options configure a Reconciler.
+type Options struct {
+	Store   *grants.Store
+	Catalog func() *grants.Catalog
+	Policy  tailnet.PolicyStore
+	Clock   func() time.Time
+	// MinInterval is the least time between the starts of two passes, so a
+	// burst of changes becomes a few writes (default 100ms).
+	MinInterval time.Duration
+	// Resync runs a pass this often without a wake, catching drift (default 1m).
+	Resync time.Duration
+	// MaxAttempts bounds writes per pass when the policy keeps changing underneath (default 6).
+	MaxAttempts int
+	Brake       BrakeConfig
+	Metrics     *Metrics
+}
+
+// Reconciler makes the managed groups of the tailnet policy equal to the
+// desired state computed from the database. It is level-triggered: every
+// event only wakes it, and a burst of wakes becomes one pass.
+type Reconciler struct {
+	o    Options
+	wake chan struct{}
+
+	mu      sync.Mutex
+	waiters []chan struct{} // woken after the next pass completes
+}
+
+// New builds a reconciler; call Run to start its loop.
+func New(o Options) *Reconciler {
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.MinInterval == 0 {
+		o.MinInterval = 100 * time.Millisecond
+	}
+	if o.Resync == 0 {
+		o.Resync = time.Minute
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = 6
+	}
+	if o.Brake.MinPeople == 0 {
+		o.Brake.MinPeople = 5
+	}
+	if o.Brake.Share == 0 {
+		o.Brake.Share = 0.2
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(nil)
+	}
+	return &Reconciler{o: o, wake: make(chan struct{}, 1)}
+}
+
+// Wake asks for a pass soon. It never blocks.
+func (r *Reconciler) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run is the reconciler loop: it runs until ctx ends. A wake after a quiet
+// period starts a pass at once; wakes during or right after a pass are served
+// together by one pass MinInterval after the previous one started. A failed
+// pass is retried with exponential backoff (capped at a minute), and wakes do
+// not cut the backoff short: the retry reads the latest state anyway.
+func (r *Reconciler) Run(ctx context.Context) {
+	backoff := time.Duration(0)
+	var lastStart time.Time
+	timer := time.NewTimer(0) // a first pass at once
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.wake:
+			if backoff > 0 {
+				continue
+			}
+			if wait := r.o.MinInterval - time.Since(lastStart); wait > 0 {
+				spacing := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					spacing.Stop()
+					return
+				case <-spacing.C:
+				}
+			}
+		case <-timer.C:
+		}
+		select { // this pass serves every wake so far
+		case <-r.wake:
+		default:
+		}
+		lastStart = time.Now()
+		_, err := r.Pass(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		next := r.o.Resync
+		if err != nil {
+			backoff = min(max(2*backoff, time.Second), time.Minute)
+			next = backoff
+			slog.Warn("reconcile failed", "err", err, "retry_in", backoff)
+		} else {
+			backoff = 0
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(next)
+	}
+}
+
+// PassResult says what one pass did.
+type PassResult struct {
+	Wrote   bool
+	Changes []policyfile.GroupChange
+	Held    []string // synced groups held by the brake
+	ETag    string
+}
+
+// Plan is what a pass would write, without writing it.
+type Plan struct {
+	Old, New []byte
+	ETag     string
+	Changes  []policyfile.GroupChange
+	Held     []string
+
+	// current are the groups of Old as written; last the members the
+	// reconciler last confirmed, by managed group (for drift).
+	current, last map[string][]string
+}
+
+// Diff is the unified diff of the policy file the plan would write.
+func (p *Plan) Diff() string {
+	return udiff.Unified("tailnet policy (current)", "tailnet policy (after reconcile)", string(p.Old), string(p.New))
+}
+
+// plan patches pol toward d, applying the brake. With record, new holds are
+// stored and audited (drift is audited by Pass, on every attempt).
+func (r *Reconciler) plan(ctx context.Context, s *grants.Store, d *desiredState, pol tailnet.Policy, record bool) (*Plan, error) {
+	current, err := policyfile.ReadGroups(pol.Text)
+	if err != nil {
+		return nil, fmt.Errorf("parsing tailnet policy: %w", err)
+	}
+	applied, err := s.AppliedGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	last := make(map[string][]string, len(applied))
+	for g, a := range applied {
+		last[g] = a.Members
+	}
+	holds, err := s.HoldsByGroup(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := r.o.Clock()
+	target := make(map[string][]string, len(d.members))
+	var held []string
+	for group, want := range d.members {
+		target[group] = want
+		okta, synced := d.oktaGroup[group]
+		if !synced {
+			continue
+		}
+		good, known := last[group]
+		if !known {
+			good = policyfile.NormalizeMembers(current[group])
+		}
+		removed := minus(good, want)
+		// People Okta says have left are not "inferred from a listing":
+		// they never count toward the brake.
+		inferred := 0
+		for _, m := range removed {
+			if !d.departed[m] {
+				inferred++
+			}
+		}
+		limit := max(r.o.Brake.MinPeople, int(r.o.Brake.Share*float64(len(good))))
+		h, hasHold := holds[group]
+		switch {
+		case inferred <= limit:
+			if hasHold && record {
+				if err := s.DropHold(ctx, group); err != nil {
+					return nil, err
+				}
+			}
+		case hasHold && h.ConfirmedAt != nil:
+			// An admin confirmed: let the removal through.
+		default:
+			held = append(held, group)
+			target[group] = policyfile.NormalizeMembers(append(slices.Clone(want), removed...))
+			if record && !hasHold {
+				slog.Warn("mass removal held", "group", group, "okta_group", okta, "removals", len(removed), "members", len(good))
+				r.o.Metrics.Holds.Inc()
+				if err := s.Hold(ctx, group, okta, removed, len(good), now); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	newText, changes, err := policyfile.PatchGroups(pol.Text, target)
+	if err != nil {
+		return nil, fmt.Errorf("patching tailnet policy: %w", err)
+	}
+	slices.Sort(held)
+	return &Plan{Old: pol.Text, New: newText, ETag: pol.ETag, Changes: changes, Held: held, current: current, last: last}, nil
+}
+
+// Pass runs one reconcile: compute, read, patch, validate, write with
+// If-Match (re-reading on 412), confirm, record.
+func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
+	start := r.o.Clock()
+	began := time.Now() // the metric measures real time, whatever the clock says
+	defer func() {
+		r.o.Metrics.observePass(time.Since(began), err)
+		r.recordStatus(context.WithoutCancel(ctx), start, res, err)
+		r.notifyWaiters()
+	}()
+	d, err := r.desiredFor(ctx, r.o.Store, r.o.Catalog())
+	if err != nil {
+		return res, err
+	}
+	// Drift already audited in this pass, by group: a retry after 412
+	// audits only a hand edit that landed since the previous attempt.
+	audited := map[string][]string{}
+	for attempt := 1; ; attempt++ {
+		pol, err := r.o.Policy.ReadPolicy(ctx)
+		if err != nil {
+			return res, err
+		}
+		p, err := r.plan(ctx, r.o.Store, d, pol, attempt == 1)
+		if err != nil {
+			return res, err
+		}
+		if err := r.auditDrift(ctx, d, p.current, p.last, audited, r.o.Clock()); err != nil {
+			return res, err
+		}
+		res.Held, res.ETag = p.Held, pol.ETag
+		if len(p.Changes) == 0 {
+			return res, r.confirm(ctx, d, pol.Text, nil)
+		}
+		if err := r.o.Policy.ValidatePolicy(ctx, p.New); err != nil {
+			return res, err
+		}
+		err = r.o.Policy.WritePolicy(ctx, p.New, pol.ETag)
+		if errors.Is(err, tailnet.ErrStalePolicy) && attempt < r.o.MaxAttempts {
+			r.o.Metrics.Conflicts.Inc()
+			// Someone else wrote between our read and write: re-read and
+			// re-apply after a short jittered pause.
+			jitter := time.Duration(rand.Int64N(int64(50*time.Millisecond) * int64(attempt)))
+			select {
+			case <-ctx.Done():
+				return res, ctx.Err()
+			case <-time.After(jitter):
+			}
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		r.o.Metrics.Writes.Inc()
+		res.Wrote, res.Changes = true, p.Changes
+		// The tailnet took p.New with If-Match: at that moment it held
+		// exactly p.New. Record that before anything else can fail, so that
+		// a failed read-back loses neither the audit event of this write nor
+		// the grant stamps, and the next pass does not take the portal's own
+		// write for a hand edit. (Confirming whatever a read-back returns
+		// would also record a hand edit landing right after the write as
+		// the portal's own, hiding it from drift detection.)
+		if err := r.confirm(ctx, d, p.New, p.Changes); err != nil {
+			return res, err
+		}
+		after, err := r.o.Policy.ReadPolicy(ctx)
+		if err != nil {
+			return res, fmt.Errorf("reading the policy back after writing it: %w", err)
+		}
+		res.ETag = after.ETag
+		return res, nil
+	}
+}
+
+// confirm records what the confirmed policy text holds: last applied members
+// of every managed group, grant applied/removed stamps, and one audit event
+// for the changes written; a confirmed hold is used up once its removal is
+// in the policy.
+func (r *Reconciler) confirm(ctx context.Context, d *desiredState, text []byte, changes []policyfile.GroupChange) error {
+	groups, err := policyfile.ReadGroups(text)
+	if err != nil {
+		return fmt.Errorf("parsing confirmed policy: %w", err)
+	}
+	confirmed := make(map[string][]string, len(d.members))
+	for g := range d.members {
+		confirmed[g] = policyfile.NormalizeMembers(groups[g])
+	}
+	written := make([]grants.GroupChange, len(changes))
+	for i, c := range changes {
+		written[i] = grants.GroupChange(c)
+	}
+	if err := r.o.Store.ConfirmPolicy(ctx, confirmed, written, r.o.Clock()); err != nil {
+		return err
+	}
+	return r.o.Store.DropUsedHolds(ctx, confirmed)
+}
+
+// auditDrift records every managed group whose members in the policy differ
+// from what the reconciler last confirmed: someone edited it by hand. Groups
+// the catalog no longer manages are not the portal's, and a group whose
+// drift audited already holds the same members found is not audited again.
+func (r *Reconciler) auditDrift(ctx context.Context, d *desiredState, current, last, audited map[string][]string, now time.Time) error {
+	for _, g := range slices.Sorted(maps.Keys(last)) {
+		if _, managed := d.members[g]; !managed {
+			continue
+		}
+		found := policyfile.NormalizeMembers(current[g])
+		if slices.Equal(found, last[g]) {
+			continue
+		}
+		if prev, seen := audited[g]; seen && slices.Equal(prev, found) {
+			continue
+		}
+		audited[g] = found
+		slog.Warn("drift in managed group", "group", g, "expected", last[g], "found", found)
+		r.o.Metrics.Drift.Inc()
+		err := r.o.Store.Audit(ctx, grants.Event{At: now, Actor: "system", Action: "sync.drift", Target: g,
+			Details: map[string]any{"expected": nonNil(last[g]), "found": nonNil(found), "added": nonNil(minus(found, last[g])), "removed": nonNil(minus(last[g], found))}})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordStatus writes the outcome of a pass to the sync status.
+func (r *Reconciler) recordStatus(ctx context.Context, start time.Time, res PassResult, passErr error) {
+	if err := r.o.Store.RecordPass(ctx, start, r.o.Clock(), res.ETag, passErr); err != nil {
+		slog.Error("recording sync status", "err", err)
+	}
+}
+
+// WaitPass returns a channel closed after the next pass completes (tests,
+// `portal sync`).
+func (r *Reconciler) WaitPass() <-chan struct{} {
+	ch := make(chan struct{})
+	r.mu.Lock()
+	r.waiters = append(r.waiters, ch)
+	r.mu.Unlock()
+	return ch
+}
+
+func (r *Reconciler) notifyWaiters() {
+	r.mu.Lock()
+	ws := r.waiters
+	r.waiters = nil
+	r.mu.Unlock()
+	for _, ch := range ws {
+		close(ch)
+	}
+}
+
+// minus returns the members of a that are not in b (both sorted).
+func minus(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if _, found := slices.BinarySearch(b, x); !found {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
