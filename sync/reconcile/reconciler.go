@@ -41,6 +41,9 @@ type Options struct {
 	MaxAttempts int
 	Brake       BrakeConfig
 	Metrics     *Metrics
+	// OnRetry, when set, is told of every failed pass and the wait before
+	// the next attempt.
+	OnRetry func(err error, wait time.Duration)
 }
 
 // Reconciler makes the managed groups of the tailnet policy equal to the
@@ -91,10 +94,12 @@ func (r *Reconciler) Wake() {
 // Run is the reconciler loop: it runs until ctx ends. A wake after a quiet
 // period starts a pass at once; wakes during or right after a pass are served
 // together by one pass MinInterval after the previous one started. A failed
-// pass is retried with exponential backoff (capped at a minute), and wakes do
-// not cut the backoff short: the retry reads the latest state anyway.
+// pass is retried after the wait the control API asked for (Retry-After),
+// else after a short exponential backoff (250ms doubling to 5s, jittered), so
+// that the portal converges soon after a storm ends; wakes do not cut a wait
+// short: the retry reads the latest state anyway.
 func (r *Reconciler) Run(ctx context.Context) {
-	backoff := time.Duration(0)
+	var backoff time.Duration
 	var lastStart time.Time
 	timer := time.NewTimer(0) // a first pass at once
 	defer timer.Stop()
@@ -128,9 +133,12 @@ func (r *Reconciler) Run(ctx context.Context) {
 		}
 		next := r.o.Resync
 		if err != nil {
-			backoff = min(max(2*backoff, time.Second), time.Minute)
-			next = backoff
-			slog.Warn("reconcile failed", "err", err, "retry_in", backoff)
+			backoff = retryBackoff(backoff)
+			next = retryWait(err, backoff)
+			slog.Warn("reconcile failed", "err", err, "retry_in", next)
+			if r.o.OnRetry != nil {
+				r.o.OnRetry(err, next)
+			}
 		} else {
 			backoff = 0
 		}
@@ -142,6 +150,22 @@ func (r *Reconciler) Run(ctx context.Context) {
 		}
 		timer.Reset(next)
 	}
+}
+
+// retryBackoff is the next step of the backoff for failures that name no
+// wait: 250ms doubling up to 5s.
+func retryBackoff(prev time.Duration) time.Duration {
+	return min(max(2*prev, 250*time.Millisecond), 5*time.Second)
+}
+
+// retryWait is how long to wait after a failed pass: what the API asked for
+// (at most 5 minutes) plus up to 10% jitter, or the backoff ±20%.
+func retryWait(err error, backoff time.Duration) time.Duration {
+	if d, ok := tailnet.RetryAfter(err); ok {
+		d = min(d, 5*time.Minute)
+		return d + time.Duration(rand.Int64N(int64(d/10)+1))
+	}
+	return backoff*4/5 + time.Duration(rand.Int64N(int64(backoff*2/5)+1))
 }
 
 // PassResult says what one pass did.

@@ -49,6 +49,7 @@ func (e *ValidationError) Error() string { return "tailnet policy rejected: " + 
 // Client is the policy file of a tailnet through the Tailscale API client.
 type Client struct {
 	client *tsclient.Client
+	retry  *retryAfterTransport
 }
 
 // New builds the API client: OAuth client credentials when given,
@@ -62,6 +63,12 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
+	base0 := hc.Transport
+	if base0 == nil {
+		base0 = http.DefaultTransport
+	}
+	retry := &retryAfterTransport{base: base0, now: time.Now}
+	hc = &http.Client{Transport: retry, Timeout: hc.Timeout, Jar: hc.Jar, CheckRedirect: hc.CheckRedirect}
 	c := &tsclient.Client{BaseURL: base, Tailnet: cfg.Tailnet, HTTP: hc, UserAgent: "access-portal"}
 	switch {
 	case cfg.OAuthClientID != "":
@@ -71,7 +78,7 @@ func New(cfg Config) (*Client, error) {
 	default:
 		return nil, errors.New("tailscale: an API key or an OAuth client is required")
 	}
-	return &Client{client: c}, nil
+	return &Client{client: c, retry: retry}, nil
 }
 
 // API is the underlying Tailscale API client (devices, users).
@@ -81,7 +88,7 @@ func (t *Client) API() *tsclient.Client { return t.client }
 func (t *Client) ReadPolicy(ctx context.Context) (Policy, error) {
 	raw, err := t.client.PolicyFile().Raw(ctx)
 	if err != nil {
-		return Policy{}, fmt.Errorf("reading tailnet policy: %w", err)
+		return Policy{}, fmt.Errorf("reading tailnet policy: %w", t.busy(err))
 	}
 	if raw.ETag == "" {
 		return Policy{}, errors.New("reading tailnet policy: the API sent no ETag")
@@ -106,7 +113,7 @@ func (t *Client) ValidatePolicy(ctx context.Context, text []byte) error {
 			slog.Warn("the tailnet API has no policy validate endpoint; relying on the write's own validation", "status", apiErr.Status)
 			return nil
 		}
-		return fmt.Errorf("validating tailnet policy: %w", err)
+		return fmt.Errorf("validating tailnet policy: %w", t.busy(err))
 	}
 	if msg, ok := strings.CutPrefix(err.Error(), "ACL validation failed: "); ok {
 		// The client appends the API's "data" list; drop it when empty so
@@ -128,7 +135,7 @@ func (t *Client) WritePolicy(ctx context.Context, text []byte, etag string) erro
 	case errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest:
 		return &ValidationError{Message: apiErr.Message}
 	default:
-		return fmt.Errorf("writing tailnet policy: %w", err)
+		return fmt.Errorf("writing tailnet policy: %w", t.busy(err))
 	}
 }
 
