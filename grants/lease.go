@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/accessportal/portal/grants/database"
 )
 
 // Lease is a named lock held in the database for a limited time, so that
@@ -51,24 +53,48 @@ func LeaseHolder(ctx context.Context, db *gorm.DB, name string, now time.Time) (
 type LeaseOptions struct {
 	Name   string
 	Holder string
-	TTL    time.Duration // how long a dead holder keeps the lease
-	Clock  func() time.Time
+	// TTL is how long the holder's row in the leases table stays valid
+	// without renewal; it is what the dashboard shows, not what decides: the
+	// lock itself dies with its holder.
+	TTL   time.Duration
+	Clock func() time.Time
+	// Retry is how often a process that does not hold the lock tries to take
+	// it (default 200ms): a dead holder is replaced within that.
+	Retry time.Duration
 	// OnChange, when set, is told whether this process holds the lease.
 	OnChange func(held bool)
 }
 
-// RunUnderLease runs fn whenever this process holds the lease: it tries every
-// TTL/3, renews at the same pace while fn runs, cancels fn's context when a
-// renewal fails, and releases the lease when ctx ends.
-func RunUnderLease(ctx context.Context, db *gorm.DB, o LeaseOptions, fn func(ctx context.Context)) {
+// leaseKey carries the held lock in the context of the work done under it.
+type leaseKey struct{}
+
+// CheckLease verifies, before a write only the lease holder may make, that
+// the lease under which ctx runs is still held; outside any lease (a one-off
+// command, a test) there is nothing to check.
+func CheckLease(ctx context.Context) error {
+	if l, ok := ctx.Value(leaseKey{}).(*database.Lock); ok {
+		return l.Check(ctx)
+	}
+	return nil
+}
+
+// RunUnderLease runs fn whenever this process holds the named lease: an
+// exclusive lock that dies with its holder (database.Lock), so that a
+// replica killed with SIGKILL is replaced within o.Retry. While fn runs the
+// lock is checked every second and the holder is recorded in the leases
+// table; when the lock is lost fn's context is cancelled, and when ctx ends
+// the lock is released.
+func RunUnderLease(ctx context.Context, db *database.DB, o LeaseOptions, fn func(ctx context.Context)) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	every := o.TTL / 3
-	ticker := time.NewTicker(every)
+	if o.Retry == 0 {
+		o.Retry = 200 * time.Millisecond
+	}
+	ticker := time.NewTicker(o.Retry)
 	defer ticker.Stop()
 	for {
-		ok, err := TryLease(ctx, db, o.Name, o.Holder, o.TTL, o.Clock())
+		l, ok, err := db.TryLock(ctx, o.Name)
 		if err != nil && ctx.Err() == nil {
 			slog.Warn("lease unavailable", "lease", o.Name, "err", err)
 		}
@@ -77,7 +103,7 @@ func RunUnderLease(ctx context.Context, db *gorm.DB, o LeaseOptions, fn func(ctx
 			if o.OnChange != nil {
 				o.OnChange(true)
 			}
-			held(ctx, db, o, every, fn)
+			held(ctx, db, l, o, fn)
 			if o.OnChange != nil {
 				o.OnChange(false)
 			}
@@ -90,44 +116,59 @@ func RunUnderLease(ctx context.Context, db *gorm.DB, o LeaseOptions, fn func(ctx
 	}
 }
 
-// held runs fn while renewing the lease; it returns when fn returns, the
-// lease is lost, or ctx ends (then the lease is released).
-func held(ctx context.Context, db *gorm.DB, o LeaseOptions, every time.Duration, fn func(ctx context.Context)) {
-	fctx, cancel := context.WithCancel(ctx)
+// held runs fn while the lock holds; it returns when fn returns, the lock
+// is lost, or ctx ends, and releases the lock.
+func held(ctx context.Context, db *database.DB, l *database.Lock, o LeaseOptions, fn func(ctx context.Context)) {
+	defer l.Release()
+	fctx, cancel := context.WithCancel(context.WithValue(ctx, leaseKey{}, l))
+	defer cancel()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		fn(fctx)
 	}()
-	ticker := time.NewTicker(every)
-	defer ticker.Stop()
+	recordHolder(ctx, db, o)
+	check := time.NewTicker(time.Second)
+	defer check.Stop()
+	renew := time.NewTicker(max(o.TTL/3, time.Second))
+	defer renew.Stop()
 	for {
 		select {
 		case <-done:
-			cancel()
-			release(db, o)
+			releaseRow(db, o)
 			return
 		case <-ctx.Done():
 			<-done
-			cancel()
-			release(db, o)
+			releaseRow(db, o)
 			return
-		case <-ticker.C:
-			ok, err := TryLease(fctx, db, o.Name, o.Holder, o.TTL, o.Clock())
-			if err != nil || !ok {
+		case <-check.C:
+			if err := l.Check(fctx); err != nil {
 				slog.Warn("lease lost", "lease", o.Name, "err", err)
 				cancel()
 				<-done
 				return
 			}
+		case <-renew.C:
+			recordHolder(fctx, db, o)
 		}
 	}
 }
 
-func release(db *gorm.DB, o LeaseOptions) {
+// recordHolder writes this process into the leases table, whoever was
+// there: the lock, not the row, says who holds the lease.
+func recordHolder(ctx context.Context, db *database.DB, o LeaseOptions) {
+	now := o.Clock().UTC()
+	err := db.WithContext(ctx).Exec(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`, o.Name, o.Holder, now.Add(o.TTL)).Error
+	if err != nil && ctx.Err() == nil {
+		slog.Warn("recording the lease holder", "lease", o.Name, "err", err)
+	}
+}
+
+func releaseRow(db *database.DB, o LeaseOptions) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := ReleaseLease(ctx, db, o.Name, o.Holder); err != nil {
+	if err := ReleaseLease(ctx, db.DB, o.Name, o.Holder); err != nil {
 		slog.Warn("releasing lease", "lease", o.Name, "err", err)
 	}
 }

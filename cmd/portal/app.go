@@ -194,7 +194,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	loopsDone := make(chan struct{})
 	go func() {
 		defer close(loopsDone)
-		grants.RunUnderLease(loops, a.db.DB, grants.LeaseOptions{Name: "background", Holder: a.holder, TTL: a.cfg.LeaseTTL,
+		grants.RunUnderLease(loops, a.db, grants.LeaseOptions{Name: "background", Holder: a.holder, TTL: a.cfg.LeaseTTL,
 			OnChange: func(held bool) {
 				if held {
 					a.leaseHeld.Set(1)

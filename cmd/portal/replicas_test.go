@@ -199,3 +199,56 @@ func TestReplicaFailoverOnPostgres(t *testing.T) {
 		t.Errorf("lease still held by %d after a graceful stop", h)
 	}
 }
+
+// A portal started after the lease holder was killed with SIGKILL takes the
+// lease at once, without waiting for PORTAL_LEASE_TTL: the lock dies with its
+// holder (a PostgreSQL session lock, a file lock beside SQLite). Measured from
+// the new process's start to its first policy write.
+func TestTakeoverAfterSIGKILL(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbDB) {
+		dbURL := db.URL
+		okta, oktaURL, closeOkta, err := oktafake.Start(oktafake.Options{APIToken: "okta-token", RateLimitPerMinute: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeOkta()
+		seedDemoOkta(okta)
+		tailnet, tailnetURL, closeTailnet, err := tailnetfake.Start(tailnetfake.Options{Tailnet: "example.com", APIKeys: []string{"tskey"}, Policy: demoPolicy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeTailnet()
+		catalog := filepath.Join(t.TempDir(), "catalog.hujson")
+		if err := os.WriteFile(catalog, demoCatalog, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		env := []string{
+			"DATABASE_URL=" + dbURL, "PORTAL_CATALOG=" + catalog,
+			"PORTAL_SYNC_INTERVAL=1m", "PORTAL_LEASE_TTL=30s",
+			"OKTA_ORG_URL=" + oktaURL, "OKTA_API_TOKEN=okta-token",
+			"OIDC_ISSUER=" + oktaURL, "OIDC_CLIENT_ID=c", "OIDC_CLIENT_SECRET=s",
+			"TAILSCALE_API_URL=" + tailnetURL, "TAILSCALE_API_KEY=tskey",
+		}
+		first := startReplica(t, env)
+		// The first replica holds the lease and has read Okta (dave is only
+		// in synced groups).
+		waitFor(t, 30*time.Second, func() bool { text, _ := tailnet.Policy(); return strings.Contains(string(text), "dave@example.com") })
+		first.cmd.Process.Signal(syscall.SIGKILL)
+		first.done <- <-first.done
+
+		// A grant nobody has applied yet: only a replica holding the lease
+		// puts bob in the policy.
+		g := grants.Grant{Resource: "prod-db", UserEmail: "bob@example.com", GroupName: "group:jit-prod-db", StartsAt: time.Now().UTC(), ExpiresAt: time.Now().Add(time.Hour).UTC(), Status: grants.GrantActive}
+		if err := db.Create(&g).Error; err != nil {
+			t.Fatal(err)
+		}
+		started := time.Now()
+		startReplica(t, env)
+		waitFor(t, 30*time.Second, func() bool { text, _ := tailnet.Policy(); return strings.Contains(jitGroup(string(text)), "bob@example.com") })
+		took := time.Since(started)
+		t.Logf("new process start → its first policy write, the old holder killed with SIGKILL: %s (PORTAL_LEASE_TTL=30s)", took.Round(time.Millisecond))
+		if took > 3*time.Second {
+			t.Errorf("the new process took %s to reconcile after the holder was killed", took)
+		}
+	})
+}

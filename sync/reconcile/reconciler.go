@@ -301,6 +301,10 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 		if err := r.o.Policy.ValidatePolicy(ctx, p.New); err != nil {
 			return res, err
 		}
+		// Only the lease holder writes: one that lost its lease stops here.
+		if err := grants.CheckLease(ctx); err != nil {
+			return res, err
+		}
 		err = r.o.Policy.WritePolicy(ctx, p.New, pol.ETag)
 		if errors.Is(err, tailnet.ErrStalePolicy) && attempt < r.o.MaxAttempts {
 			r.o.Metrics.Conflicts.Inc()
