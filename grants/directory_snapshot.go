@@ -168,6 +168,12 @@ func (s *Store) ApplyDirectoryRead(ctx context.Context, meta *DirectoryMeta, rea
 		if err := c.apply(tx, full, now); err != nil {
 			return err
 		}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&SyncStatus{ID: 1}).Error; err != nil {
+			return fmt.Errorf("recording the directory read: %w", err)
+		}
+		if err := tx.Model(&SyncStatus{}).Where("id = 1").Update("directory_read_at", now.UTC()).Error; err != nil {
+			return fmt.Errorf("recording the directory read: %w", err)
+		}
 		change = DirectoryChange{Users: slices.Sorted(maps.Keys(c.usersChanged)), Groups: slices.Sorted(maps.Keys(c.groupsChanged))}
 		return nil
 	})
@@ -175,6 +181,16 @@ func (s *Store) ApplyDirectoryRead(ctx context.Context, meta *DirectoryMeta, rea
 		return DirectoryChange{}, fmt.Errorf("writing the directory snapshot: %w", err)
 	}
 	return change, nil
+}
+
+// DirectoryComplete reports whether a poll has completed a read of Okta into
+// the snapshot: until then the synced groups are not known.
+func (s *Store) DirectoryComplete(ctx context.Context) (bool, error) {
+	var st SyncStatus
+	if err := s.db.WithContext(ctx).Where("id = 1").Limit(1).Find(&st).Error; err != nil {
+		return false, fmt.Errorf("reading sync status: %w", err)
+	}
+	return st.DirectoryReadAt != nil, nil
 }
 
 // SaveDirectoryUser stores one user re-read from Okta (an event hook's

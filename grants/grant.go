@@ -51,9 +51,10 @@ func ActiveGrantHolders(ctx context.Context, db *gorm.DB) (map[string][]string, 
 	return out, nil
 }
 
-// ConfirmGrants records what a confirmed policy shows: active grants whose
-// user is in their group are applied at now; ended grants whose user is no
-// longer in it are removed at now. members holds the confirmed members of
+// ConfirmGrants records what a confirmed policy shows: running grants whose
+// user is in their group are applied at now; ended grants (revoked, expired,
+// or active but past expiresAt, swept or not) whose user is no longer in it
+// are removed at now. members holds the confirmed members of
 // each managed group. It returns the grants it stamped.
 func ConfirmGrants(ctx context.Context, db *gorm.DB, members map[string][]string, now time.Time) (applied, removed []Grant, err error) {
 	in := func(group, email string) bool {
@@ -65,20 +66,21 @@ func ConfirmGrants(ctx context.Context, db *gorm.DB, members map[string][]string
 		return false
 	}
 	var pending []Grant
+	t := now.UTC()
 	err = db.WithContext(ctx).Where(
-		"(status = ? AND applied_at IS NULL) OR (status <> ? AND removed_at IS NULL)", GrantActive, GrantActive,
+		"(status = ? AND expires_at > ? AND applied_at IS NULL) OR ((status <> ? OR expires_at <= ?) AND removed_at IS NULL)", GrantActive, t, GrantActive, t,
 	).Find(&pending).Error
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading grants to confirm: %w", err)
 	}
-	t := now.UTC()
 	for _, g := range pending {
 		if _, managed := members[g.GroupName]; !managed {
 			continue
 		}
 		present := in(g.GroupName, g.UserEmail)
+		running := g.Status == GrantActive && g.ExpiresAt.After(t)
 		switch {
-		case g.Status == GrantActive && present:
+		case running && present:
 			res := db.WithContext(ctx).Model(&Grant{}).Where("id = ? AND applied_at IS NULL", g.ID).Update("applied_at", t)
 			if res.Error != nil {
 				return applied, removed, res.Error
@@ -87,7 +89,7 @@ func ConfirmGrants(ctx context.Context, db *gorm.DB, members map[string][]string
 				g.AppliedAt = &t
 				applied = append(applied, g)
 			}
-		case g.Status != GrantActive && !present:
+		case !running && !present:
 			res := db.WithContext(ctx).Model(&Grant{}).Where("id = ? AND removed_at IS NULL", g.ID).Update("removed_at", t)
 			if res.Error != nil {
 				return applied, removed, res.Error

@@ -145,9 +145,10 @@ func (s *Store) ConfirmHold(ctx context.Context, group, admin string, now time.T
 }
 
 // RecordPass writes the outcome of a reconcile pass to the sync status:
-// when it ran, its error or success with the policy's ETag, and the open
-// holds.
-func (s *Store) RecordPass(ctx context.Context, start, end time.Time, etag string, passErr error) error {
+// when it ran, its error or success with the policy's ETag (and, when the
+// pass was based on a completed directory read, that the policy is
+// complete), and the open holds.
+func (s *Store) RecordPass(ctx context.Context, start, end time.Time, etag string, complete bool, passErr error) error {
 	st := map[string]any{"last_run_at": start.UTC()}
 	if passErr != nil {
 		st["last_error"] = passErr.Error()
@@ -155,6 +156,9 @@ func (s *Store) RecordPass(ctx context.Context, start, end time.Time, etag strin
 		st["last_success_at"] = end.UTC()
 		st["last_error"] = ""
 		st["policy_etag"] = etag
+		if complete {
+			st["last_complete_at"] = end.UTC()
+		}
 	}
 	var open []SyncHold
 	if err := s.db.WithContext(ctx).Where("confirmed_at IS NULL").Order("group_name").Find(&open).Error; err != nil {

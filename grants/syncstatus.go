@@ -11,6 +11,11 @@ type SyncStatus struct {
 	PolicyETag    string `gorm:"column:policy_etag"`
 	Held          bool
 	HeldReason    string
+	// DirectoryReadAt is when a poll last completed a read of Okta.
+	DirectoryReadAt *time.Time
+	// LastCompleteAt is when a reconcile based on a completed directory read
+	// last succeeded: from then on the policy reflects Okta and the grants.
+	LastCompleteAt *time.Time
 }
 
 // TableName is the table of the reconciler's status.

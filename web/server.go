@@ -220,8 +220,9 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz answers 200 when the database answers and a reconcile has succeeded
-// (on any replica) since this process started.
+// readyz answers 200 when the database answers and a reconcile based on a
+// complete directory read has succeeded (on any replica) since this process
+// started.
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
@@ -233,8 +234,8 @@ func (s *Server) readyz(c echo.Context) error {
 	if err != nil {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "reading sync status: " + err.Error()})
 	}
-	if st.LastSuccessAt == nil || st.LastSuccessAt.Before(s.opts.StartedAt.Add(-time.Second)) {
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "waiting for the first successful reconcile"})
+	if st.LastCompleteAt == nil || st.LastCompleteAt.Before(s.opts.StartedAt.Add(-time.Second)) {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "waiting for the first successful reconcile after a complete Okta read"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -190,7 +190,7 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 			t.Errorf("readyz before any reconcile = %d %s", res.StatusCode, body)
 		}
 		ok := p.now.Add(time.Second)
-		if err := db.Create(&grants.SyncStatus{ID: 1, LastSuccessAt: &ok}).Error; err != nil {
+		if err := db.Create(&grants.SyncStatus{ID: 1, LastSuccessAt: &ok, DirectoryReadAt: &ok, LastCompleteAt: &ok}).Error; err != nil {
 			t.Fatal(err)
 		}
 		if res, body := do(t, "GET", p.srv.URL+"/readyz", "", ""); res.StatusCode != 200 {

@@ -244,11 +244,59 @@ func TestTakeoverAfterSIGKILL(t *testing.T) {
 		}
 		started := time.Now()
 		startReplica(t, env)
-		waitFor(t, 30*time.Second, func() bool { text, _ := tailnet.Policy(); return strings.Contains(jitGroup(string(text)), "bob@example.com") })
+		waitFor(t, 30*time.Second, func() bool {
+			text, _ := tailnet.Policy()
+			return strings.Contains(jitGroup(string(text)), "bob@example.com")
+		})
 		took := time.Since(started)
 		t.Logf("new process start → its first policy write, the old holder killed with SIGKILL: %s (PORTAL_LEASE_TTL=30s)", took.Round(time.Millisecond))
 		if took > 3*time.Second {
 			t.Errorf("the new process took %s to reconcile after the holder was killed", took)
 		}
+	})
+}
+
+// On a fresh database /readyz says ready only once the policy reflects a
+// complete read of Okta: a reconcile that ran before the first directory
+// read (Okta answering 500s at first) does not count.
+func TestReadyOnlyOnceSynced(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbDB) {
+		okta, oktaURL, closeOkta, err := oktafake.Start(oktafake.Options{APIToken: "okta-token", RateLimitPerMinute: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeOkta()
+		seedDemoOkta(okta)
+		okta.FailNext(4, http.StatusInternalServerError) // the first poll retries for about 2s
+		tailnet, tailnetURL, closeTailnet, err := tailnetfake.Start(tailnetfake.Options{Tailnet: "example.com", APIKeys: []string{"tskey"}, Policy: demoPolicy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeTailnet()
+		catalog := filepath.Join(t.TempDir(), "catalog.hujson")
+		if err := os.WriteFile(catalog, demoCatalog, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := startReplica(t, []string{
+			"DATABASE_URL=" + db.URL, "PORTAL_CATALOG=" + catalog, "PORTAL_SYNC_INTERVAL=1m",
+			"OKTA_ORG_URL=" + oktaURL, "OKTA_API_TOKEN=okta-token",
+			"OIDC_ISSUER=" + oktaURL, "OIDC_CLIENT_ID=c", "OIDC_CLIENT_SECRET=s",
+			"TAILSCALE_API_URL=" + tailnetURL, "TAILSCALE_API_KEY=tskey",
+		})
+		waitFor(t, 30*time.Second, func() bool {
+			res, err := http.Get(r.base + "/readyz")
+			if err != nil {
+				return false
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				return false
+			}
+			// Ready: the synced groups must be in the policy by now.
+			if text, _ := tailnet.Policy(); !strings.Contains(string(text), "dave@example.com") {
+				t.Fatalf("/readyz said ready while the synced groups are not in the policy:\n%s", text)
+			}
+			return true
+		})
 	})
 }

@@ -270,9 +270,15 @@ func (r *Reconciler) plan(ctx context.Context, s *grants.Store, d *desiredState,
 func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 	start := r.o.Clock()
 	began := time.Now() // the metric measures real time, whatever the clock says
+	// Read before the desired state: the pass reflects Okta only when a
+	// complete read was in the snapshot it computed from.
+	complete, err := r.o.Store.DirectoryComplete(ctx)
+	if err != nil {
+		return res, err
+	}
 	defer func() {
 		r.o.Metrics.observePass(time.Since(began), err)
-		r.recordStatus(context.WithoutCancel(ctx), start, res, err)
+		r.recordStatus(context.WithoutCancel(ctx), start, res, complete, err)
 		r.notifyWaiters()
 	}()
 	d, err := r.desiredFor(ctx, r.o.Store, r.o.Catalog())
@@ -394,8 +400,8 @@ func (r *Reconciler) auditDrift(ctx context.Context, d *desiredState, current, l
 }
 
 // recordStatus writes the outcome of a pass to the sync status.
-func (r *Reconciler) recordStatus(ctx context.Context, start time.Time, res PassResult, passErr error) {
-	if err := r.o.Store.RecordPass(ctx, start, r.o.Clock(), res.ETag, passErr); err != nil {
+func (r *Reconciler) recordStatus(ctx context.Context, start time.Time, res PassResult, complete bool, passErr error) {
+	if err := r.o.Store.RecordPass(ctx, start, r.o.Clock(), res.ETag, complete, passErr); err != nil {
 		slog.Error("recording sync status", "err", err)
 	}
 }

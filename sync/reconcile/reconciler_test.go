@@ -912,3 +912,39 @@ func TestPassDurationWithInjectedClock(t *testing.T) {
 		t.Errorf("one pass observed as %v s", s)
 	}
 }
+
+// TestPassNeverAppliesAGrantPastItsEnd: a grant still marked active but past
+// its expiresAt (the sweeper has not run yet, e.g. right after a takeover)
+// is over: the pass removes its holder, never writes them back, and stamps
+// its removal.
+func TestPassNeverAppliesAGrantPastItsEnd(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		e := newRecEnv(t, db, []byte(recSmallPolicy), recEngCatalog())
+		t0 := e.clock.Now()
+		running := recGrant(t, db, "prod-db", "group:jit-prod-db", "dana@example.com", grants.GrantActive, t0)
+		ended := recGrant(t, db, "prod-db", "group:jit-prod-db", "erin@example.com", grants.GrantActive, t0)
+		e.pass()
+		e.wantGroup("group:jit-prod-db", []string{"dana@example.com", "erin@example.com"})
+
+		// erin's grant reaches its end; nobody sweeps it.
+		if err := db.Model(&grants.Grant{}).Where("id = ?", ended).Update("expires_at", t0.Add(30*time.Second)).Error; err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(30 * time.Second)
+		e.pass()
+		e.wantGroup("group:jit-prod-db", []string{"dana@example.com"})
+		if g := recGetGrant(t, db, ended); g.RemovedAt == nil || g.Status != grants.GrantActive {
+			t.Errorf("ended grant: status %s removedAt %v, want still active (unswept) with removedAt", g.Status, g.RemovedAt)
+		}
+		if g := recGetGrant(t, db, running); g.RemovedAt != nil {
+			t.Errorf("running grant removed at %v", g.RemovedAt)
+		}
+
+		// A fresh reconciler (a takeover) on the same database writes only
+		// the running grant.
+		e2 := newRecEnv(t, db, []byte(recSmallPolicy), recEngCatalog())
+		e2.clock.Advance(30 * time.Second)
+		e2.pass()
+		e2.wantGroup("group:jit-prod-db", []string{"dana@example.com"})
+	})
+}
