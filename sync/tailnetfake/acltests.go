@@ -33,8 +33,11 @@ import (
 type aclModel struct {
 	groups   map[string][]string
 	hosts    map[string]string
+	ipsets   map[string][]string
 	postures map[string][]string
 	rules    []aclRule
+	users    map[string]User // by lower-cased login
+	devices  []Device
 }
 
 // aclRule is one accept rule from "acls" or "grants".
@@ -83,12 +86,17 @@ func policySections(text []byte) (map[string]json.RawMessage, error) {
 // testFailures runs tests against the policy text and returns the
 // failures, one entry per failing test. A policy that does not decode
 // has no failures here (policyProblem reports it).
-func testFailures(text []byte, tests []aclTest) []errorBodyData {
+func testFailures(text []byte, tests []aclTest, users []User, devices []Device) []errorBodyData {
 	sec, err := policySections(text)
 	if err != nil {
 		return nil
 	}
 	m := buildModel(sec)
+	m.users = make(map[string]User, len(users))
+	for _, u := range users {
+		m.users[strings.ToLower(u.LoginName)] = u
+	}
+	m.devices = devices
 	var out []errorBodyData
 	for _, t := range tests {
 		if errs := m.run(t); len(errs) > 0 {
@@ -123,6 +131,7 @@ func buildModel(sec map[string]json.RawMessage) *aclModel {
 	m := &aclModel{}
 	decodeLoose(sec["groups"], &m.groups)
 	decodeLoose(sec["hosts"], &m.hosts)
+	decodeLoose(sec["ipsets"], &m.ipsets)
 	decodeLoose(sec["postures"], &m.postures)
 	var acls []struct {
 		Action     string   `json:"action"`
@@ -228,44 +237,66 @@ func normalProto(p string) string {
 	return p
 }
 
+// verdict is a three-valued answer: what the policy says may depend on
+// tailnet state the fake does not hold (the devices behind an IP address
+// it does not know, the role of a user it does not know). A test fails only
+// on a definite answer against it, so real-world policies whose tests
+// depend on their own tailnet's devices are still accepted.
+type verdict int8
+
+const (
+	no verdict = iota
+	maybe
+	yes
+)
+
+func definite(b bool) verdict {
+	if b {
+		return yes
+	}
+	return no
+}
+
 // run evaluates one test and returns its errors.
 func (m *aclModel) run(t aclTest) []string {
 	var errs []string
 	for _, dst := range t.Accept {
-		if !m.allows(t, dst) {
+		if m.allows(t, dst) == no {
 			errs = append(errs, fmt.Sprintf("address %q: want: Accept, got: Drop", dst))
 		}
 	}
 	for _, dst := range t.Deny {
-		if m.allows(t, dst) {
+		if m.allows(t, dst) == yes {
 			errs = append(errs, fmt.Sprintf("address %q: want: Drop, got: Accept", dst))
 		}
 	}
 	return errs
 }
 
-// allows reports whether some rule lets the test's source reach dst.
-func (m *aclModel) allows(t aclTest, dst string) bool {
+// allows says whether some rule lets the test's source reach dst.
+func (m *aclModel) allows(t aclTest, dst string) verdict {
 	target, portText := splitHostPort(dst)
 	port, err := strconv.Atoi(portText)
 	if err != nil {
-		return false
+		return no
 	}
 	proto := normalProto(t.Proto)
+	best := no
 	for _, r := range m.rules {
-		if !slices.ContainsFunc(r.src, func(e string) bool { return m.srcMatches(e, t.Src) }) {
-			continue
+		src := no
+		for _, e := range r.src {
+			src = max(src, m.matches(e, t.Src, ""))
 		}
-		if len(r.srcPosture) > 0 && !m.postureHolds(r.srcPosture, t.SrcPostureAttrs) {
+		if src == no || (len(r.srcPosture) > 0 && !m.postureHolds(r.srcPosture, t.SrcPostureAttrs)) {
 			continue
 		}
 		for _, d := range r.dst {
-			if protoMatches(cmpOr(d.proto, r.proto), proto) && portIn(d.ports, port) && m.dstMatches(d.target, target, t.Src) {
-				return true
+			if protoMatches(cmpOr(d.proto, r.proto), proto) && portIn(d.ports, port) {
+				best = max(best, min(src, m.matches(d.target, target, t.Src)))
 			}
 		}
 	}
-	return false
+	return best
 }
 
 func cmpOr(a, b string) string {
@@ -292,59 +323,147 @@ func portIn(ranges []portRange, port int) bool {
 }
 
 func isUser(s string) bool {
-	return strings.Contains(s, "@") && !strings.HasPrefix(s, "group:") && !strings.HasPrefix(s, "tag:")
+	return strings.Contains(s, "@") && !strings.Contains(s, ":")
 }
 
-// srcMatches reports whether a rule's source entry covers the test source.
-func (m *aclModel) srcMatches(entry, src string) bool {
+// matches says whether a rule's entry (a source, or a destination target)
+// covers who: a user, group, tag, autogroup, host, IP or CIDR. For
+// autogroup:self, src is the test's source.
+func (m *aclModel) matches(entry, who, src string) verdict {
 	switch {
-	case entry == "*", strings.EqualFold(entry, src):
-		return true
-	case strings.HasPrefix(entry, "group:"):
-		return m.inGroup(entry, src)
-	case entry == "autogroup:member":
-		return isUser(src) || strings.HasPrefix(src, "group:")
-	case entry == "autogroup:tagged":
-		return strings.HasPrefix(src, "tag:")
+	case entry == "*", entry == "autogroup:danger-all", strings.EqualFold(entry, who):
+		return yes
+	case strings.HasPrefix(who, "autogroup:"):
+		return autogroupSource(entry)
 	}
-	return m.addressIn(entry, src)
-}
-
-// dstMatches reports whether a rule's destination target covers the
-// test's destination target.
-func (m *aclModel) dstMatches(entry, target, src string) bool {
+	if _, isAddr := m.addresses(who); isAddr {
+		return m.addressMatches(entry, who, src)
+	}
 	switch {
-	case entry == "*", strings.EqualFold(entry, target):
-		return true
 	case strings.HasPrefix(entry, "group:"):
-		return m.inGroup(entry, target)
-	case entry == "autogroup:member":
-		return isUser(target)
+		return m.groupHolds(entry, who)
 	case entry == "autogroup:self":
-		return isUser(target) && strings.EqualFold(target, src)
+		return definite(isUser(who) && strings.EqualFold(who, src))
 	case entry == "autogroup:tagged":
-		return strings.HasPrefix(target, "tag:")
+		return definite(strings.HasPrefix(who, "tag:"))
+	case strings.HasPrefix(entry, "autogroup:"):
+		return m.autogroupHolds(entry, who)
+	case strings.HasPrefix(entry, "ipset:"), m.isAddress(entry):
+		return m.devicesIn(entry, who)
 	}
-	return m.addressIn(entry, target)
+	return no // another user or tag
 }
 
-func (m *aclModel) inGroup(group, who string) bool {
-	return slices.ContainsFunc(m.groups[group], func(u string) bool { return strings.EqualFold(u, who) })
-}
-
-// addressIn reports whether the address (or host alias) addr lies in the
-// prefix, IP or host alias entry.
-func (m *aclModel) addressIn(entry, addr string) bool {
-	p, ok := m.prefix(entry)
-	if !ok {
-		return false
+// autogroupSource answers for a test from "autogroup:member": any member,
+// so a rule naming particular people may or may not cover it.
+func autogroupSource(entry string) verdict {
+	switch {
+	case entry == "autogroup:member":
+		return yes
+	case isUser(entry), strings.HasPrefix(entry, "group:"):
+		return maybe
 	}
-	q, ok := m.prefix(addr)
-	return ok && p.Bits() <= q.Bits() && p.Contains(q.Addr())
+	return no
 }
 
-// prefix resolves an IP, a CIDR or a host alias.
-func (m *aclModel) prefix(s string) (netip.Prefix, bool) {
+// groupHolds: a group defined in the file holds its members; a group
+// synced from an identity provider is unknown here.
+func (m *aclModel) groupHolds(group, who string) verdict {
+	members, defined := m.groups[group]
+	if !defined {
+		if isUser(who) {
+			return maybe
+		}
+		return no
+	}
+	return definite(isUser(who) && slices.ContainsFunc(members, func(u string) bool { return strings.EqualFold(u, who) }))
+}
+
+// autogroupHolds answers role and type autogroups from the tailnet's users.
+func (m *aclModel) autogroupHolds(group, who string) verdict {
+	if strings.HasPrefix(who, "group:") {
+		if group == "autogroup:member" {
+			return yes
+		}
+		return maybe
+	}
+	if !isUser(who) {
+		return no
+	}
+	u, known := m.users[strings.ToLower(who)]
+	if !known {
+		return maybe
+	}
+	switch group {
+	case "autogroup:member":
+		return definite(u.Type == "member")
+	case "autogroup:shared":
+		return definite(u.Type == "shared")
+	case "autogroup:admin":
+		return definite(u.Role == "admin" || u.Role == "owner")
+	case "autogroup:owner", "autogroup:it-admin", "autogroup:network-admin", "autogroup:billing-admin", "autogroup:auditor":
+		return definite(u.Role == strings.TrimPrefix(group, "autogroup:"))
+	}
+	return no // autogroup:internet and the like hold no users
+}
+
+// addressMatches says whether entry covers the address who: directly for
+// IPs, CIDRs, hosts and ipsets; through the fake's device at that address
+// otherwise, or maybe when no known device has it.
+func (m *aclModel) addressMatches(entry, who, src string) verdict {
+	if strings.HasPrefix(entry, "ipset:") || m.isAddress(entry) {
+		return m.prefixesContain(entry, who)
+	}
+	d, known := m.deviceAt(who)
+	if !known {
+		return maybe
+	}
+	ids := append([]string{}, d.Tags...)
+	if len(d.Tags) == 0 {
+		ids = append(ids, d.User)
+	}
+	best := no
+	for _, id := range ids {
+		if entry == "autogroup:self" {
+			best = max(best, definite(len(d.Tags) == 0 && strings.EqualFold(d.User, src)))
+			continue
+		}
+		best = max(best, m.matches(entry, id, src))
+	}
+	return best
+}
+
+// devicesIn says whether a user or tag has a known device inside the
+// address entry; maybe otherwise, since its other devices are unknown.
+func (m *aclModel) devicesIn(entry, who string) verdict {
+	for _, d := range m.devices {
+		if slices.Contains(d.Tags, who) || (len(d.Tags) == 0 && strings.EqualFold(d.User, who)) {
+			for _, a := range d.Addresses {
+				if m.prefixesContain(entry, a) == yes {
+					return yes
+				}
+			}
+		}
+	}
+	return maybe
+}
+
+func (m *aclModel) deviceAt(addr string) (Device, bool) {
+	for _, d := range m.devices {
+		if slices.Contains(d.Addresses, addr) {
+			return d, true
+		}
+	}
+	return Device{}, false
+}
+
+func (m *aclModel) isAddress(s string) bool {
+	_, ok := m.addresses(s)
+	return ok
+}
+
+// addresses resolves an IP, a CIDR or a host alias.
+func (m *aclModel) addresses(s string) (netip.Prefix, bool) {
 	if h, ok := m.hosts[s]; ok {
 		s = h
 	}
@@ -355,4 +474,33 @@ func (m *aclModel) prefix(s string) (netip.Prefix, bool) {
 		return netip.PrefixFrom(a, a.BitLen()), true
 	}
 	return netip.Prefix{}, false
+}
+
+// prefixesContain says whether the address who lies in entry: an IP, a
+// CIDR, a host alias or an ipset of those (an ipset entry the fake cannot
+// read makes the answer maybe).
+func (m *aclModel) prefixesContain(entry, who string) verdict {
+	q, ok := m.addresses(who)
+	if !ok {
+		return maybe
+	}
+	members := []string{entry}
+	if strings.HasPrefix(entry, "ipset:") {
+		set, defined := m.ipsets[entry]
+		if !defined {
+			return maybe
+		}
+		members = set
+	}
+	best := no
+	for _, e := range members {
+		p, ok := m.addresses(e)
+		switch {
+		case !ok:
+			best = max(best, maybe)
+		case p.Bits() <= q.Bits() && p.Contains(q.Addr()):
+			return yes
+		}
+	}
+	return best
 }

@@ -169,7 +169,7 @@ func (s *Server) applyPolicy(text []byte, ifMatch string, actor Actor, origin st
 		s.mu.Unlock()
 		return &Refusal{Status: http.StatusBadRequest, Message: p}
 	}
-	if failures := testFailures(text, policyTests(text)); len(failures) > 0 {
+	if failures := testFailures(text, policyTests(text), s.users, s.devices); len(failures) > 0 {
 		s.mu.Unlock()
 		return refusalFromFailures(failures)
 	}
@@ -242,13 +242,14 @@ func (s *Server) validatePolicy(w http.ResponseWriter, r *http.Request) {
 	if tests == nil {
 		tests = policyTests(body)
 	}
-	if failures := testFailures(body, tests); len(failures) > 0 {
+	s.mu.Lock()
+	failures := testFailures(body, tests, s.users, s.devices)
+	warnings := slices.Clone(s.warnings)
+	s.mu.Unlock()
+	if len(failures) > 0 {
 		writeJSON(w, http.StatusOK, errorBody{Message: "test(s) failed", Data: failures})
 		return
 	}
-	s.mu.Lock()
-	warnings := slices.Clone(s.warnings)
-	s.mu.Unlock()
 	if len(warnings) > 0 {
 		data := make([]errorBodyData, 0, len(warnings))
 		for _, w := range warnings {

@@ -35,16 +35,16 @@ var postureOps = []string{" NOT IN ", " IN ", "==", "!=", "<=", ">=", "<", ">"}
 // conditionHolds evaluates one condition; one it cannot read does not hold.
 func conditionHolds(cond string, attrs map[string]any) bool {
 	cond = strings.TrimSpace(cond)
-	if key, ok := strings.CutSuffix(cond, " IS SET"); ok {
+	if key, _, ok := cutFold(cond, " IS SET"); ok {
 		_, set := attrs[strings.TrimSpace(key)]
 		return set
 	}
-	if key, ok := strings.CutSuffix(cond, " NOT SET"); ok {
+	if key, _, ok := cutFold(cond, " NOT SET"); ok {
 		_, set := attrs[strings.TrimSpace(key)]
 		return !set
 	}
 	for _, op := range postureOps {
-		key, want, found := strings.Cut(cond, op)
+		key, want, found := cutFold(cond, op)
 		if !found {
 			continue
 		}
@@ -111,4 +111,13 @@ func compareValues(a, b string) int {
 		}
 	}
 	return 0
+}
+
+// cutFold is strings.Cut with sep matched without regard to case.
+func cutFold(s, sep string) (before, after string, found bool) {
+	i := strings.Index(strings.ToUpper(s), sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }
