@@ -1,6 +1,7 @@
 package tailnet
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,12 +59,30 @@ type ConfigLogTarget struct {
 // MissingScopeError is the control plane refusing a call because the
 // credential lacks the scope it needs (403).
 type MissingScopeError struct {
-	Scope   string // the scope the call needs
+	Scope   string // the scope the call needs, when known
 	Message string // the control plane's message
 }
 
 func (e *MissingScopeError) Error() string {
+	if e.Scope == "" {
+		return "the Tailscale credential lacks a scope this call needs: " + e.Message
+	}
 	return fmt.Sprintf("the Tailscale credential lacks the %s scope: %s", e.Scope, e.Message)
+}
+
+// needing turns a 403 answer (from the client library or from send) into
+// a *MissingScopeError naming scope; other errors pass unchanged.
+func needing(scope string, err error) error {
+	var missing *MissingScopeError
+	if errors.As(err, &missing) {
+		missing.Scope = scope
+		return err
+	}
+	var apiErr tsclient.APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusForbidden {
+		return &MissingScopeError{Scope: scope, Message: apiErr.Message}
+	}
+	return err
 }
 
 // DefaultConfigLogWindow is the window of one request when none is given.
@@ -109,32 +128,17 @@ func ReadConfigurationLog(ctx context.Context, c *tsclient.Client, since, until 
 
 // configLogWindow reads the events of the closed window [start, end].
 func configLogWindow(ctx context.Context, c *tsclient.Client, start, end time.Time) ([]ConfigLogEntry, error) {
-	c.Logging() // fills in the client's defaults and authenticated transport
-	u := c.BaseURL.JoinPath("api", "v2", "tailnet", c.Tailnet, "logging", "configuration")
-	u.RawQuery = url.Values{
+	query := url.Values{
 		"start": {start.UTC().Format(time.RFC3339Nano)},
 		"end":   {end.UTC().Format(time.RFC3339Nano)},
-	}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	}
+	status, body, err := send(ctx, c, http.MethodGet, query, nil, "tailnet", "", "logging", "configuration")
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration log: %w", err)
 	}
-	if c.APIKey != "" {
-		req.SetBasicAuth(c.APIKey, "")
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.UserAgent)
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("reading configuration log: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return nil, fmt.Errorf("reading configuration log: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("reading configuration log %s to %s: %w", start.Format(time.RFC3339), end.Format(time.RFC3339), refusal(resp.StatusCode, body))
+	if status != http.StatusOK {
+		err := needing("logs:configuration:read", refusal(status, body))
+		return nil, fmt.Errorf("reading configuration log %s to %s: %w", start.Format(time.RFC3339), end.Format(time.RFC3339), err)
 	}
 	var page struct {
 		Logs []ConfigLogEntry `json:"logs"`
@@ -146,6 +150,60 @@ func configLogWindow(ctx context.Context, c *tsclient.Client, start, end time.Ti
 	return page.Logs, nil
 }
 
+// send calls the API over the client's own authenticated transport, for
+// the calls the client library does not offer. An empty path element after
+// "tailnet" is the client's tailnet. It returns the status and body.
+func send(ctx context.Context, c *tsclient.Client, method string, query url.Values, body any, path ...string) (int, []byte, error) {
+	c.Logging() // fills in the client's defaults and authenticated transport
+	for i, p := range path {
+		if p == "" && i > 0 && path[i-1] == "tailnet" {
+			path[i] = c.Tailnet
+		}
+	}
+	u := c.BaseURL.JoinPath(append([]string{"api", "v2"}, path...)...)
+	u.RawQuery = query.Encode()
+	var reqBody io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		reqBody = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), reqBody)
+	if err != nil {
+		return 0, nil, err
+	}
+	if c.APIKey != "" {
+		req.SetBasicAuth(c.APIKey, "")
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.UserAgent)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	return resp.StatusCode, b, err
+}
+
+// apiCall sends a call whose answer has no body of interest and turns an
+// error answer into an error.
+func apiCall(ctx context.Context, c *tsclient.Client, method string, body any, path ...string) error {
+	status, b, err := send(ctx, c, method, nil, body, path...)
+	if err != nil {
+		return err
+	}
+	if status/100 != 2 {
+		return refusal(status, b)
+	}
+	return nil
+}
+
 // refusal turns an error answer into a *MissingScopeError (403) or the
 // client library's APIError.
 func refusal(status int, body []byte) error {
@@ -154,7 +212,7 @@ func refusal(status int, body []byte) error {
 		apiErr.Message = http.StatusText(status)
 	}
 	if status == http.StatusForbidden {
-		return &MissingScopeError{Scope: "logs:configuration:read", Message: apiErr.Message}
+		return &MissingScopeError{Message: apiErr.Message}
 	}
 	return apiErr
 }

@@ -3,6 +3,7 @@ package tailnet
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -10,12 +11,16 @@ import (
 )
 
 // Device posture attributes through the API (scope
-// devices:posture_attributes; reading needs its :read form): "Device
+// devices:posture_attributes; reading needs its :read form; a credential
+// without it gives a *MissingScopeError): "Device
 // posture", https://tailscale.com/kb/1288/device-posture, and the API
 // reference's POST/GET/DELETE /api/v2/device/{id}/attributes[/{key}].
 // Only "custom:" attributes can be written. An attribute with an expiry is
 // removed by Tailscale itself when it passes, so access that depends on it
 // ends on time even when the portal is down.
+
+// postureScope is the OAuth scope that writes posture attributes.
+const postureScope = "devices:posture_attributes"
 
 // PostureAttribute is a posture attribute of a device.
 type PostureAttribute struct {
@@ -31,9 +36,18 @@ func SetPostureAttribute(ctx context.Context, c *tsclient.Client, deviceID, key 
 	if !strings.HasPrefix(key, "custom:") {
 		return fmt.Errorf("setting posture attribute %q on device %s: only custom: attributes can be set", key, deviceID)
 	}
+	if expiry.IsZero() {
+		// The client library always sends "expiry", the zero time included;
+		// without one the body must leave it out.
+		body := map[string]any{"value": value, "comment": comment}
+		if err := apiCall(ctx, c, http.MethodPost, body, "device", deviceID, "attributes", key); err != nil {
+			return fmt.Errorf("setting posture attribute %q on device %s: %w", key, deviceID, needing(postureScope, err))
+		}
+		return nil
+	}
 	req := tsclient.DevicePostureAttributeRequest{Value: value, Expiry: tsclient.Time{Time: expiry.UTC()}, Comment: comment}
 	if err := c.Devices().SetPostureAttribute(ctx, deviceID, key, req); err != nil {
-		return fmt.Errorf("setting posture attribute %q on device %s: %w", key, deviceID, err)
+		return fmt.Errorf("setting posture attribute %q on device %s: %w", key, deviceID, needing(postureScope, err))
 	}
 	return nil
 }
@@ -43,7 +57,7 @@ func SetPostureAttribute(ctx context.Context, c *tsclient.Client, deviceID, key 
 func PostureAttributes(ctx context.Context, c *tsclient.Client, deviceID string) (map[string]PostureAttribute, error) {
 	got, err := c.Devices().GetPostureAttributes(ctx, deviceID)
 	if err != nil {
-		return nil, fmt.Errorf("reading posture attributes of device %s: %w", deviceID, err)
+		return nil, fmt.Errorf("reading posture attributes of device %s: %w", deviceID, needing(postureScope+":read", err))
 	}
 	out := make(map[string]PostureAttribute, len(got.Attributes))
 	for k, v := range got.Attributes {
@@ -56,7 +70,7 @@ func PostureAttributes(ctx context.Context, c *tsclient.Client, deviceID string)
 // Deleting an attribute the device does not carry succeeds.
 func DeletePostureAttribute(ctx context.Context, c *tsclient.Client, deviceID, key string) error {
 	if err := c.Devices().DeletePostureAttribute(ctx, deviceID, key); err != nil {
-		return fmt.Errorf("deleting posture attribute %q of device %s: %w", key, deviceID, err)
+		return fmt.Errorf("deleting posture attribute %q of device %s: %w", key, deviceID, needing(postureScope, err))
 	}
 	return nil
 }
@@ -69,7 +83,7 @@ func DeletePostureAttribute(ctx context.Context, c *tsclient.Client, deviceID, k
 func UntaggedDevices(ctx context.Context, c *tsclient.Client, login string) ([]tsclient.Device, error) {
 	all, err := c.Devices().List(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("listing devices of %s: %w", login, err)
+		return nil, fmt.Errorf("listing devices of %s: %w", login, needing("devices:core:read", err))
 	}
 	var out []tsclient.Device
 	for _, d := range all {
