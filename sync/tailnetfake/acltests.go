@@ -87,16 +87,10 @@ func policySections(text []byte) (map[string]json.RawMessage, error) {
 // failures, one entry per failing test. A policy that does not decode
 // has no failures here (policyProblem reports it).
 func testFailures(text []byte, tests []aclTest, users []User, devices []Device) []errorBodyData {
-	sec, err := policySections(text)
+	m, err := modelOf(text, users, devices)
 	if err != nil {
 		return nil
 	}
-	m := buildModel(sec)
-	m.users = make(map[string]User, len(users))
-	for _, u := range users {
-		m.users[strings.ToLower(u.LoginName)] = u
-	}
-	m.devices = devices
 	var out []errorBodyData
 	for _, t := range tests {
 		if errs := m.run(t); len(errs) > 0 {
@@ -104,6 +98,22 @@ func testFailures(text []byte, tests []aclTest, users []User, devices []Device) 
 		}
 	}
 	return out
+}
+
+// modelOf builds the evaluator for a policy text and the tailnet's users
+// and devices.
+func modelOf(text []byte, users []User, devices []Device) (*aclModel, error) {
+	sec, err := policySections(text)
+	if err != nil {
+		return nil, err
+	}
+	m := buildModel(sec)
+	m.users = make(map[string]User, len(users))
+	for _, u := range users {
+		m.users[strings.ToLower(u.LoginName)] = u
+	}
+	m.devices = devices
+	return m, nil
 }
 
 // policyTests returns the policy's own tests.

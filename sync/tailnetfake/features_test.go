@@ -597,3 +597,32 @@ func TestPageEditsThePolicy(t *testing.T) {
 }
 
 func strconvFormat(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestExpiredPostureEndsAccessWithNobodyActing(t *testing.T) {
+	policy := `{
+		"groups": {"group:eng": ["alice@example.com"]},
+		"postures": {"posture:prod": ["custom:prod == true"]},
+		"grants": [{"src": ["group:eng"], "dst": ["tag:prod"], "ip": ["22"], "srcPosture": ["posture:prod"]}],
+	}`
+	h := start(t, policy)
+	laptop := h.srv.AddDevice(Device{Name: "alice-laptop.example.ts.net", User: "alice@example.com"})
+	server := h.srv.AddDevice(Device{Name: "ci.example.ts.net", User: "alice@example.com", Tags: []string{"tag:ci"}})
+	if h.srv.Allows(laptop.NodeID, "tag:prod:22") {
+		t.Fatal("access without the attribute")
+	}
+	err := h.apiKeyClient(t, testAPIKey).Devices().SetPostureAttribute(context.Background(), laptop.NodeID, "custom:prod",
+		tailscale.DevicePostureAttributeRequest{Value: true, Expiry: tailscale.Time{Time: h.clock.Now().Add(time.Hour)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.srv.Allows(laptop.NodeID, "tag:prod:22") || h.srv.Allows(laptop.NodeID, "tag:prod:80") {
+		t.Error("the attribute does not open exactly port 22")
+	}
+	if h.srv.Allows(server.NodeID, "tag:prod:22") {
+		t.Error("a tagged device of alice's gets her access")
+	}
+	h.clock.Advance(time.Hour)
+	if h.srv.Allows(laptop.NodeID, "tag:prod:22") {
+		t.Error("access outlived the attribute's expiry")
+	}
+}

@@ -66,6 +66,40 @@ func (s *Server) PostureAttributes(deviceID string) map[string]PostureAttribute 
 	return out
 }
 
+// Allows reports whether the current policy certainly lets the device
+// (ID or node ID) reach dst, a "target:port" such as "tag:prod:22", over
+// TCP, judged as the control plane would: from the device's owner (or its
+// tags, for a tagged device), with its live posture attributes for rules
+// that require a srcPosture. An attribute past its expiry no longer counts,
+// so access that needs it ends at the expiry with nobody removing it.
+func (s *Server) Allows(deviceID, dst string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.findDeviceLocked(deviceID)
+	if i < 0 {
+		return false
+	}
+	d := s.devices[i]
+	attrs := nodeAttributes(d)
+	for k, a := range s.liveAttributesLocked(d.NodeID) {
+		attrs[k] = a.value
+	}
+	m, err := modelOf(s.policy, s.users, s.devices)
+	if err != nil {
+		return false
+	}
+	sources := d.Tags
+	if len(sources) == 0 {
+		sources = []string{d.User}
+	}
+	for _, src := range sources {
+		if m.allows(aclTest{Src: src, SrcPostureAttrs: attrs}, dst) == yes {
+			return true
+		}
+	}
+	return false
+}
+
 // nodeAttributes are the attributes the client reports about itself.
 func nodeAttributes(d Device) map[string]any {
 	return map[string]any{

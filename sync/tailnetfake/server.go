@@ -193,7 +193,14 @@ func Start(opts Options) (*Server, string, func(), error) {
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln) //nolint:errcheck // returns http.ErrServerClosed on close
 	var once sync.Once
-	closeFn := func() { once.Do(func() { hs.Close() }) }
+	closeFn := func() {
+		once.Do(func() {
+			hs.Close()
+			if s.hooks != nil {
+				s.hooks.stop()
+			}
+		})
+	}
 	return s, "http://" + ln.Addr().String(), closeFn, nil
 }
 

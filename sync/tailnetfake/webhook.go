@@ -147,6 +147,16 @@ func (w *webhookSender) deliver(batch []WebhookEvent) error {
 	return nil
 }
 
+// stop cancels a scheduled delivery; pending events stay pending.
+func (w *webhookSender) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+}
+
 // FlushWebhooks delivers every pending webhook event now, in one request,
 // and returns the delivery's error; failed events stay pending. Without a
 // configured webhook it does nothing.
