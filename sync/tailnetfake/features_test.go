@@ -550,7 +550,7 @@ func TestPageEditsThePolicy(t *testing.T) {
 	}
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	post := func(policy string, header map[string]string) (int, string) {
-		form := url.Values{"policy": {policy}, "actor": {"alice@example.com"}}
+		form := url.Values{"policy": {policy}, "actor": {"alice@example.com"}, "via": {"console"}}
 		req, _ := http.NewRequest("POST", h.url+"/policy", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		for k, v := range header {

@@ -34,7 +34,9 @@ button { padding: 0.4rem 1rem; }
 <form method="post" action="/policy">
 <p><label for="policy">Edit the policy and save it, as a push from git or an edit in the admin console would replace it.</label></p>
 <textarea id="policy" name="policy" rows="28" spellcheck="false">{{.Policy}}</textarea>
-<p><label>Author <input name="actor" value="{{.Owner}}"></label> <button type="submit">Save policy</button></p>
+<p><label>Author <input name="actor" value="{{.Owner}}"></label>
+<label>Made as <select name="via"><option value="git">a push from git (API)</option><option value="console">an admin console edit</option></select></label>
+<button type="submit">Save policy</button></p>
 </form>
 <h2>Users</h2>
 {{if .Users}}<table>
@@ -93,7 +95,8 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, policy, refusal s
 }
 
 // pagePolicy serves POST /policy (same-origin only): the submitted text
-// replaces the policy as an admin console edit by the named author, with
+// replaces the policy as a push from git (through the API, as Tailscale's
+// GitOps action does) or an admin console edit by the named author, with
 // the same validation and tests as an API write. A refused policy is shown
 // again with the refusal; a stored one redirects to the page.
 func (s *Server) pagePolicy(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +110,11 @@ func (s *Server) pagePolicy(w http.ResponseWriter, r *http.Request) {
 	if actor == "" {
 		actor = s.owner
 	}
-	err := s.applyPolicy([]byte(text), "", s.userActor(actor), "ADMIN_CONSOLE")
+	origin := "API"
+	if r.PostForm.Get("via") == "console" {
+		origin = "ADMIN_CONSOLE"
+	}
+	err := s.applyPolicy([]byte(text), "", s.userActor(actor), origin)
 	var ref *Refusal
 	if errors.As(err, &ref) {
 		s.renderPage(w, ref.Status, text, ref.Error())
