@@ -70,9 +70,9 @@ func (e *MissingScopeError) Error() string {
 	return fmt.Sprintf("the Tailscale credential lacks the %s scope: %s", e.Scope, e.Message)
 }
 
-// needing turns a 403 answer (from the client library or from send) into
+// scopeError turns a 403 answer (from the client library or from rawAPI) into
 // a *MissingScopeError naming scope; other errors pass unchanged.
-func needing(scope string, err error) error {
+func scopeError(scope string, err error) error {
 	var missing *MissingScopeError
 	if errors.As(err, &missing) {
 		missing.Scope = scope
@@ -132,12 +132,12 @@ func configLogWindow(ctx context.Context, c *tsclient.Client, start, end time.Ti
 		"start": {start.UTC().Format(time.RFC3339Nano)},
 		"end":   {end.UTC().Format(time.RFC3339Nano)},
 	}
-	status, body, err := send(ctx, c, http.MethodGet, query, nil, "tailnet", "", "logging", "configuration")
+	status, body, err := rawAPI(ctx, c, http.MethodGet, query, nil, "tailnet", "", "logging", "configuration")
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration log: %w", err)
 	}
 	if status != http.StatusOK {
-		err := needing("logs:configuration:read", refusal(status, body))
+		err := scopeError("logs:configuration:read", errorFromAnswer(status, body))
 		return nil, fmt.Errorf("reading configuration log %s to %s: %w", start.Format(time.RFC3339), end.Format(time.RFC3339), err)
 	}
 	var page struct {
@@ -150,10 +150,10 @@ func configLogWindow(ctx context.Context, c *tsclient.Client, start, end time.Ti
 	return page.Logs, nil
 }
 
-// send calls the API over the client's own authenticated transport, for
+// rawAPI calls the API over the client's own authenticated transport, for
 // the calls the client library does not offer. An empty path element after
 // "tailnet" is the client's tailnet. It returns the status and body.
-func send(ctx context.Context, c *tsclient.Client, method string, query url.Values, body any, path ...string) (int, []byte, error) {
+func rawAPI(ctx context.Context, c *tsclient.Client, method string, query url.Values, body any, path ...string) (int, []byte, error) {
 	c.Logging() // fills in the client's defaults and authenticated transport
 	for i, p := range path {
 		if p == "" && i > 0 && path[i-1] == "tailnet" {
@@ -191,22 +191,22 @@ func send(ctx context.Context, c *tsclient.Client, method string, query url.Valu
 	return resp.StatusCode, b, err
 }
 
-// apiCall sends a call whose answer has no body of interest and turns an
+// rawAPICall sends a call whose answer has no body of interest and turns an
 // error answer into an error.
-func apiCall(ctx context.Context, c *tsclient.Client, method string, body any, path ...string) error {
-	status, b, err := send(ctx, c, method, nil, body, path...)
+func rawAPICall(ctx context.Context, c *tsclient.Client, method string, body any, path ...string) error {
+	status, b, err := rawAPI(ctx, c, method, nil, body, path...)
 	if err != nil {
 		return err
 	}
 	if status/100 != 2 {
-		return refusal(status, b)
+		return errorFromAnswer(status, b)
 	}
 	return nil
 }
 
-// refusal turns an error answer into a *MissingScopeError (403) or the
+// errorFromAnswer turns an error answer into a *MissingScopeError (403) or the
 // client library's APIError.
-func refusal(status int, body []byte) error {
+func errorFromAnswer(status int, body []byte) error {
 	apiErr := tsclient.APIError{Status: status}
 	if json.Unmarshal(body, &apiErr) != nil || apiErr.Message == "" {
 		apiErr.Message = http.StatusText(status)

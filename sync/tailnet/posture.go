@@ -40,14 +40,14 @@ func SetPostureAttribute(ctx context.Context, c *tsclient.Client, deviceID, key 
 		// The client library always sends "expiry", the zero time included;
 		// without one the body must leave it out.
 		body := map[string]any{"value": value, "comment": comment}
-		if err := apiCall(ctx, c, http.MethodPost, body, "device", deviceID, "attributes", key); err != nil {
-			return fmt.Errorf("setting posture attribute %q on device %s: %w", key, deviceID, needing(postureScope, err))
+		if err := rawAPICall(ctx, c, http.MethodPost, body, "device", deviceID, "attributes", key); err != nil {
+			return fmt.Errorf("setting posture attribute %q on device %s: %w", key, deviceID, scopeError(postureScope, err))
 		}
 		return nil
 	}
 	req := tsclient.DevicePostureAttributeRequest{Value: value, Expiry: tsclient.Time{Time: expiry.UTC()}, Comment: comment}
 	if err := c.Devices().SetPostureAttribute(ctx, deviceID, key, req); err != nil {
-		return fmt.Errorf("setting posture attribute %q on device %s: %w", key, deviceID, needing(postureScope, err))
+		return fmt.Errorf("setting posture attribute %q on device %s: %w", key, deviceID, scopeError(postureScope, err))
 	}
 	return nil
 }
@@ -57,7 +57,7 @@ func SetPostureAttribute(ctx context.Context, c *tsclient.Client, deviceID, key 
 func PostureAttributes(ctx context.Context, c *tsclient.Client, deviceID string) (map[string]PostureAttribute, error) {
 	got, err := c.Devices().GetPostureAttributes(ctx, deviceID)
 	if err != nil {
-		return nil, fmt.Errorf("reading posture attributes of device %s: %w", deviceID, needing(postureScope+":read", err))
+		return nil, fmt.Errorf("reading posture attributes of device %s: %w", deviceID, scopeError(postureScope+":read", err))
 	}
 	out := make(map[string]PostureAttribute, len(got.Attributes))
 	for k, v := range got.Attributes {
@@ -70,7 +70,7 @@ func PostureAttributes(ctx context.Context, c *tsclient.Client, deviceID string)
 // Deleting an attribute the device does not carry succeeds.
 func DeletePostureAttribute(ctx context.Context, c *tsclient.Client, deviceID, key string) error {
 	if err := c.Devices().DeletePostureAttribute(ctx, deviceID, key); err != nil {
-		return fmt.Errorf("deleting posture attribute %q of device %s: %w", key, deviceID, needing(postureScope, err))
+		return fmt.Errorf("deleting posture attribute %q of device %s: %w", key, deviceID, scopeError(postureScope, err))
 	}
 	return nil
 }
@@ -83,7 +83,7 @@ func DeletePostureAttribute(ctx context.Context, c *tsclient.Client, deviceID, k
 func UntaggedDevices(ctx context.Context, c *tsclient.Client, login string) ([]tsclient.Device, error) {
 	all, err := c.Devices().List(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("listing devices of %s: %w", login, needing("devices:core:read", err))
+		return nil, fmt.Errorf("listing devices of %s: %w", login, scopeError("devices:core:read", err))
 	}
 	var out []tsclient.Device
 	for _, d := range all {

@@ -9,12 +9,12 @@ import (
 )
 
 func TestPostureAttributeLifecycle(t *testing.T) {
-	srv, base, clock := fakeTailnet(t, nil, []string{"devices:posture_attributes", "devices:core:read"}, []string{"devices:core"})
+	srv, base, clock := startSimulatedTailnet(t, nil, []string{"devices:posture_attributes", "devices:core:read"}, []string{"devices:core"})
 	d := srv.AddDevice(tailnetfake.Device{Name: "laptop.example.ts.net", User: "alice@example.com"})
 	ctx := context.Background()
 	// An OAuth token lives an hour of the fake's clock, which this test
 	// moves by hours: the lifecycle uses an OAuth client only until then.
-	c := oauthClient(t, base, 0)
+	c := oauthClientFor(t, base, 0)
 
 	until := clock.Now().Add(2 * time.Hour)
 	if err := SetPostureAttribute(ctx, c, d.NodeID, "custom:prod", true, until, "grant 1"); err != nil {
@@ -42,7 +42,7 @@ func TestPostureAttributeLifecycle(t *testing.T) {
 	if err := SetPostureAttribute(ctx, c, d.NodeID, "custom:prod", true, later, "extended"); err != nil {
 		t.Fatal(err)
 	}
-	c = keyClient(t, base)
+	c = apiKeyClientFor(t, base)
 	clock.Advance(150 * time.Minute)
 	attrs, _ = PostureAttributes(ctx, c, d.NodeID)
 	if !attrs["custom:prod"].Expiry.Equal(later) {
@@ -65,26 +65,26 @@ func TestPostureAttributeLifecycle(t *testing.T) {
 	}
 
 	// A credential without the posture scope gets a typed error.
-	err = SetPostureAttribute(ctx, oauthClient(t, base, 1), d.NodeID, "custom:prod", true, later, "")
+	err = SetPostureAttribute(ctx, oauthClientFor(t, base, 1), d.NodeID, "custom:prod", true, later, "")
 	var missing *MissingScopeError
-	if !asMissing(err, &missing) || missing.Scope != "devices:posture_attributes" {
+	if !asMissingScope(err, &missing) || missing.Scope != "devices:posture_attributes" {
 		t.Errorf("without scope: %v", err)
 	}
-	err = SetPostureAttribute(ctx, oauthClient(t, base, 1), d.NodeID, "custom:prod", true, time.Time{}, "")
-	if !asMissing(err, &missing) || missing.Scope != "devices:posture_attributes" {
+	err = SetPostureAttribute(ctx, oauthClientFor(t, base, 1), d.NodeID, "custom:prod", true, time.Time{}, "")
+	if !asMissingScope(err, &missing) || missing.Scope != "devices:posture_attributes" {
 		t.Errorf("without scope, no expiry: %v", err)
 	}
-	if _, err := PostureAttributes(ctx, oauthClient(t, base, 1), d.NodeID); !IsMissingScope(err) {
+	if _, err := PostureAttributes(ctx, oauthClientFor(t, base, 1), d.NodeID); !IsMissingScope(err) {
 		t.Errorf("reading without scope: %v", err)
 	}
 }
 
 func TestUntaggedDevicesLeaveOutTaggedOnes(t *testing.T) {
-	srv, base, _ := fakeTailnet(t, nil)
+	srv, base, _ := startSimulatedTailnet(t, nil)
 	laptop := srv.AddDevice(tailnetfake.Device{Name: "alice-laptop.example.ts.net", User: "alice@example.com"})
 	srv.AddDevice(tailnetfake.Device{Name: "db.example.ts.net", User: "alice@example.com", Tags: []string{"tag:prod"}})
 	srv.AddDevice(tailnetfake.Device{Name: "bob-laptop.example.ts.net", User: "bob@example.com"})
-	got, err := UntaggedDevices(context.Background(), keyClient(t, base), "Alice@example.com")
+	got, err := UntaggedDevices(context.Background(), apiKeyClientFor(t, base), "Alice@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestVerifyWebhookFromTheSimulatedTailnet(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer endpoint.Close()
-	srv, _, clock := fakeTailnet(t, func(o *tailnetfake.Options) {
+	srv, _, clock := startSimulatedTailnet(t, func(o *tailnetfake.Options) {
 		o.Webhook = &tailnetfake.Webhook{URL: endpoint.URL, Secret: secret, BatchWindow: time.Hour}
 		o.Policy = []byte(`{"groups": {"group:eng": []}}`)
 	})
