@@ -78,7 +78,10 @@ func newWebhookSender(h Webhook, tailnet string, clock func() time.Time) *webhoo
 	return &webhookSender{hook: h, tailnet: tailnet, clock: clock}
 }
 
-// policyUpdate queues a policyUpdate event.
+// policyUpdate queues a policyUpdate event. Its data carries the new and
+// old policy texts, the admin console's policy URL and the actor, after the
+// event list of "Webhooks" (section "Events payload"); a receiver should
+// take it only as a wake-up and re-read the policy.
 func (w *webhookSender) policyUpdate(oldText, newText []byte, actor string) {
 	e := WebhookEvent{
 		Timestamp: w.clock().UTC(),
