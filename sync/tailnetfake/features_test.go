@@ -626,3 +626,18 @@ func TestExpiredPostureEndsAccessWithNobodyActing(t *testing.T) {
 		t.Error("access outlived the attribute's expiry")
 	}
 }
+
+func TestRealWorldPolicyTestsAreEvaluated(t *testing.T) {
+	policy := readTestdata(t)["06-rgomeztinoco-money-assistant.hujson"]
+	narrowed := strings.Replace(policy, `"dst": ["tag:money-assistant:443", "tag:money-assistant:8443"],`, `"dst": ["tag:money-assistant:8443"],`, 1)
+	if narrowed == policy {
+		t.Fatal("the test policy changed; update this test")
+	}
+	h := start(t, basePolicy)
+	err := h.apiKeyClient(t, testAPIKey).PolicyFile().Set(context.Background(), narrowed, "")
+	apiErr := wantAPIError(t, err, http.StatusBadRequest, "test(s) failed")
+	if len(apiErr.Data) != 1 || apiErr.Data[0].User != "tag:money-assistant-approved-device" ||
+		len(apiErr.Data[0].Errors) != 1 || apiErr.Data[0].Errors[0] != `address "tag:money-assistant:443": want: Accept, got: Drop` {
+		t.Errorf("data = %+v", apiErr.Data)
+	}
+}
