@@ -25,6 +25,11 @@ type User struct {
 
 // Device is a device of the fake tailnet. Only ID, Name and User need to be
 // set; [Server.AddDevice] fills in the rest.
+//
+// A tagged device (Tags not empty) is owned by its tags; its User is still
+// whoever registered it, as in the real API ("Tags": a tagged node's user
+// is the one who authenticated it), so a device's User alone does not say
+// it belongs to that person.
 type Device struct {
 	ID        string   // legacy numeric ID; generated when empty
 	NodeID    string   // preferred ID; derived from ID when empty
@@ -223,12 +228,16 @@ func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
-// deleteDevice serves DELETE /api/v2/device/{id}.
+// deleteDevice serves DELETE /api/v2/device/{id}; the deletion is
+// recorded in the configuration log and the device's attributes go with it.
 func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	i := s.findDeviceLocked(r.PathValue("id"))
 	if i >= 0 {
+		d := s.devices[i]
 		s.devices = append(s.devices[:i:i], s.devices[i+1:]...)
+		delete(s.attributes, d.NodeID)
+		s.recordLocked("API", callerOf(r.Context()), nodeTarget(d, ""), "DELETE", d.Name, nil)
 	}
 	s.mu.Unlock()
 	if i < 0 {

@@ -2,8 +2,10 @@ package tailnetfake
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -11,7 +13,8 @@ import (
 // credentials grant. The client ID and secret come as HTTP basic auth
 // (form-encoded, as golang.org/x/oauth2 sends them) or as client_id and
 // client_secret form fields. The access token it issues is accepted by the
-// API as a bearer token (or basic auth username) for an hour.
+// API as a bearer token (or basic auth username) for an hour, for the
+// scopes it was issued with (see [OAuthClient]).
 func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid request body: "+err.Error())
@@ -33,18 +36,23 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "unsupported grant_type "+`"`+gt+`"`)
 		return
 	}
-	want, known := s.oauthClients[id]
-	if id == "" || !known || subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 {
+	client, known := s.oauthClients[id]
+	if id == "" || !known || subtle.ConstantTimeCompare([]byte(client.Secret), []byte(secret)) != 1 {
 		writeError(w, http.StatusUnauthorized, "API token invalid")
 		return
 	}
-	scope := strings.Join(strings.Fields(r.PostForm.Get("scope")), " ")
-	if scope == "" {
-		scope = "all"
+	scopes := strings.Fields(r.PostForm.Get("scope"))
+	if len(scopes) == 0 {
+		scopes = slices.Clone(client.Scopes)
 	}
+	if missing := ungrantable(client.Scopes, scopes); len(missing) > 0 {
+		writeError(w, http.StatusForbidden, fmt.Sprintf("OAuth client cannot grant scopes %q", strings.Join(missing, " ")))
+		return
+	}
+	scope := strings.Join(scopes, " ")
 	token := "tskey-api-" + randomHex(8) + "-" + randomHex(16)
 	s.mu.Lock()
-	s.tokens[token] = accessToken{clientID: id, scope: scope, expires: s.clock().Add(tokenLifetime)}
+	s.tokens[token] = accessToken{clientID: id, scopes: scopes, expires: s.clock().Add(tokenLifetime)}
 	s.mu.Unlock()
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{

@@ -103,23 +103,92 @@ func (s *Server) setPolicy(w http.ResponseWriter, r *http.Request) {
 		hook()
 	}
 
+	if err := s.applyPolicy(body, ifMatch, callerOf(r.Context()), "API"); err != nil {
+		var ref *Refusal
+		if errors.As(err, &ref) {
+			writeJSON(w, ref.Status, errorBody{Message: ref.Message, Data: ref.data()})
+			return
+		}
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	text, etag := s.Policy()
+	writePolicy(w, r, text, etag)
+}
+
+// Refusal is a policy write the control plane refused, in the real API's
+// terms: the HTTP status, the message and, for failing tests, one entry per
+// failing test (the test's src and its errors).
+type Refusal struct {
+	Status  int
+	Message string
+	Tests   []TestFailure
+}
+
+// TestFailure is a failing policy test: its src and what went wrong.
+type TestFailure struct {
+	User   string
+	Errors []string
+}
+
+func (r *Refusal) Error() string {
+	msg := fmt.Sprintf("policy refused (%d): %s", r.Status, r.Message)
+	for _, t := range r.Tests {
+		msg += fmt.Sprintf("; %s: %s", t.User, strings.Join(t.Errors, ", "))
+	}
+	return msg
+}
+
+func (r *Refusal) data() []errorBodyData {
+	var out []errorBodyData
+	for _, t := range r.Tests {
+		out = append(out, errorBodyData{User: t.User, Errors: t.Errors})
+	}
+	return out
+}
+
+func refusalFromFailures(failures []errorBodyData) *Refusal {
+	ref := &Refusal{Status: http.StatusBadRequest, Message: "test(s) failed"}
+	for _, f := range failures {
+		ref.Tests = append(ref.Tests, TestFailure{User: f.User, Errors: f.Errors})
+	}
+	return ref
+}
+
+// applyPolicy stores text as a write by actor would: If-Match (when not
+// empty) must match, the policy must be valid and its tests must pass. A
+// change of text is counted, recorded in the configuration log and
+// announced to the webhook.
+func (s *Server) applyPolicy(text []byte, ifMatch string, actor Actor, origin string) error {
 	s.mu.Lock()
 	if ifMatch != "" && !s.matchesLocked(ifMatch) {
 		s.mu.Unlock()
-		writeError(w, http.StatusPreconditionFailed, preconditionFailed)
-		return
+		return &Refusal{Status: http.StatusPreconditionFailed, Message: preconditionFailed}
 	}
-	if p := policyProblem(body); p != "" {
+	if p := policyProblem(text); p != "" {
 		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, p)
-		return
+		return &Refusal{Status: http.StatusBadRequest, Message: p}
 	}
-	s.storeLocked(body)
+	if failures := testFailures(text, policyTests(text), s.users, s.devices); len(failures) > 0 {
+		s.mu.Unlock()
+		return refusalFromFailures(failures)
+	}
+	old := s.policy
+	s.storeLocked(text)
 	s.writes++
-	text, etag := clone(s.policy), s.etag
+	changed := !bytes.Equal(old, s.policy)
+	if changed {
+		s.recordLocked(origin, actor, s.policyTarget(), "UPDATE", string(old), string(text))
+	}
 	s.mu.Unlock()
+	if changed && s.hooks != nil {
+		s.hooks.policyUpdate(old, text, cmpOr(actor.LoginName, actor.DisplayName))
+	}
+	return nil
+}
 
-	writePolicy(w, r, text, etag)
+func (s *Server) policyTarget() Target {
+	return Target{ID: s.tailnet, Name: s.tailnet, Type: "TAILNET", Property: "ACL"}
 }
 
 // matchesLocked reports whether an If-Match value matches the stored
@@ -139,16 +208,28 @@ func (s *Server) matchesLocked(ifMatch string) bool {
 
 // validatePolicy serves POST /api/v2/tailnet/{tailnet}/acl/validate. Like
 // the real API it answers 200 whether or not the policy is valid; a problem
-// is reported as a non-empty "message". A JSON array body is a list of ACL
-// tests to run against the current policy; the fake does not evaluate ACL
-// tests, so it only checks the current policy.
+// is reported as a non-empty "message", failing tests as
+// {"message": "test(s) failed", "data": [...]}. A JSON array body is a list
+// of ACL tests to run against the current policy. A valid policy with
+// configured warnings answers, as the real API does for groups that SCIM
+// does not sync (api.md in github.com/tailscale/tailscale):
+//
+//	{"message": "warning(s) found",
+//	 "data": [{"user": "group:unknown@example.com",
+//	           "warnings": ["group is not syncing from SCIM and will be ignored by rules in the policy file"]}]}
 func (s *Server) validatePolicy(w http.ResponseWriter, r *http.Request) {
 	body, ok := readBody(w, r)
 	if !ok {
 		return
 	}
+	tests := []aclTest(nil)
 	if v, err := hujson.Parse(clone(body)); err == nil {
 		if _, isTests := v.Value.(*hujson.Array); isTests {
+			v.Standardize()
+			if err := json.Unmarshal(v.Pack(), &tests); err != nil {
+				writeJSON(w, http.StatusOK, errorBody{Message: "parsing tests: " + err.Error()})
+				return
+			}
 			s.mu.Lock()
 			body = clone(s.policy)
 			s.mu.Unlock()
@@ -158,7 +239,46 @@ func (s *Server) validatePolicy(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, errorBody{Message: p})
 		return
 	}
+	if tests == nil {
+		tests = policyTests(body)
+	}
+	s.mu.Lock()
+	failures := testFailures(body, tests, s.users, s.devices)
+	warnings := slices.Clone(s.warnings)
+	s.mu.Unlock()
+	if len(failures) > 0 {
+		writeJSON(w, http.StatusOK, errorBody{Message: "test(s) failed", Data: failures})
+		return
+	}
+	if len(warnings) > 0 {
+		data := make([]errorBodyData, 0, len(warnings))
+		for _, w := range warnings {
+			data = append(data, errorBodyData{User: w.User, Warnings: w.Warnings})
+		}
+		writeJSON(w, http.StatusOK, errorBody{Message: "warning(s) found", Data: data})
+		return
+	}
 	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+// Warning is a validation warning about a user or group of the policy, as
+// /acl/validate reports it.
+type Warning struct {
+	User     string
+	Warnings []string
+}
+
+// SCIMWarning is the real service's warning for a group that SCIM does
+// not sync.
+func SCIMWarning(group string) Warning {
+	return Warning{User: group, Warnings: []string{"group is not syncing from SCIM and will be ignored by rules in the policy file"}}
+}
+
+// SetWarnings replaces the warnings /acl/validate reports.
+func (s *Server) SetWarnings(w ...Warning) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.warnings = slices.Clone(w)
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
