@@ -104,6 +104,7 @@ func (c *Client) OnCallNow(ctx context.Context, scheduleIDs []string) ([]Shift, 
 		c.inflight[key] = l
 		go c.run(context.WithoutCancel(ctx), key, ids, l)
 	}
+	l.waiters++
 	c.mu.Unlock()
 	select {
 	case <-l.done:
@@ -124,9 +125,10 @@ type cachedAnswer struct {
 
 // lookup is one call in flight, shared by every caller asking the same.
 type lookup struct {
-	done   chan struct{}
-	shifts []Shift
-	err    error
+	done    chan struct{}
+	waiters int // callers waiting, under Client.mu
+	shifts  []Shift
+	err     error
 }
 
 // run asks PagerDuty within the bound, stores the answer and releases the
