@@ -11,6 +11,7 @@
 package pagerduty
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -97,7 +98,7 @@ func New(opts Options) (*Client, error) {
 	if opts.Token == "" {
 		return nil, ErrNoToken
 	}
-	endpoint := strings.TrimRight(cmpOr(opts.APIURL, DefaultAPIURL), "/")
+	endpoint := strings.TrimRight(cmp.Or(opts.APIURL, DefaultAPIURL), "/")
 	if !strings.HasPrefix(endpoint, "https://") && !strings.HasPrefix(endpoint, "http://") {
 		return nil, fmt.Errorf("%s %q is not an http(s) URL", EnvAPIURL, opts.APIURL)
 	}
@@ -112,8 +113,8 @@ func New(opts Options) (*Client, error) {
 	api.HTTPClient = recorder{next: httpClient}
 	c := &Client{
 		api:      api,
-		timeout:  cmpOr(opts.Timeout, DefaultTimeout),
-		ttl:      cmpOr(opts.CacheTTL, DefaultCacheTTL),
+		timeout:  cmp.Or(opts.Timeout, DefaultTimeout),
+		ttl:      cmp.Or(opts.CacheTTL, DefaultCacheTTL),
 		clock:    opts.Clock,
 		sleep:    sleepContext,
 		metrics:  newMetrics(opts.Registerer),
@@ -128,14 +129,6 @@ func New(opts Options) (*Client, error) {
 		c.log = slog.Default()
 	}
 	return c, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Timeout returns the bound on one lookup.

@@ -57,14 +57,15 @@ const (
 // not be asked (an [*Error] that says why in one line): nobody is to be
 // approved by it.
 func (c *Client) OnCall(ctx context.Context, email string, scheduleIDs []string) (Shift, bool, error) {
+	email = strings.TrimSpace(email)
 	shifts, err := c.OnCallNow(ctx, scheduleIDs)
-	if err != nil || strings.TrimSpace(email) == "" {
+	if err != nil || email == "" {
 		return Shift{}, false, err
 	}
 	var best Shift
 	found := false
 	for _, s := range shifts {
-		if !strings.EqualFold(s.Email, strings.TrimSpace(email)) {
+		if !strings.EqualFold(s.Email, email) {
 			continue
 		}
 		if !found || endsLater(s, best) {

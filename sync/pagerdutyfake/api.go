@@ -45,7 +45,7 @@ func (s *Server) listOnCalls(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	entries := s.filteredOnCallsLocked(q, since, until)
 	if q.Get("earliest") == "true" {
-		entries = earliest(s, entries)
+		entries = s.earliestLocked(entries)
 	}
 	page := pageOf(entries, offset, limit)
 	r2 := renderer{s: s, base: baseURL(r), loc: loc, includes: q["include[]"]}
@@ -169,7 +169,7 @@ func (s *Server) filteredOnCallsLocked(q url.Values, since, until time.Time) []*
 
 // earliest keeps "only the earliest on-call for each combination of
 // escalation policy, escalation level, and user".
-func earliest(s *Server, entries []*shift) []*shift {
+func (s *Server) earliestLocked(entries []*shift) []*shift {
 	type key struct {
 		policy string
 		level  uint

@@ -32,6 +32,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +83,9 @@ type Server struct {
 	requests  []Request
 	fault     Fault
 }
+
+// maxLoggedRequests bounds the request log of a long-running demo.
+const maxLoggedRequests = 1000
 
 // Request is one API request as the fake received it.
 type Request struct {
@@ -181,6 +185,9 @@ func (s *Server) record(route string, r *http.Request) Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[route]++
+	if len(s.requests) >= maxLoggedRequests {
+		s.requests = slices.Delete(s.requests, 0, len(s.requests)-maxLoggedRequests+1)
+	}
 	s.requests = append(s.requests, Request{
 		Route: route, Query: r.URL.RawQuery,
 		Accept: r.Header.Get("Accept"), Authorization: r.Header.Get("Authorization"),
@@ -202,7 +209,8 @@ func (s *Server) Calls(route string) int {
 	return s.calls[route]
 }
 
-// Requests returns the API requests received so far, oldest first.
+// Requests returns the last API requests received (at most 1000), oldest
+// first.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
