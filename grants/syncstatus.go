@@ -1,6 +1,9 @@
 package grants
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // SyncStatus is the outcome of the reconciler, kept in one row (id 1).
 type SyncStatus struct {
@@ -16,6 +19,29 @@ type SyncStatus struct {
 	// LastCompleteAt is when a reconcile based on a completed directory read
 	// last succeeded: from then on the policy reflects Okta and the grants.
 	LastCompleteAt *time.Time
+	// Warnings (JSON array) and Refusals (JSON object: group → the control
+	// plane's message) of the last pass.
+	Warnings string
+	Refusals string
+}
+
+// WarningList decodes the last pass's warnings.
+func (st *SyncStatus) WarningList() []string {
+	out := []string{}
+	if err := json.Unmarshal([]byte(st.Warnings), &out); err != nil {
+		return []string{}
+	}
+	return out
+}
+
+// RefusalMap decodes the managed groups whose change the control plane
+// refused in the last pass, with its message.
+func (st *SyncStatus) RefusalMap() map[string]string {
+	out := map[string]string{}
+	if err := json.Unmarshal([]byte(st.Refusals), &out); err != nil {
+		return map[string]string{}
+	}
+	return out
 }
 
 // TableName is the table of the reconciler's status.

@@ -146,3 +146,20 @@ func literalString(lit hujson.Literal) string {
 	}
 	return lit.String()
 }
+
+// ValidLogin reports whether s can stand as a user in a group: a login of
+// the form name@domain (an email, or a name@github style login) with no
+// spaces, quotes, commas, brackets or control characters, and not a group,
+// tag or autogroup.
+func ValidLogin(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 || strings.HasPrefix(s, "group:") || strings.HasPrefix(s, "tag:") || strings.HasPrefix(s, "autogroup:") {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || strings.ContainsRune("\"',;<>()[]{}\\", r) {
+			return false
+		}
+	}
+	return true
+}

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -18,6 +19,8 @@ type desiredState struct {
 	// departed holds the emails Okta itself says have left: their removal
 	// is never braked, and they hold no grant's membership either.
 	departed map[string]bool
+	// warnings name the members left out because they are not valid logins.
+	warnings []string
 }
 
 // desiredFor is the desired state under catalog c: synced groups get the
@@ -54,7 +57,21 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 		d.members[g] = []string{}
 	}
 	for g, m := range d.members {
-		d.members[g] = policyfile.NormalizeMembers(m)
+		d.members[g] = d.validLogins(g, policyfile.NormalizeMembers(m))
 	}
+	slices.Sort(d.warnings)
 	return d, nil
+}
+
+// validLogins leaves out of a group's members those that are not valid
+// Tailscale logins (bad directory data, such as an Okta email that is not an
+// email), each with a warning: one bad member never fails the whole pass.
+func (d *desiredState) validLogins(group string, members []string) []string {
+	return slices.DeleteFunc(members, func(m string) bool {
+		if policyfile.ValidLogin(m) {
+			return false
+		}
+		d.warnings = append(d.warnings, fmt.Sprintf("%s: skipped member %q: not a valid Tailscale login", group, m))
+		return true
+	})
 }

@@ -174,6 +174,11 @@ type PassResult struct {
 	Changes []policyfile.GroupChange
 	Held    []string // synced groups held by the brake
 	ETag    string
+	// Warnings are members skipped and the control plane's warnings.
+	Warnings []string
+	// Refused are the managed groups whose change the control plane
+	// refused, with its message; every other change was written.
+	Refused map[string]string
 }
 
 // Plan is what a pass would write, without writing it.
@@ -184,8 +189,9 @@ type Plan struct {
 	Held     []string
 
 	// current are the groups of Old as written; last the members the
-	// reconciler last confirmed, by managed group (for drift).
-	current, last map[string][]string
+	// reconciler last confirmed, by managed group (for drift); target the
+	// members New gives each managed group.
+	current, last, target map[string][]string
 }
 
 // Diff is the unified diff of the policy file the plan would write.
@@ -262,7 +268,7 @@ func (r *Reconciler) plan(ctx context.Context, s *grants.Store, d *desiredState,
 		return nil, fmt.Errorf("patching tailnet policy: %w", err)
 	}
 	slices.Sort(held)
-	return &Plan{Old: pol.Text, New: newText, ETag: pol.ETag, Changes: changes, Held: held, current: current, last: last}, nil
+	return &Plan{Old: pol.Text, New: newText, ETag: pol.ETag, Changes: changes, Held: held, current: current, last: last, target: target}, nil
 }
 
 // Pass runs one reconcile: compute, read, patch, validate, write with
@@ -300,12 +306,17 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 		if err := r.auditDrift(ctx, d, p.current, p.last, audited, r.o.Clock()); err != nil {
 			return res, err
 		}
-		res.Held, res.ETag = p.Held, pol.ETag
+		res.Held, res.ETag, res.Warnings = p.Held, pol.ETag, d.warnings
 		if len(p.Changes) == 0 {
 			return res, r.confirm(ctx, d, pol.Text, nil)
 		}
-		if err := r.o.Policy.ValidatePolicy(ctx, p.New); err != nil {
+		p, warnings, refused, err := r.validate(ctx, p)
+		res.Warnings, res.Refused = append(slices.Clone(d.warnings), warnings...), refused
+		if err != nil {
 			return res, err
+		}
+		if len(p.Changes) == 0 {
+			return res, r.confirm(ctx, d, pol.Text, nil)
 		}
 		// Only the lease holder writes: one that lost its lease stops here.
 		if err := grants.CheckLease(ctx); err != nil {
@@ -401,7 +412,8 @@ func (r *Reconciler) auditDrift(ctx context.Context, d *desiredState, current, l
 
 // recordStatus writes the outcome of a pass to the sync status.
 func (r *Reconciler) recordStatus(ctx context.Context, start time.Time, res PassResult, complete bool, passErr error) {
-	if err := r.o.Store.RecordPass(ctx, start, r.o.Clock(), res.ETag, complete, passErr); err != nil {
+	rec := grants.PassRecord{Start: start, End: r.o.Clock(), ETag: res.ETag, Complete: complete, Err: passErr, Warnings: res.Warnings, Refusals: res.Refused}
+	if err := r.o.Store.RecordPass(ctx, rec); err != nil {
 		slog.Error("recording sync status", "err", err)
 	}
 }

@@ -47,7 +47,7 @@ func (m *recMemPolicy) ReadPolicy(context.Context) (tailnet.Policy, error) {
 	return tailnet.Policy{Text: slices.Clone(m.text), ETag: strconv.Itoa(m.etag)}, nil
 }
 
-func (m *recMemPolicy) ValidatePolicy(context.Context, []byte) error { return nil }
+func (m *recMemPolicy) ValidatePolicy(context.Context, []byte) ([]string, error) { return nil, nil }
 
 func (m *recMemPolicy) WritePolicy(_ context.Context, text []byte, etag string) error {
 	m.mu.Lock()

@@ -1,7 +1,9 @@
 package tailnet
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,8 +34,9 @@ type Policy struct {
 // PolicyStore reads and writes the tailnet policy file.
 type PolicyStore interface {
 	ReadPolicy(ctx context.Context) (Policy, error)
-	// ValidatePolicy returns a *ValidationError when the API rejects text.
-	ValidatePolicy(ctx context.Context, text []byte) error
+	// ValidatePolicy returns a *ValidationError when the API rejects text;
+	// warnings are not a refusal.
+	ValidatePolicy(ctx context.Context, text []byte) (warnings []string, err error)
 	// WritePolicy writes text if the policy still has etag; ErrStalePolicy otherwise.
 	WritePolicy(ctx context.Context, text []byte, etag string) error
 }
@@ -72,7 +75,10 @@ func New(cfg Config) (*Client, error) {
 	c := &tsclient.Client{BaseURL: base, Tailnet: cfg.Tailnet, HTTP: hc, UserAgent: "access-portal"}
 	switch {
 	case cfg.OAuthClientID != "":
-		c.Auth = &tsclient.OAuth{ClientID: cfg.OAuthClientID, ClientSecret: cfg.OAuthClientSecret, Scopes: []string{"policy_file", "devices:core", "users:read"}}
+		// No scopes named: the token carries exactly the client's own, so a
+		// client made with policy_file alone works, and a feature whose
+		// scope it lacks fails alone (a *MissingScopeError).
+		c.Auth = &tsclient.OAuth{ClientID: cfg.OAuthClientID, ClientSecret: cfg.OAuthClientSecret}
 	case cfg.APIKey != "":
 		c.APIKey = cfg.APIKey
 	default:
@@ -96,31 +102,90 @@ func (t *Client) ReadPolicy(ctx context.Context) (Policy, error) {
 	return Policy{Text: []byte(raw.HuJSON), ETag: raw.ETag}, nil
 }
 
-// ValidatePolicy asks the API whether text is an acceptable policy.
-func (t *Client) ValidatePolicy(ctx context.Context, text []byte) error {
-	err := t.client.PolicyFile().Validate(ctx, string(text))
-	if err == nil {
-		return nil
+// ValidatePolicy asks the API whether text is an acceptable policy. A
+// refusal (a syntax error, a failing policy test) is a *ValidationError with
+// the API's message verbatim; warnings (for example a group SCIM does not
+// sync) are not a refusal and come back as lines. The client library takes
+// any message for a failure, so the answer is read here.
+func (t *Client) ValidatePolicy(ctx context.Context, text []byte) (warnings []string, err error) {
+	status, body, err := rawAPI(ctx, t.client, http.MethodPost, nil, hujsonText(text), "tailnet", "", "acl", "validate")
+	if err != nil {
+		return nil, fmt.Errorf("validating tailnet policy: %w", err)
 	}
-	var apiErr tsclient.APIError
-	if errors.As(err, &apiErr) {
-		switch apiErr.Status {
-		case http.StatusBadRequest:
-			return &ValidationError{Message: apiErr.Message}
-		case http.StatusNotFound, http.StatusMethodNotAllowed:
-			// A control server without the validate endpoint (some
-			// self-hosted ones): the write below validates anyway.
-			slog.Warn("the tailnet API has no policy validate endpoint; relying on the write's own validation", "status", apiErr.Status)
-			return nil
+	switch {
+	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed:
+		// A control server without the validate endpoint (some self-hosted
+		// ones): the write validates anyway.
+		slog.Warn("the tailnet API has no policy validate endpoint; relying on the write's own validation", "status", status)
+		return nil, nil
+	case status == http.StatusBadRequest:
+		return nil, &ValidationError{Message: answerMessage(body)}
+	case status/100 != 2:
+		return nil, fmt.Errorf("validating tailnet policy: %w", t.busy(errorFromAnswer(status, body)))
+	}
+	return validateAnswer(body)
+}
+
+// validateAnswer reads a 200 answer of the validate endpoint: empty, or a
+// message with data entries that carry errors (a refusal: failing tests) or
+// only warnings.
+func validateAnswer(body []byte) ([]string, error) {
+	var ans apiAnswer
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	if err := json.Unmarshal(body, &ans); err != nil {
+		return nil, fmt.Errorf("validating tailnet policy: unreadable answer: %w", err)
+	}
+	var warnings []string
+	for _, d := range ans.Data {
+		for _, w := range d.Warnings {
+			warnings = append(warnings, strings.TrimPrefix(d.User+": "+w, ": "))
 		}
-		return fmt.Errorf("validating tailnet policy: %w", t.busy(err))
 	}
-	if msg, ok := strings.CutPrefix(err.Error(), "ACL validation failed: "); ok {
-		// The client appends the API's "data" list; drop it when empty so
-		// the message is the API's own.
-		return &ValidationError{Message: strings.TrimSuffix(msg, "; []")}
+	if ans.refused() || (ans.Message != "" && len(warnings) == 0) {
+		return warnings, &ValidationError{Message: ans.text()}
 	}
-	return fmt.Errorf("validating tailnet policy: %w", err)
+	return warnings, nil
+}
+
+// apiAnswer is the body of a policy refusal or a validation answer.
+type apiAnswer struct {
+	Message string `json:"message"`
+	Data    []struct {
+		User     string   `json:"user"`
+		Errors   []string `json:"errors"`
+		Warnings []string `json:"warnings"`
+	} `json:"data"`
+}
+
+func (a *apiAnswer) refused() bool {
+	for _, d := range a.Data {
+		if len(d.Errors) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// text is the message with every error of the data entries, verbatim.
+func (a *apiAnswer) text() string {
+	msg := a.Message
+	for _, d := range a.Data {
+		for _, e := range d.Errors {
+			msg += "; " + strings.TrimPrefix(d.User+": "+e, ": ")
+		}
+	}
+	return msg
+}
+
+// answerMessage is the message of an API error answer, with its details.
+func answerMessage(body []byte) string {
+	var ans apiAnswer
+	if json.Unmarshal(body, &ans) != nil || ans.Message == "" {
+		return strings.TrimSpace(string(body))
+	}
+	return ans.text()
 }
 
 // WritePolicy writes text with If-Match: etag.
@@ -133,30 +198,34 @@ func (t *Client) WritePolicy(ctx context.Context, text []byte, etag string) erro
 	case errors.As(err, &apiErr) && apiErr.Status == http.StatusPreconditionFailed:
 		return ErrStalePolicy
 	case errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest:
-		return &ValidationError{Message: apiErr.Message}
+		msg := apiErr.Message
+		for _, d := range apiErr.Data {
+			for _, e := range d.Errors {
+				msg += "; " + strings.TrimPrefix(d.User+": "+e, ": ")
+			}
+		}
+		return &ValidationError{Message: msg}
 	default:
 		return fmt.Errorf("writing tailnet policy: %w", t.busy(err))
 	}
 }
 
-// DeleteDevicesOf deletes every device of the tailnet whose user is login
-// (case-insensitive) and returns the names of those deleted.
+// DeleteDevicesOf deletes every untagged device of the user with that
+// login and returns the names of those deleted. A tagged device belongs to
+// its tags, not to whoever registered it: it is never deleted here.
 func (t *Client) DeleteDevicesOf(ctx context.Context, login string) ([]string, error) {
-	devices, err := t.client.Devices().List(ctx)
+	devices, err := UntaggedDevices(ctx, t.client, login)
 	if err != nil {
-		return nil, fmt.Errorf("listing devices: %w", err)
+		return nil, err
 	}
 	var deleted []string
 	for _, d := range devices {
-		if !strings.EqualFold(d.User, login) {
-			continue
-		}
 		id := d.NodeID
 		if id == "" {
 			id = d.ID
 		}
 		if err := t.client.Devices().Delete(ctx, id); err != nil {
-			return deleted, fmt.Errorf("deleting device %s of %s: %w", d.Name, login, err)
+			return deleted, fmt.Errorf("deleting device %s of %s: %w", d.Name, login, scopeError("devices:core", err))
 		}
 		deleted = append(deleted, d.Name)
 	}

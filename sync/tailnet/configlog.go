@@ -163,12 +163,17 @@ func rawAPI(ctx context.Context, c *tsclient.Client, method string, query url.Va
 	u := c.BaseURL.JoinPath(append([]string{"api", "v2"}, path...)...)
 	u.RawQuery = query.Encode()
 	var reqBody io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
+	contentType := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case hujsonText:
+		reqBody, contentType = bytes.NewReader(b), "application/hujson"
+	default:
+		js, err := json.Marshal(b)
 		if err != nil {
 			return 0, nil, err
 		}
-		reqBody = bytes.NewReader(b)
+		reqBody = bytes.NewReader(js)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), reqBody)
 	if err != nil {
@@ -178,7 +183,7 @@ func rawAPI(ctx context.Context, c *tsclient.Client, method string, query url.Va
 		req.SetBasicAuth(c.APIKey, "")
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.UserAgent)
@@ -190,6 +195,9 @@ func rawAPI(ctx context.Context, c *tsclient.Client, method string, query url.Va
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 	return resp.StatusCode, b, err
 }
+
+// hujsonText is a request body sent as it is (a policy file).
+type hujsonText []byte
 
 // rawAPICall sends a call whose answer has no body of interest and turns an
 // error answer into an error.
