@@ -9,11 +9,11 @@ import (
 // DesiredInputs are the rows the desired state of the managed groups is
 // computed from.
 type DesiredInputs struct {
-	// Departed are the emails Okta says are no longer present (and that no
+	// Departed are the emails of people Okta says have left (and that no
 	// present user has).
 	Departed map[string]bool
-	// Members are the ACTIVE members' emails of the Okta groups asked for,
-	// by Okta group name.
+	// Members are the present members' emails of the Okta groups asked
+	// for, by Okta group name.
 	Members map[string][]string
 	// Holders are the emails holding a running grant, by Tailscale group:
 	// active and not past expiresAt at the given time, swept or not.
@@ -21,15 +21,15 @@ type DesiredInputs struct {
 }
 
 // DesiredInputs reads what the desired state is computed from: who departed,
-// the ACTIVE members of the named Okta groups, and who holds a grant running
-// at now.
+// the present members of the named Okta groups (ACTIVE, LOCKED_OUT,
+// PASSWORD_EXPIRED, RECOVERY), and who holds a grant running at now.
 func (s *Store) DesiredInputs(ctx context.Context, oktaGroups []string, now time.Time) (*DesiredInputs, error) {
 	in := &DesiredInputs{Departed: map[string]bool{}, Members: map[string][]string{}}
 	db := s.db.WithContext(ctx)
 	var departed []string
 	err := db.Model(&DirectoryUser{}).
-		Where("status <> ? AND email <> ''", StatusActive).
-		Where("email NOT IN (?)", db.Model(&DirectoryUser{}).Select("email").Where("status = ?", StatusActive)).
+		Where("status IN ? AND email <> ''", DepartedStatuses).
+		Where("email NOT IN (?)", db.Model(&DirectoryUser{}).Select("email").Where("status IN ?", PresentStatuses)).
 		Pluck("email", &departed).Error
 	if err != nil {
 		return nil, fmt.Errorf("reading departed users: %w", err)
@@ -46,7 +46,7 @@ func (s *Store) DesiredInputs(ctx context.Context, oktaGroups []string, now time
 			Select("g.name AS group_name, u.email AS email").
 			Joins("JOIN directory_groups g ON g.id = m.group_id").
 			Joins("JOIN directory_users u ON u.id = m.user_id").
-			Where("g.name IN ? AND u.status = ? AND u.email <> ''", oktaGroups, StatusActive).
+			Where("g.name IN ? AND u.status IN ? AND u.email <> ''", oktaGroups, PresentStatuses).
 			Scan(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("reading synced group members: %w", err)
@@ -64,11 +64,17 @@ func (s *Store) DesiredInputs(ctx context.Context, oktaGroups []string, now time
 
 // runningGrantHolders returns, per Tailscale group, the emails holding an
 // active grant that has not reached its expiresAt at now: a grant past its
-// end is over whether or not the sweeper has marked it yet.
+// end is over whether or not the sweeper has marked it yet. People the
+// directory knows only as not present (departed, or not active yet) hold
+// nothing.
 func (s *Store) runningGrantHolders(ctx context.Context, now time.Time) (map[string][]string, error) {
 	var rows []Grant
-	err := s.db.WithContext(ctx).Select("group_name", "user_email").
-		Where("status = ? AND expires_at > ?", GrantActive, now.UTC()).Find(&rows).Error
+	db := s.db.WithContext(ctx)
+	err := db.Select("group_name", "user_email").
+		Where("status = ? AND expires_at > ?", GrantActive, now.UTC()).
+		Where("user_email NOT IN (?)", db.Model(&DirectoryUser{}).Select("email").
+			Where("status NOT IN ? AND email NOT IN (?)", PresentStatuses, db.Model(&DirectoryUser{}).Select("email").Where("status IN ?", PresentStatuses))).
+		Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("reading active grants: %w", err)
 	}

@@ -71,7 +71,10 @@ func (a *app) init(ctx context.Context) error {
 	if a.catalog, err = grants.OpenCatalogStore(ctx, a.db.DB, cfg.CatalogPath); err != nil {
 		return err
 	}
-	a.directory, err = okta.New(okta.Config{OrgURL: cfg.OktaOrgURL, APIToken: cfg.OktaAPIToken})
+	a.directory, err = okta.New(okta.Config{
+		OrgURL: cfg.OktaOrgURL, APIToken: cfg.OktaAPIToken, LoginAttribute: cfg.TailscaleLogin,
+		ClientID: cfg.OktaClientID, PrivateKey: cfg.OktaPrivateKey, PrivateKeyID: cfg.OktaPrivateKeyID,
+	})
 	if err != nil {
 		return fmt.Errorf("OKTA_ORG_URL: %w", err)
 	}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -24,9 +26,17 @@ type config struct {
 	// (PORTAL_NOTIFY_WEBHOOK); empty turns them off.
 	NotifyWebhook string
 
-	OktaOrgURL     string
-	OktaAPIToken   string
-	OktaHookSecret string
+	OktaOrgURL   string
+	OktaAPIToken string
+	// OktaClientID, OktaPrivateKey (PEM text) and OktaPrivateKeyID are an
+	// Okta API service app, preferred to an SSWS token.
+	OktaClientID     string
+	OktaPrivateKey   string
+	OktaPrivateKeyID string
+	OktaHookSecret   string
+	// TailscaleLogin is the Okta profile attribute that is a person's
+	// Tailscale login: email or login (PORTAL_TAILSCALE_LOGIN).
+	TailscaleLogin string
 
 	OIDCIssuer       string
 	OIDCClientID     string
@@ -67,6 +77,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		CatalogPath:                get("PORTAL_CATALOG", ""),
 		OktaOrgURL:                 strings.TrimRight(get("OKTA_ORG_URL", ""), "/"),
 		OktaAPIToken:               get("OKTA_API_TOKEN", ""),
+		OktaClientID:               get("OKTA_CLIENT_ID", ""),
+		OktaPrivateKeyID:           get("OKTA_PRIVATE_KEY_ID", ""),
+		TailscaleLogin:             get("PORTAL_TAILSCALE_LOGIN", "email"),
 		OktaHookSecret:             getenv("OKTA_HOOK_SECRET"),
 		OIDCIssuer:                 get("OIDC_ISSUER", ""),
 		OIDCClientID:               get("OIDC_CLIENT_ID", ""),
@@ -101,9 +114,14 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	if err := checkURL("PORTAL_BASE_URL", c.BaseURL); err != nil {
 		return nil, err
 	}
+	if err := c.loadOktaCredential(getenv); err != nil {
+		return nil, err
+	}
+	if c.TailscaleLogin != "email" && c.TailscaleLogin != "login" {
+		return nil, &configError{"PORTAL_TAILSCALE_LOGIN", fmt.Sprintf("= %q is neither email nor login", c.TailscaleLogin)}
+	}
 	required := []struct{ name, value, what string }{
 		{"OKTA_ORG_URL", c.OktaOrgURL, "the Okta org, e.g. https://example.okta.com"},
-		{"OKTA_API_TOKEN", c.OktaAPIToken, "an Okta API token (SSWS) with read access to users and groups"},
 		{"OIDC_ISSUER", c.OIDCIssuer, "the OIDC issuer for sign-in, e.g. https://example.okta.com"},
 		{"OIDC_CLIENT_ID", c.OIDCClientID, "the client id of the portal's Okta OIDC app"},
 		{"OIDC_CLIENT_SECRET", c.OIDCClientSecret, "the client secret of the portal's Okta OIDC app"},
@@ -116,7 +134,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	for _, u := range []struct{ name, value string }{
 		{"OKTA_ORG_URL", c.OktaOrgURL}, {"OIDC_ISSUER", c.OIDCIssuer}, {"TAILSCALE_API_URL", c.TailscaleAPIURL},
 	} {
-		if err := checkURL(u.name, u.value); err != nil {
+		if err := checkSecureURL(u.name, u.value); err != nil {
 			return nil, err
 		}
 	}
@@ -133,6 +151,55 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, &configError{"TAILSCALE_OAUTH_CLIENT_SECRET", "is required when TAILSCALE_OAUTH_CLIENT_ID is set"}
 	}
 	return c, nil
+}
+
+// loadOktaCredential reads the Okta API credential: a service app
+// (OKTA_CLIENT_ID with OKTA_PRIVATE_KEY, the key as PEM text or @path) or an
+// SSWS token (OKTA_API_TOKEN), not both.
+func (c *config) loadOktaCredential(getenv func(string) string) error {
+	key := strings.TrimSpace(getenv("OKTA_PRIVATE_KEY"))
+	if path, ok := strings.CutPrefix(key, "@"); ok {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return &configError{"OKTA_PRIVATE_KEY", fmt.Sprintf("names a file that cannot be read: %v", err)}
+		}
+		key = string(b)
+	}
+	c.OktaPrivateKey = key
+	app := c.OktaClientID != "" || key != ""
+	switch {
+	case app && c.OktaAPIToken != "":
+		return &configError{"OKTA_API_TOKEN", "and OKTA_CLIENT_ID/OKTA_PRIVATE_KEY are both set; set one of them"}
+	case app && c.OktaClientID == "":
+		return &configError{"OKTA_CLIENT_ID", "is required when OKTA_PRIVATE_KEY is set"}
+	case app && key == "":
+		return &configError{"OKTA_PRIVATE_KEY", "is required when OKTA_CLIENT_ID is set: the service app's RSA private key (PEM, or @/path/to/key.pem)"}
+	case !app && c.OktaAPIToken == "":
+		return &configError{"OKTA_CLIENT_ID", "is required (with OKTA_PRIVATE_KEY: an Okta API service app with okta.users.read, okta.groups.read, okta.logs.read), or set OKTA_API_TOKEN"}
+	}
+	return nil
+}
+
+// checkSecureURL is checkURL that also refuses http:// except to a
+// loopback host (a local test server): credentials never travel in clear.
+func checkSecureURL(name, value string) error {
+	if err := checkURL(name, value); err != nil {
+		return err
+	}
+	u, _ := url.Parse(value)
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return &configError{name, fmt.Sprintf("= %q must be https:// (http:// only for a loopback host)", value)}
+	}
+	return nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func checkURL(name, value string) error {

@@ -108,6 +108,14 @@ func TestServeRefusesBadConfigurationNamingIt(t *testing.T) {
 		{"bad base URL", serveEnv(t, "PORTAL_BASE_URL=portal.example.com"), "PORTAL_BASE_URL"},
 		{"bad database URL", serveEnv(t, "DATABASE_URL=mysql://x"), "DATABASE_URL"},
 		{"unknown catalog key", serveEnv(t, "PORTAL_CATALOG="+badCatalog), "catalog.hujson:3: colour: unknown key"},
+		{"no Okta credential", without(serveEnv(t), "OKTA_API_TOKEN"), "OKTA_CLIENT_ID is required"},
+		{"two Okta credentials", serveEnv(t, "OKTA_CLIENT_ID=0oa1", "OKTA_PRIVATE_KEY=x"), "OKTA_API_TOKEN and OKTA_CLIENT_ID/OKTA_PRIVATE_KEY are both set"},
+		{"service app without its key", without(serveEnv(t, "OKTA_CLIENT_ID=0oa1"), "OKTA_API_TOKEN"), "OKTA_PRIVATE_KEY is required"},
+		{"unreadable key file", without(serveEnv(t, "OKTA_CLIENT_ID=0oa1", "OKTA_PRIVATE_KEY=@/no/such/key.pem"), "OKTA_API_TOKEN"), "OKTA_PRIVATE_KEY names a file that cannot be read"},
+		{"Okta over http", serveEnv(t, "OKTA_ORG_URL=http://example.okta.com"), "OKTA_ORG_URL = \"http://example.okta.com\" must be https://"},
+		{"OIDC over http", serveEnv(t, "OIDC_ISSUER=http://idp.example.com"), "OIDC_ISSUER"},
+		{"Tailscale over http", serveEnv(t, "TAILSCALE_API_URL=http://10.0.0.1:8080"), "TAILSCALE_API_URL"},
+		{"bad login attribute", serveEnv(t, "PORTAL_TAILSCALE_LOGIN=upn"), "PORTAL_TAILSCALE_LOGIN"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -49,8 +49,17 @@ type Config struct {
 	// OrgURL is the org's base URL, e.g. https://example.okta.com. http:// is
 	// accepted for local fakes.
 	OrgURL string
-	// APIToken is an SSWS API token.
+	// APIToken is an SSWS API token; or, preferred, an API service app:
 	APIToken string
+	// ClientID and PrivateKey (an RSA key, PKCS#1 or PKCS#8 PEM) are an Okta
+	// API service app signing its client assertions (private_key_jwt);
+	// PrivateKeyID is the key's kid, when Okta has several.
+	ClientID     string
+	PrivateKey   string
+	PrivateKeyID string
+	// LoginAttribute is the Okta profile attribute that is a person's
+	// Tailscale login: "email" (default) or "login"; it is lower-cased.
+	LoginAttribute string
 	// HTTPClient carries the requests; nil is a default client. Its Timeout
 	// (30s when zero) bounds each attempt, not the retries of one call.
 	HTTPClient *http.Client
@@ -71,6 +80,7 @@ type Config struct {
 // cache off (WithCache(false)) and keeps the directory snapshot tables. Its
 // methods are safe for concurrent use; polls run one at a time.
 type Directory struct {
+	login     string // the profile attribute that is the Tailscale login
 	client    *okta.Client
 	transport *transport
 	clock     func() time.Time
@@ -120,8 +130,9 @@ func New(cfg Config) (*Directory, error) {
 	if err != nil || org.Host == "" || (org.Scheme != "https" && org.Scheme != "http") {
 		return nil, fmt.Errorf("okta: org URL %q is not an http(s) URL", cfg.OrgURL)
 	}
-	if cfg.APIToken == "" {
-		return nil, errors.New("okta: an API token is required")
+	auth, err := credentials(cfg)
+	if err != nil {
+		return nil, err
 	}
 	base := http.DefaultTransport
 	timeout := defaultTimeout
@@ -150,10 +161,8 @@ func New(cfg Config) (*Directory, error) {
 	hc.Timeout = 0
 
 	orgURL := org.Scheme + "://" + org.Host + strings.TrimRight(org.Path, "/")
-	_, client, err := okta.NewClient(context.Background(),
+	_, client, err := okta.NewClient(context.Background(), append(auth,
 		okta.WithOrgUrl(orgURL),
-		okta.WithToken(cfg.APIToken),
-		okta.WithAuthorizationMode("SSWS"),
 		okta.WithCache(false),
 		okta.WithHttpClientPtr(hc),
 		okta.WithRequestTimeout(0),
@@ -161,7 +170,7 @@ func New(cfg Config) (*Directory, error) {
 		// SDK's own loop would retry them again on top.
 		okta.WithRateLimitMaxRetries(0),
 		okta.WithTestingDisableHttpsCheck(org.Scheme == "http"),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("okta: %w", err)
 	}
@@ -173,7 +182,12 @@ func New(cfg Config) (*Directory, error) {
 	if overlap <= 0 {
 		overlap = defaultOverlap
 	}
+	login := cfg.LoginAttribute
+	if login == "" {
+		login = "email"
+	}
 	return &Directory{
+		login:     login,
 		client:    client,
 		transport: t,
 		clock:     clock,
@@ -195,7 +209,7 @@ func (d *Directory) User(ctx context.Context, id string) (grants.DirectoryUser, 
 	if err != nil || !found {
 		return grants.DirectoryUser{}, found, err
 	}
-	row := userRow(u)
+	row := userRow(u, d.login)
 	row.SyncedAt = d.clock().UTC()
 	return row, true, nil
 }

@@ -24,18 +24,19 @@ import (
 // poll itself needs to know.
 type read struct {
 	*grants.DirectoryRead
+	login string // the profile attribute that is the Tailscale login
 	// readFrom is the Date of Okta's first answer.
 	readFrom time.Time
 	// missingWanted are wanted names no group has.
 	missingWanted []string
 }
 
-func newRead() *read { return &read{DirectoryRead: grants.NewDirectoryRead()} }
+func (d *Directory) newRead() *read { return &read{DirectoryRead: grants.NewDirectoryRead(), login: d.login} }
 
 // addUser keeps the newest copy of a user read more than once.
 func (r *read) addUser(u *okta.User) {
 	if u != nil && u.Id != "" {
-		r.AddUser(userRow(u))
+		r.AddUser(userRow(u, r.login))
 	}
 }
 
@@ -46,7 +47,7 @@ func (r *read) addGroup(g *okta.Group) {
 }
 
 func (d *Directory) readFull(ctx context.Context, store *grants.Store, snap *grants.DirectoryMeta, wanted map[string]bool) (*read, error) {
-	r := newRead()
+	r := d.newRead()
 	// Okta's plain list hides DEPROVISIONED users; a status filter returns them.
 	for i, qp := range []*query.Params{
 		{Limit: d.pageLimit},
@@ -152,7 +153,7 @@ func (d *Directory) readFull(ctx context.Context, store *grants.Store, snap *gra
 }
 
 func (d *Directory) readIncremental(ctx context.Context, snap *grants.DirectoryMeta, readFrom time.Time, wanted, tracked map[string]bool) (*read, error) {
-	r := newRead()
+	r := d.newRead()
 	// A filter (unlike the plain list) returns DEPROVISIONED users too.
 	from := since(snap.UserCursor, readFrom, d.overlap)
 	users, date, err := d.listUsers(ctx, &query.Params{Limit: d.pageLimit, Filter: fmt.Sprintf(`lastUpdated gt "%s"`, from)})
@@ -346,10 +347,11 @@ func checkListPage(resp *okta.Response) error {
 	return nil
 }
 
-// userRow turns an Okta user into its snapshot row: the email
-// lower-cased (it is the person's Tailscale login), the name "First Last"
-// or else the login, times in UTC.
-func userRow(u *okta.User) grants.DirectoryUser {
+// userRow turns an Okta user into its snapshot row: the profile attribute
+// that is the person's Tailscale login (email or login), lower-cased
+// (Unicode simple case mapping) into the email column, the name "First
+// Last" or else the login, times in UTC.
+func userRow(u *okta.User, loginAttribute string) grants.DirectoryUser {
 	profile := func(key string) string {
 		if u.Profile == nil {
 			return ""
@@ -365,7 +367,7 @@ func userRow(u *okta.User) grants.DirectoryUser {
 	return grants.DirectoryUser{
 		ID:          u.Id,
 		Login:       login,
-		Email:       strings.ToLower(profile("email")),
+		Email:       strings.ToLower(profile(loginAttribute)),
 		Name:        name,
 		Status:      u.Status,
 		LastUpdated: utc(u.LastUpdated),

@@ -16,12 +16,18 @@ import (
 // its own: the groups refused alone are left as they are, with the control
 // plane's message, and a plan of every other change is returned, so that one
 // refused group never holds back the rest (an offboarding removal above
-// all). A refusal that no single group's change explains refuses the pass.
+// all). A refusal that no single group's change explains, or of a policy
+// already refused as it stands, refuses the pass.
 func (r *Reconciler) validate(ctx context.Context, p *Plan) (*Plan, []string, map[string]string, error) {
 	warnings, err := r.o.Policy.ValidatePolicy(ctx, p.New)
 	var whole *tailnet.ValidationError
 	if !errors.As(err, &whole) {
 		return p, warnings, nil, err
+	}
+	// A policy refused as it stands (someone broke it by hand) refuses
+	// every change: that is the pass's error, not any group's.
+	if _, err := r.o.Policy.ValidatePolicy(ctx, p.Old); err != nil {
+		return nil, nil, nil, whole
 	}
 	refused := map[string]string{}
 	for _, c := range p.Changes {

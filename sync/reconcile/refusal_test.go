@@ -7,6 +7,7 @@ import (
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/grants/database/dbtest"
+	"github.com/accessportal/portal/sync/policyfile"
 	"github.com/accessportal/portal/sync/tailnetfake"
 )
 
@@ -105,5 +106,33 @@ func TestPassSkipsMembersThatAreNoLogins(t *testing.T) {
 		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], `"not an email"`) {
 			t.Fatalf("warnings = %q", res.Warnings)
 		}
+	})
+}
+
+// TestPresentStatusesKeepAccess: people in ordinary password trouble
+// (LOCKED_OUT, PASSWORD_EXPIRED, RECOVERY) stay in their synced groups and
+// keep their grants; SUSPENDED and DEPROVISIONED people leave both; STAGED
+// and PROVISIONED people are members of nothing.
+func TestPresentStatusesKeepAccess(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		recGroup(t, db, "eng", "Engineering")
+		statuses := []string{grants.StatusActive, grants.StatusLockedOut, grants.StatusPasswordExpired, grants.StatusRecovery,
+			grants.StatusSuspended, grants.StatusDeprovisioned, grants.StatusStaged, grants.StatusProvisioned}
+		e := newRecEnv(t, db, []byte(recSmallPolicy), recEngCatalog())
+		var present []string
+		for _, st := range statuses {
+			id := strings.ToLower(strings.ReplaceAll(st, "_", "-"))
+			email := id + "@example.com"
+			recUser(t, db, id, email, st)
+			recMember(t, db, "eng", id)
+			recGrant(t, db, "prod-db", "group:jit-prod-db", email, grants.GrantActive, e.clock.Now())
+			if grants.Present(st) {
+				present = append(present, email)
+			}
+		}
+		e.pass()
+		want := policyfile.NormalizeMembers(present)
+		e.wantGroup("group:eng", want)
+		e.wantGroup("group:jit-prod-db", want)
 	})
 }
