@@ -31,7 +31,9 @@ type read struct {
 	missingWanted []string
 }
 
-func (d *Directory) newRead() *read { return &read{DirectoryRead: grants.NewDirectoryRead(), login: d.login} }
+func (d *Directory) newRead() *read {
+	return &read{DirectoryRead: grants.NewDirectoryRead(), login: d.login}
+}
 
 // addUser keeps the newest copy of a user read more than once.
 func (r *read) addUser(u *okta.User) {
