@@ -107,8 +107,12 @@ func NewViewErrors(errs map[string]string) ViewErrors {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func mrkdwn(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
-func plain(s string) *slack.TextBlockObject  { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
 
 // Mention renders a person: <@U…> when their Slack id is known, their email
 // otherwise.

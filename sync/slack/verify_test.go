@@ -10,7 +10,6 @@ import (
 	"github.com/slack-go/slack"
 )
 
-
 func TestVerify(t *testing.T) {
 	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 	v := Verifier{Secret: "s3cret", Clock: func() time.Time { return now }}

@@ -222,7 +222,9 @@ func openModal(t *testing.T, w *workspace, user string, view slack.ModalViewRequ
 }
 
 func approveModal() slack.ModalViewRequest {
-	pt := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+	pt := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
 	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, pt("Duration"), "duration",
 		slack.NewOptionBlockObject("30m", pt("30m"), nil), slack.NewOptionBlockObject("1h", pt("1h"), nil))
 	sel.InitialOption = slack.NewOptionBlockObject("1h", pt("1h"), nil)
@@ -280,7 +282,9 @@ func TestSubmitSendsViewSubmission(t *testing.T) {
 
 func TestRequiredInputs(t *testing.T) {
 	w := newWorkspace(t, Options{})
-	pt := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+	pt := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
 	viewID := openModal(t, w, w.bob, slack.ModalViewRequest{
 		Type: slack.VTModal, Title: pt("Deny access"), Submit: pt("Deny"), CallbackID: "deny_request", PrivateMetadata: "7",
 		Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewInputBlock("comment", pt("Comment"), nil, slack.NewPlainTextInputBlockElement(nil, "comment"))}},
@@ -352,5 +356,40 @@ func TestPageActsAsPeople(t *testing.T) {
 	}
 	if len(commands) != 1 || commands[0].Text != "list" || commands[0].UserID != w.alice {
 		t.Errorf("commands = %+v", commands)
+	}
+}
+
+func TestPageModalForm(t *testing.T) {
+	w := newWorkspace(t, Options{})
+	viewID := openModal(t, w, w.bob, approveModal())
+	p := &interactions{}
+	portal := httptest.NewServer(p)
+	defer portal.Close()
+	w.SetPortal("", portal.URL)
+	resp, err := http.Get(w.url + "/?as=" + w.bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`<h2>Approve access</h2>`, `name="input.duration"`, `<option value="1h" selected>1h</option>`, `name="input.comment"`, `value="` + viewID + `"`} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form := url.Values{"as": {w.bob}, "view": {viewID}, "input.duration": {"30m"}, "input.comment": {"fine"}}
+	req, _ := http.NewRequest("POST", w.url+"/ui/submit", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if resp, err := client.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit: %v %v", resp, err)
+	}
+	cb := p.last()
+	if cb.View.State.Values["duration"]["duration"].SelectedOption.Value != "30m" || cb.View.State.Values["comment"]["comment"].Value != "fine" {
+		t.Errorf("submitted state %+v", cb.View.State.Values)
+	}
+	if _, open := w.OpenView(w.bob); open {
+		t.Error("modal still open after an empty 200")
 	}
 }
