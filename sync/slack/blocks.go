@@ -318,11 +318,45 @@ func DenyModal(r RequestInfo) slack.ModalViewRequest {
 	}
 }
 
+func reasonInput(optional bool, hint string) *slack.InputBlock {
+	in := slack.NewPlainTextInputBlockElement(plain("e.g. investigating INC-42"), InputReason)
+	in.Multiline = true
+	in.MaxLength = 2000
+	block := slack.NewInputBlock(InputReason, plain("Reason"), plain(hint), in)
+	block.Optional = optional
+	return block
+}
+
+// ExtendModal is the modal the Extend button opens (callback_id
+// extend_grant, private_metadata the grant id): how much longer, up to the
+// resource's maximum (the resource's default selected), and a reason,
+// required when the resource requires one. Submitting files an extension
+// request, approved like a new one.
+func ExtendModal(g GrantInfo, res ResourceChoice) slack.ModalViewRequest {
+	initial := cmp.Or(min(res.DefaultDuration, res.MaxDuration), res.MaxDuration)
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      CallbackExtend,
+		PrivateMetadata: strconv.FormatInt(g.ID, 10),
+		Title:           plain("Extend access"),
+		Submit:          plain("Request"),
+		Close:           plain("Cancel"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Grant %d for `%s` ends %s.", g.ID, escape(g.Resource), date(g.ExpiresAt))), nil, nil),
+			slack.NewInputBlock(InputDuration, plain("Extend for"),
+				plain("From the approval, up to "+FormatDuration(res.MaxDuration)+"."),
+				durationSelect(DurationChoices(res.MaxDuration, initial), initial)),
+			reasonInput(!res.RequireReason, "Why you need longer."),
+		}},
+	}
+}
+
 // RequestModal is the modal `/access` opens (callback_id request_access):
 // the resources the person may request, durations up to the largest
 // maximum (each resource's own maximum is in the hint and checked by
 // [CheckRequestSubmission]), and a reason, required when every choice
-// requires one.
+// requires one. choices must not be empty (Slack refuses a select without
+// options): answer someone who may request nothing with an ephemeral line.
 func RequestModal(choices []ResourceChoice) slack.ModalViewRequest {
 	var opts []*slack.OptionBlockObject
 	var longest, initial time.Duration
@@ -348,10 +382,7 @@ func RequestModal(choices []ResourceChoice) slack.ModalViewRequest {
 	if len(needReason) > 0 {
 		reasonHint += " Required for " + strings.Join(needReason, ", ") + "."
 	}
-	reasonInput := slack.NewPlainTextInputBlockElement(plain("e.g. investigating INC-42"), InputReason)
-	reasonInput.Multiline = true
-	reasonBlock := slack.NewInputBlock(InputReason, plain("Reason"), plain(reasonHint), reasonInput)
-	reasonBlock.Optional = len(needReason) < len(choices)
+	reasonBlock := reasonInput(len(needReason) < len(choices), reasonHint)
 	return slack.ModalViewRequest{
 		Type:       slack.VTModal,
 		CallbackID: CallbackRequest,

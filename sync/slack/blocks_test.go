@@ -218,3 +218,24 @@ func TestEphemeralIsOneLine(t *testing.T) {
 		t.Errorf("list %q", got)
 	}
 }
+
+func TestExtendModal(t *testing.T) {
+	g := GrantInfo{ID: 3, Resource: "prod-db", ExpiresAt: created.Add(10 * time.Minute)}
+	v := ExtendModal(g, ResourceChoice{Name: "prod-db", MaxDuration: 2 * time.Hour, DefaultDuration: time.Hour, RequireReason: true})
+	if v.CallbackID != CallbackExtend || v.PrivateMetadata != "3" {
+		t.Errorf("ids %q %q", v.CallbackID, v.PrivateMetadata)
+	}
+	sel := selectOf(t, v, InputDuration)
+	if got := optionValues(sel); !slices.Equal(got, []string{"15m", "30m", "1h", "2h"}) || sel.InitialOption.Value != "1h" {
+		t.Errorf("choices %v initial %v", got, sel.InitialOption.Value)
+	}
+	for _, b := range v.Blocks.BlockSet {
+		if in, ok := b.(*slack.InputBlock); ok && in.BlockID == InputReason && in.Optional {
+			t.Error("the reason is optional for a resource that requires one")
+		}
+	}
+	in, err := ParseInteraction(interactionBody(`{"type":"view_submission","user":{"id":"UA"},"view":{"id":"V9","callback_id":"extend_grant","private_metadata":"3","state":{"values":{"duration":{"duration":{"selected_option":{"value":"30m"}}},"reason":{"reason":{"value":" still on it "}}}}}}`))
+	if err != nil || in.Kind != SubmitExtend || in.GrantID != 3 || in.Duration != 30*time.Minute || in.Reason != "still on it" {
+		t.Errorf("extend submission %+v %v", in, err)
+	}
+}

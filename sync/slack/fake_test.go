@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/accessportal/portal/sync/slackfake"
+	"github.com/slack-go/slack"
 )
 
 const (
@@ -396,3 +397,59 @@ func TestUsageErrorAnsweredEphemerally(t *testing.T) {
 		t.Errorf("usage error: %+v %v", reply, err)
 	}
 }
+
+// TestEverySurfaceAccepted posts every message and opens every modal this
+// package builds against the simulated workspace's Block Kit checks.
+func TestEverySurfaceAccepted(t *testing.T) {
+	f := startFake(t, nil)
+	ctx := context.Background()
+	var triggers []string
+	var mu sync.Mutex
+	portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := Verifier{Secret: signingSecret, Clock: f.clock.Now}.Verify(r)
+		if err != nil {
+			http.Error(w, err.Error(), 401)
+			return
+		}
+		cmd, _ := ParseCommand(body)
+		mu.Lock()
+		triggers = append(triggers, cmd.TriggerID)
+		mu.Unlock()
+	}))
+	defer portal.Close()
+	f.SetPortal(portal.URL, portal.URL)
+
+	r := sampleRequest()
+	g := GrantInfo{ID: 3, RequestID: 7, Resource: "prod-db", ExpiresAt: f.clock.Now().Add(time.Hour), Status: "revoked", RevokedBy: "admin@example.com"}
+	res := ResourceChoice{Name: "prod-db", Description: "Production database", MaxDuration: 8 * time.Hour, DefaultDuration: time.Hour, RequireReason: true}
+	modals := map[string]slack.ModalViewRequest{
+		"approve": ApproveModal(r, 8*time.Hour), "deny": DenyModal(r), "extend": ExtendModal(g, res),
+		"request": RequestModal([]ResourceChoice{res, {Name: "staging", MaxDuration: 168 * time.Hour}}),
+	}
+	for name, view := range modals {
+		if _, err := f.SlashCommand(ctx, f.alice, ""); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		trigger := triggers[len(triggers)-1]
+		mu.Unlock()
+		if _, err := f.client.OpenView(ctx, trigger, view); err != nil {
+			t.Errorf("%s modal refused: %v", name, err)
+		}
+	}
+	decided := r
+	decided.Status, decided.DecidedBy, decided.DecidedAt = StatusDenied, "bob@example.com", f.clock.Now()
+	messages := map[string]Message{
+		"request": RequestMessage(r, []string{f.bob, f.carol}), "decision": DecisionMessage(decided), "decided": DecidedMessage(decided),
+		"applied": AppliedMessage(g), "warning": ExpiryWarningMessage(g), "ended": EndedMessage(g),
+	}
+	for name, m := range messages {
+		if _, _, err := f.client.PostDM(ctx, f.bob, m); err != nil {
+			t.Errorf("%s message refused: %v", name, err)
+		}
+	}
+	if n := len(f.DirectMessages(f.bob)); n != len(messages) {
+		t.Errorf("%d DMs stored, want %d", n, len(messages))
+	}
+}
+

@@ -21,6 +21,7 @@ const (
 	CallbackApprove = "approve_request"
 	CallbackDeny    = "deny_request"
 	CallbackRequest = "request_access"
+	CallbackExtend  = "extend_grant"
 
 	InputDuration = "duration"
 	InputComment  = "comment"
@@ -38,7 +39,8 @@ const (
 	ClickApprove InteractionKind = iota + 1
 	// ClickDeny is the Deny button: open the deny modal for RequestID.
 	ClickDeny
-	// ClickExtend is the Extend button in the expiry warning: GrantID.
+	// ClickExtend is the Extend button in the expiry warning: open the
+	// extend modal for GrantID.
 	ClickExtend
 	// SubmitApprove is the approve modal submitted: approve RequestID for
 	// Duration (0: as requested) with Comment.
@@ -48,6 +50,9 @@ const (
 	// SubmitRequest is the request modal submitted: request Resource for
 	// Duration with Reason.
 	SubmitRequest
+	// SubmitExtend is the extend modal submitted: extend GrantID by
+	// Duration with Reason (POST /api/v1/grants/{id}/extend).
+	SubmitExtend
 	// Closed is a modal closed without submitting, or an interaction the
 	// portal has no use for; it is answered 200 and ignored.
 	Closed
@@ -73,14 +78,15 @@ type Interaction struct {
 
 	// RequestID is set for the approve/deny clicks and submissions.
 	RequestID int64
-	// GrantID is set for ClickExtend.
+	// GrantID is set for ClickExtend and SubmitExtend.
 	GrantID int64
 	// Duration is the chosen duration (SubmitApprove, SubmitRequest); 0
 	// when none was chosen.
 	Duration time.Duration
 	// Comment is the approver's comment.
 	Comment string
-	// Resource and Reason are set for SubmitRequest.
+	// Resource is set for SubmitRequest; Reason for SubmitRequest and
+	// SubmitExtend.
 	Resource, Reason string
 }
 
@@ -168,6 +174,13 @@ func (in *Interaction) parseSubmission(cb slack.InteractionCallback) error {
 	case CallbackRequest:
 		in.Kind = SubmitRequest
 		in.Resource = values[InputResource][InputResource].SelectedOption.Value
+		in.Reason = strings.TrimSpace(values[InputReason][InputReason].Value)
+		return in.parseDurationInput(values)
+	case CallbackExtend:
+		in.Kind = SubmitExtend
+		if in.GrantID, err = parseID(v.PrivateMetadata); err != nil {
+			return fmt.Errorf("parsing extend modal: %w", err)
+		}
 		in.Reason = strings.TrimSpace(values[InputReason][InputReason].Value)
 		return in.parseDurationInput(values)
 	default:
