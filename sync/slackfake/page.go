@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// The page: a person picker, a box to type the slash command, the person's
+// The page (refreshed every 5 seconds unless a modal is open): a person
+// picker, a box to type the slash command, the person's
 // open modal as a form, their ephemeral answers, and the messages they can
 // see (the public channels and their DM with the app) with working
 // buttons. Plain HTML forms, protected by CrossOriginProtection.
@@ -255,6 +256,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+{{if not .View}}<meta http-equiv="refresh" content="5">{{end}}
 <title>Simulated Slack · {{.Team}}</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #1d1c1d; max-width: 60rem; }
