@@ -54,6 +54,7 @@ type Command struct {
 // one-line ephemeral answer ending with [Usage].
 type UsageError struct{ Problem string }
 
+// Error is the problem followed by [Usage].
 func (e *UsageError) Error() string { return e.Problem + ". " + Usage }
 
 // ParseCommand parses the form-encoded body of a verified slash command.

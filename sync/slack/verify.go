@@ -50,6 +50,7 @@ type VerifyError struct {
 	Err error
 }
 
+// Error says the request was not verified and why.
 func (e *VerifyError) Error() string { return "slack request not verified: " + e.Reason }
 
 // Unwrap returns the underlying error.

@@ -155,27 +155,36 @@ func (s *Server) SlashCommand(ctx context.Context, userID, text string) (Reply, 
 		s.addEphemeral(userID, ch.id, fmt.Sprintf("%s failed with the error \"http_service_error\"", s.opts.Command))
 		return reply, nil
 	}
-	reply.Ephemeral = commandAnswer(reply.Body)
-	if reply.Ephemeral != "" {
-		s.addEphemeral(userID, ch.id, reply.Ephemeral)
+	text, inChannel := commandAnswer(reply.Body)
+	switch {
+	case text == "":
+	case inChannel:
+		s.mu.Lock()
+		ch.messages = append(ch.messages, &Message{Channel: ch.id, TS: s.newTSLocked(), User: s.botID, Text: text})
+		s.mu.Unlock()
+	default:
+		reply.Ephemeral = text
+		s.addEphemeral(userID, ch.id, text)
 	}
 	return reply, nil
 }
 
 // commandAnswer is the text of a slash command's immediate answer: a JSON
-// message's text, or a plain-text body as is.
-func commandAnswer(body string) string {
+// message's text, or a plain-text body as is. It is ephemeral unless
+// response_type is in_channel ("Slash commands", responding immediately).
+func commandAnswer(body string) (text string, inChannel bool) {
 	body = strings.TrimSpace(body)
 	if body == "" {
-		return ""
+		return "", false
 	}
 	var msg struct {
-		Text string `json:"text"`
+		Text         string `json:"text"`
+		ResponseType string `json:"response_type"`
 	}
 	if json.Unmarshal([]byte(body), &msg) == nil {
-		return msg.Text
+		return msg.Text, msg.ResponseType == "in_channel"
 	}
-	return body
+	return body, false
 }
 
 func (s *Server) userJSONFor(u *User) map[string]any {
