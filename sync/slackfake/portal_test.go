@@ -393,3 +393,25 @@ func TestPageModalForm(t *testing.T) {
 		t.Error("modal still open after an empty 200")
 	}
 }
+
+func TestSlashCommandAnswerInChannel(t *testing.T) {
+	w := newWorkspace(t, Options{})
+	portal := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if verified(rw, r) {
+			rw.Header().Set("Content-Type", "application/json")
+			io.WriteString(rw, `{"response_type":"in_channel","text":"everyone sees this"}`)
+		}
+	}))
+	defer portal.Close()
+	w.SetPortal(portal.URL, "")
+	reply, err := w.SlashCommand(context.Background(), w.alice, "list")
+	if err != nil || reply.Ephemeral != "" {
+		t.Fatalf("reply %+v %v", reply, err)
+	}
+	if m := w.Messages(w.ChannelID("access-requests")); len(m) != 1 || m[0].Text != "everyone sees this" {
+		t.Errorf("channel = %+v", m)
+	}
+	if e := w.Ephemerals(w.alice); len(e) != 0 {
+		t.Errorf("shown ephemerally too: %+v", e)
+	}
+}
