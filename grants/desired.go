@@ -84,3 +84,18 @@ func (s *Store) runningGrantHolders(ctx context.Context, now time.Time) (map[str
 	}
 	return out, nil
 }
+
+// NextGrantEnd returns the earliest expiresAt after the given time among
+// active grants: when the next removal is due.
+func (s *Store) NextGrantEnd(ctx context.Context, after time.Time) (time.Time, bool, error) {
+	var g []Grant
+	err := s.db.WithContext(ctx).Select("expires_at").Where("status = ? AND expires_at > ?", GrantActive, after.UTC()).
+		Order("expires_at").Limit(1).Find(&g).Error
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("reading the next grant end: %w", err)
+	}
+	if len(g) == 0 {
+		return time.Time{}, false, nil
+	}
+	return g[0].ExpiresAt, true, nil
+}

@@ -29,7 +29,9 @@ type desiredState struct {
 // nobody whatever the database says.
 func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.Catalog) (*desiredState, error) {
 	names := slices.Sorted(maps.Values(c.Groups))
-	in, err := s.DesiredInputs(ctx, slices.Compact(names), r.o.Clock())
+	// A grant ending within one write's latency is already out: its
+	// removing write then lands at its end, not after it.
+	in, err := s.DesiredInputs(ctx, slices.Compact(names), r.o.Clock().Add(r.lead()))
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,7 @@ func TestKeepEmptyGroups(t *testing.T) {
 		}
 		e.wantGroup("group:eng", nil)
 		e.fake.SetPolicy([]byte(strings.Replace(string(e.policy()), `"group:eng": []`, `"group:eng": ["mallory@example.com"]`, 1)))
+		e.r.Refresh() // the watch or the webhook hears of it
 		e.pass()
 		e.wantGroup("group:eng", nil)
 		if len(recAudit(t, db, "sync.drift")) != 1 {
@@ -79,6 +80,7 @@ func TestKeepEmptyGroups(t *testing.T) {
 
 		e.catalog.Store(&grants.Catalog{Groups: map[string]string{}, Resources: map[string]grants.Resource{}})
 		e.fake.SetPolicy([]byte(strings.Replace(string(e.policy()), `"group:eng": []`, `"group:eng": ["mallory@example.com"]`, 1)))
+		e.r.Refresh() // the watch or the webhook hears of it
 		e.pass()
 		e.wantGroup("group:eng", []string{"mallory@example.com"})
 		if _, ok, err := grants.NewStore(db).LastApplied(e.ctx, "group:eng"); err != nil || ok {

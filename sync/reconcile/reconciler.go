@@ -44,6 +44,9 @@ type Options struct {
 	// OnRetry, when set, is told of every failed pass and the wait before
 	// the next attempt.
 	OnRetry func(err error, wait time.Duration)
+	// Watch is how often the policy's ETag is read to find changes made
+	// outside the portal (default 5s; negative: never).
+	Watch time.Duration
 }
 
 // Reconciler makes the managed groups of the tailnet policy equal to the
@@ -55,6 +58,13 @@ type Reconciler struct {
 
 	mu      sync.Mutex
 	waiters []chan struct{} // woken after the next pass completes
+	// kept is the policy the tailnet holds, as last read or written; nil
+	// when unknown (see cache.go).
+	kept *tailnet.Policy
+	// writeLatency is the moving average of policy writes' durations.
+	writeLatency time.Duration
+	// warnings are the control plane's warnings at the last fresh read.
+	warnings []string
 }
 
 // New builds a reconciler; call Run to start its loop.
@@ -80,6 +90,9 @@ func New(o Options) *Reconciler {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
 	}
+	if o.Watch == 0 {
+		o.Watch = 5 * time.Second
+	}
 	return &Reconciler{o: o, wake: make(chan struct{}, 1)}
 }
 
@@ -99,6 +112,10 @@ func (r *Reconciler) Wake() {
 // that the portal converges soon after a storm ends; wakes do not cut a wait
 // short: the retry reads the latest state anyway.
 func (r *Reconciler) Run(ctx context.Context) {
+	r.forget() // whoever held the lease before may have written since
+	if r.o.Watch > 0 {
+		go r.watch(ctx, r.o.Watch)
+	}
 	var backoff time.Duration
 	var lastStart time.Time
 	timer := time.NewTimer(0) // a first pass at once
@@ -121,6 +138,9 @@ func (r *Reconciler) Run(ctx context.Context) {
 				}
 			}
 		case <-timer.C:
+			if time.Since(lastStart) >= r.o.Resync {
+				r.forget() // a periodic pass reads the policy afresh
+			}
 		}
 		select { // this pass serves every wake so far
 		case <-r.wake:
@@ -131,7 +151,7 @@ func (r *Reconciler) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		next := r.o.Resync
+		next := r.untilNextEnd(ctx)
 		if err != nil {
 			backoff = retryBackoff(backoff)
 			next = retryWait(err, backoff)
@@ -295,9 +315,12 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 	// audits only a hand edit that landed since the previous attempt.
 	audited := map[string][]string{}
 	for attempt := 1; ; attempt++ {
-		pol, err := r.o.Policy.ReadPolicy(ctx)
+		pol, fresh, err := r.current(ctx)
 		if err != nil {
 			return res, err
+		}
+		if fresh {
+			r.readWarnings(ctx, pol)
 		}
 		p, err := r.plan(ctx, r.o.Store, d, pol, attempt == 1)
 		if err != nil {
@@ -306,26 +329,14 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 		if err := r.auditDrift(ctx, d, p.current, p.last, audited, r.o.Clock()); err != nil {
 			return res, err
 		}
-		res.Held, res.ETag, res.Warnings = p.Held, pol.ETag, d.warnings
+		res.Held, res.ETag, res.Warnings = p.Held, pol.ETag, r.allWarnings(d)
 		if len(p.Changes) == 0 {
 			return res, r.confirm(ctx, d, pol.Text, nil)
 		}
-		p, warnings, refused, err := r.validate(ctx, p)
-		res.Warnings, res.Refused = append(slices.Clone(d.warnings), warnings...), refused
-		if err != nil {
-			return res, err
-		}
-		if len(p.Changes) == 0 {
-			return res, r.confirm(ctx, d, pol.Text, nil)
-		}
-		// Only the lease holder writes: one that lost its lease stops here.
-		if err := grants.CheckLease(ctx); err != nil {
-			return res, err
-		}
-		err = r.o.Policy.WritePolicy(ctx, p.New, pol.ETag)
+		p, written, err := r.write(ctx, p, &res)
 		if errors.Is(err, tailnet.ErrStalePolicy) && attempt < r.o.MaxAttempts {
 			r.o.Metrics.Conflicts.Inc()
-			// Someone else wrote between our read and write: re-read and
+			// Someone else wrote since the policy was read: re-read and
 			// re-apply after a short jittered pause.
 			jitter := time.Duration(rand.Int64N(int64(50*time.Millisecond) * int64(attempt)))
 			select {
@@ -335,28 +346,96 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 			}
 			continue
 		}
-		if err != nil {
+		if err != nil || len(p.Changes) == 0 {
+			if err == nil {
+				err = r.confirm(ctx, d, pol.Text, nil)
+			}
 			return res, err
 		}
-		r.o.Metrics.Writes.Inc()
-		res.Wrote, res.Changes = true, p.Changes
-		// The tailnet took p.New with If-Match: at that moment it held
-		// exactly p.New. Record that before anything else can fail, so that
-		// a failed read-back loses neither the audit event of this write nor
-		// the grant stamps, and the next pass does not take the portal's own
-		// write for a hand edit. (Confirming whatever a read-back returns
-		// would also record a hand edit landing right after the write as
+		res.Wrote, res.Changes, res.ETag = true, p.Changes, written.ETag
+		// The tailnet took p.New with If-Match, and its answer says what it
+		// holds now: that is confirmed, no read-back. (Confirming a later
+		// read would record a hand edit landing right after the write as
 		// the portal's own, hiding it from drift detection.)
-		if err := r.confirm(ctx, d, p.New, p.Changes); err != nil {
-			return res, err
-		}
-		after, err := r.o.Policy.ReadPolicy(ctx)
-		if err != nil {
-			return res, fmt.Errorf("reading the policy back after writing it: %w", err)
-		}
-		res.ETag = after.ETag
-		return res, nil
+		return res, r.confirm(ctx, d, written.Text, p.Changes)
 	}
+}
+
+// write writes the plan with If-Match. When the tailnet refuses it, the
+// groups whose change it refuses alone are left out (see validate) and the
+// rest is written. It keeps what the tailnet holds afterwards, or forgets
+// the kept policy when that is unknown (any failure).
+func (r *Reconciler) write(ctx context.Context, p *Plan, res *PassResult) (*Plan, tailnet.Policy, error) {
+	written, err := r.writeOnce(ctx, p)
+	var refusal *tailnet.ValidationError
+	if errors.As(err, &refusal) {
+		var warnings []string
+		p, warnings, res.Refused, err = r.validate(ctx, p, refusal)
+		res.Warnings = append(res.Warnings, warnings...)
+		if err == nil && len(p.Changes) > 0 {
+			written, err = r.writeOnce(ctx, p)
+		}
+	}
+	if err != nil {
+		r.forget()
+		return p, written, err
+	}
+	if len(p.Changes) > 0 {
+		r.o.Metrics.Writes.Inc()
+		r.keep(written)
+	}
+	return p, written, nil
+}
+
+// writeOnce writes p.New against the ETag it was planned from, if this
+// process still holds the lease, and measures the write.
+func (r *Reconciler) writeOnce(ctx context.Context, p *Plan) (tailnet.Policy, error) {
+	// Only the lease holder writes: one that lost its lease stops here.
+	if err := grants.CheckLease(ctx); err != nil {
+		return tailnet.Policy{}, err
+	}
+	began := time.Now()
+	written, err := r.o.Policy.WritePolicy(ctx, p.New, p.ETag)
+	if err == nil {
+		r.measured(time.Since(began))
+		if len(written.Text) == 0 {
+			written.Text = p.New
+		}
+	}
+	return written, err
+}
+
+// readWarnings asks the control plane, after a fresh read, what it warns
+// about in the policy (warnings are no refusal); they are reported with
+// every pass until the next fresh read.
+func (r *Reconciler) readWarnings(ctx context.Context, pol tailnet.Policy) {
+	warnings, err := r.o.Policy.ValidatePolicy(ctx, pol.Text)
+	if err != nil {
+		return // a refusal of the policy as it stands shows when writing
+	}
+	r.mu.Lock()
+	r.warnings = warnings
+	r.mu.Unlock()
+}
+
+// allWarnings are the pass's own warnings and the control plane's.
+func (r *Reconciler) allWarnings(d *desiredState) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append(slices.Clone(d.warnings), r.warnings...)
+}
+
+// untilNextEnd is how long until the next pass is due: the periodic pass,
+// or sooner the moment a removing write must start to land at the next
+// grant's end.
+func (r *Reconciler) untilNextEnd(ctx context.Context) time.Duration {
+	lead := r.lead()
+	now := r.o.Clock()
+	end, ok, err := r.o.Store.NextGrantEnd(ctx, now.Add(lead))
+	if err != nil || !ok {
+		return r.o.Resync
+	}
+	return min(r.o.Resync, max(end.Sub(now)-lead, 0))
 }
 
 // confirm records what the confirmed policy text holds: last applied members

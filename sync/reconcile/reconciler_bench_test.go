@@ -49,14 +49,14 @@ func (m *recMemPolicy) ReadPolicy(context.Context) (tailnet.Policy, error) {
 
 func (m *recMemPolicy) ValidatePolicy(context.Context, []byte) ([]string, error) { return nil, nil }
 
-func (m *recMemPolicy) WritePolicy(_ context.Context, text []byte, etag string) error {
+func (m *recMemPolicy) WritePolicy(_ context.Context, text []byte, etag string) (tailnet.Policy, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if etag != strconv.Itoa(m.etag) {
-		return tailnet.ErrStalePolicy
+		return tailnet.Policy{}, tailnet.ErrStalePolicy
 	}
 	m.text, m.etag, m.writes = slices.Clone(text), m.etag+1, m.writes+1
-	return nil
+	return tailnet.Policy{Text: slices.Clone(text), ETag: strconv.Itoa(m.etag)}, nil
 }
 
 // recBenchDB opens a migrated SQLite database for a benchmark (dbtest

@@ -10,30 +10,25 @@ import (
 	"github.com/accessportal/portal/sync/tailnet"
 )
 
-// validate asks the control plane whether p.New is acceptable. Warnings are
-// not a refusal. When it refuses the whole change (for example a policy
-// `test` fails once someone is removed), each group's change is validated on
-// its own: the groups refused alone are left as they are, with the control
+// validate narrows a plan the control plane refused as a whole (for
+// example a policy `test` fails once someone is removed): each group's
+// change is validated on its own: the groups refused alone are left as they are, with the control
 // plane's message, and a plan of every other change is returned, so that one
 // refused group never holds back the rest (an offboarding removal above
 // all). A refusal that no single group's change explains, or of a policy
 // already refused as it stands, refuses the pass.
-func (r *Reconciler) validate(ctx context.Context, p *Plan) (*Plan, []string, map[string]string, error) {
-	warnings, err := r.o.Policy.ValidatePolicy(ctx, p.New)
-	var whole *tailnet.ValidationError
-	if !errors.As(err, &whole) {
-		return p, warnings, nil, err
-	}
+func (r *Reconciler) validate(ctx context.Context, p *Plan, whole *tailnet.ValidationError) (*Plan, []string, map[string]string, error) {
+	var warnings []string
 	// A policy refused as it stands (someone broke it by hand) refuses
 	// every change: that is the pass's error, not any group's.
 	if _, err := r.o.Policy.ValidatePolicy(ctx, p.Old); err != nil {
-		return nil, nil, nil, whole
+		return p, nil, nil, whole
 	}
 	refused := map[string]string{}
 	for _, c := range p.Changes {
 		alone, _, err := policyfile.PatchGroups(p.Old, map[string][]string{c.Group: p.target[c.Group]})
 		if err != nil {
-			return nil, nil, nil, err
+			return p, nil, nil, err
 		}
 		_, err = r.o.Policy.ValidatePolicy(ctx, alone)
 		var ve *tailnet.ValidationError
@@ -41,11 +36,11 @@ func (r *Reconciler) validate(ctx context.Context, p *Plan) (*Plan, []string, ma
 		case errors.As(err, &ve):
 			refused[c.Group] = ve.Message
 		case err != nil:
-			return nil, nil, nil, err
+			return p, nil, nil, err
 		}
 	}
 	if len(refused) == 0 {
-		return nil, nil, nil, whole
+		return p, nil, nil, whole
 	}
 	rest := maps.Clone(p.target)
 	for g, msg := range refused {
@@ -54,7 +49,7 @@ func (r *Reconciler) validate(ctx context.Context, p *Plan) (*Plan, []string, ma
 	}
 	text, changes, err := policyfile.PatchGroups(p.Old, rest)
 	if err != nil {
-		return nil, nil, nil, err
+		return p, nil, nil, err
 	}
 	q := *p
 	q.New, q.Changes, q.target = text, changes, rest
@@ -62,7 +57,7 @@ func (r *Reconciler) validate(ctx context.Context, p *Plan) (*Plan, []string, ma
 		return &q, warnings, refused, nil
 	}
 	if warnings, err = r.o.Policy.ValidatePolicy(ctx, q.New); err != nil {
-		return nil, nil, refused, err
+		return p, nil, refused, err
 	}
 	return &q, warnings, refused, nil
 }

@@ -452,4 +452,3 @@ func TestEverySurfaceAccepted(t *testing.T) {
 		t.Errorf("%d DMs stored, want %d", n, len(messages))
 	}
 }
-

@@ -37,8 +37,9 @@ type PolicyStore interface {
 	// ValidatePolicy returns a *ValidationError when the API rejects text;
 	// warnings are not a refusal.
 	ValidatePolicy(ctx context.Context, text []byte) (warnings []string, err error)
-	// WritePolicy writes text if the policy still has etag; ErrStalePolicy otherwise.
-	WritePolicy(ctx context.Context, text []byte, etag string) error
+	// WritePolicy writes text if the policy still has etag (ErrStalePolicy
+	// otherwise) and returns what the tailnet then holds, with its ETag.
+	WritePolicy(ctx context.Context, text []byte, etag string) (Policy, error)
 }
 
 // ErrStalePolicy means the policy changed since it was read (HTTP 412).
@@ -188,26 +189,33 @@ func answerMessage(body []byte) string {
 	return ans.text()
 }
 
-// WritePolicy writes text with If-Match: etag.
-func (t *Client) WritePolicy(ctx context.Context, text []byte, etag string) error {
-	err := t.client.PolicyFile().Set(ctx, string(text), etag)
-	var apiErr tsclient.APIError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &apiErr) && apiErr.Status == http.StatusPreconditionFailed:
-		return ErrStalePolicy
-	case errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest:
-		msg := apiErr.Message
-		for _, d := range apiErr.Data {
-			for _, e := range d.Errors {
-				msg += "; " + strings.TrimPrefix(d.User+": "+e, ": ")
-			}
-		}
-		return &ValidationError{Message: msg}
-	default:
-		return fmt.Errorf("writing tailnet policy: %w", t.busy(err))
+// WritePolicy writes text with If-Match: etag and returns the policy the
+// tailnet now holds with its new ETag, from the write's own answer: no
+// read-back. The write validates the policy itself: a refusal is a
+// *ValidationError with the API's message verbatim; a stale etag is
+// ErrStalePolicy.
+func (t *Client) WritePolicy(ctx context.Context, text []byte, etag string) (Policy, error) {
+	header := http.Header{"Accept": {"application/hujson"}}
+	if etag != "" {
+		header.Set("If-Match", fmt.Sprintf("%q", strings.Trim(etag, `"`)))
 	}
+	status, h, body, err := rawRequest(ctx, t.client, http.MethodPost, nil, hujsonText(text), header, "tailnet", "", "acl")
+	switch {
+	case err != nil:
+		return Policy{}, fmt.Errorf("writing tailnet policy: %w", err)
+	case status == http.StatusPreconditionFailed:
+		return Policy{}, ErrStalePolicy
+	case status == http.StatusBadRequest:
+		return Policy{}, &ValidationError{Message: answerMessage(body)}
+	case status/100 != 2:
+		return Policy{}, fmt.Errorf("writing tailnet policy: %w", t.busy(errorFromAnswer(status, body)))
+	}
+	// The tailnet stores the HuJSON it was sent; its answer is that text
+	// when it speaks HuJSON (anything else would be a reformatted copy).
+	if !strings.Contains(h.Get("Content-Type"), "hujson") {
+		body = text
+	}
+	return Policy{Text: body, ETag: h.Get("ETag")}, nil
 }
 
 // DeleteDevicesOf deletes every untagged device of the user with that

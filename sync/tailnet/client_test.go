@@ -42,7 +42,7 @@ func TestValidateWithoutTheEndpointLeavesItToTheWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = tn.WritePolicy(ctx, []byte(`{"acls": [{"action": "accept", "src": ["group:ghost"], "dst": ["*:*"]}]}`), pol.ETag)
+	_, err = tn.WritePolicy(ctx, []byte(`{"acls": [{"action": "accept", "src": ["group:ghost"], "dst": ["*:*"]}]}`), pol.ETag)
 	var ve *ValidationError
 	if !errors.As(err, &ve) || !strings.Contains(ve.Message, "group:ghost") {
 		t.Fatalf("write of an invalid policy = %v, want a ValidationError naming group:ghost", err)
@@ -71,7 +71,7 @@ func TestOAuthClientWithPolicyFileScopeOnly(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the policy with a policy_file client: %v", err)
 	}
-	if err := tn.WritePolicy(ctx, []byte(`{"groups": {"group:eng": ["a@example.com"]}}`), pol.ETag); err != nil {
+	if _, err := tn.WritePolicy(ctx, []byte(`{"groups": {"group:eng": ["a@example.com"]}}`), pol.ETag); err != nil {
 		t.Fatalf("writing the policy with a policy_file client: %v", err)
 	}
 	if _, err := tn.DeleteDevicesOf(ctx, "a@example.com"); !IsMissingScope(err) {

@@ -154,6 +154,13 @@ func configLogWindow(ctx context.Context, c *tsclient.Client, start, end time.Ti
 // the calls the client library does not offer. An empty path element after
 // "tailnet" is the client's tailnet. It returns the status and body.
 func rawAPI(ctx context.Context, c *tsclient.Client, method string, query url.Values, body any, path ...string) (int, []byte, error) {
+	status, _, b, err := rawRequest(ctx, c, method, query, body, nil, path...)
+	return status, b, err
+}
+
+// rawRequest is rawAPI with extra request headers, answering the response
+// headers too.
+func rawRequest(ctx context.Context, c *tsclient.Client, method string, query url.Values, body any, header http.Header, path ...string) (int, http.Header, []byte, error) {
 	c.Logging() // fills in the client's defaults and authenticated transport
 	for i, p := range path {
 		if p == "" && i > 0 && path[i-1] == "tailnet" {
@@ -171,13 +178,13 @@ func rawAPI(ctx context.Context, c *tsclient.Client, method string, query url.Va
 	default:
 		js, err := json.Marshal(b)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, nil, err
 		}
 		reqBody = bytes.NewReader(js)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), reqBody)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if c.APIKey != "" {
 		req.SetBasicAuth(c.APIKey, "")
@@ -186,14 +193,17 @@ func rawAPI(ctx context.Context, c *tsclient.Client, method string, query url.Va
 		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	req.Header.Set("User-Agent", c.UserAgent)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	return resp.StatusCode, b, err
+	return resp.StatusCode, resp.Header, b, err
 }
 
 // hujsonText is a request body sent as it is (a policy file).
