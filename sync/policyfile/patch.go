@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tailscale/hujson"
 )
@@ -62,6 +63,9 @@ func PatchGroups(policy []byte, desired map[string][]string) ([]byte, []GroupCha
 	for name := range desired {
 		if !strings.HasPrefix(name, groupPrefix) || len(name) == len(groupPrefix) {
 			return nil, nil, fmt.Errorf("patching policy groups: %q is not a group name (want %q followed by a name)", name, groupPrefix)
+		}
+		if !utf8.ValidString(name) || slices.ContainsFunc(desired[name], func(m string) bool { return !utf8.ValidString(m) }) {
+			return nil, nil, fmt.Errorf("patching policy groups: %q: names and members must be UTF-8 text", name)
 		}
 		names = append(names, name)
 	}
