@@ -74,6 +74,24 @@ type Resource struct {
 	// Retired resources take no new requests; their active grants run to
 	// expiry (or are revoked) and their group stays managed meanwhile.
 	Retired bool
+	// OnCall approves at once a requester who is on call now in one of its
+	// PagerDuty schedules; nil when the resource has no on-call rule.
+	OnCall *OnCall
+	// DevicePosture is a "custom:" device posture attribute set, with the
+	// grant's expiry, on every untagged device of a grantee: a second lock
+	// Tailscale itself enforces. Empty: none.
+	DevicePosture string
+}
+
+// OnCall is a resource's on-call rule (catalog key "onCall").
+type OnCall struct {
+	// PagerDutySchedules are the schedule ids whose on-call people are
+	// approved at once.
+	PagerDutySchedules []string
+	// MaxDuration caps an on-call approval (default: the resource's).
+	MaxDuration time.Duration
+	// EndWithShift ends the grant when the shift ends (default true).
+	EndWithShift bool
 }
 
 // CatalogError is a validation error in a catalog: the file, the 1-based
@@ -249,6 +267,13 @@ func formatResource(b *bytes.Buffer, r Resource) {
 	member("requireReason", strconv.FormatBool(r.RequireReason))
 	if r.Retired {
 		member("retired", "true")
+	}
+	if r.OnCall != nil {
+		member("onCall", fmt.Sprintf(`{"pagerdutySchedules": %s, "maxDuration": %q, "endWithShift": %t}`,
+			formatStringList(r.OnCall.PagerDutySchedules), formatDuration(r.OnCall.MaxDuration), r.OnCall.EndWithShift))
+	}
+	if r.DevicePosture != "" {
+		member("devicePosture", quote(r.DevicePosture))
 	}
 }
 
@@ -508,6 +533,7 @@ func (p *catalogParser) resources(v *hujson.Value, c *Catalog) ([]placedGroup, e
 var resourceKeys = []string{
 	"description", "group", "eligible", "approvers", "approvals",
 	"autoApprove", "maxDuration", "defaultDuration", "requireReason", "retired",
+	"onCall", "devicePosture",
 }
 
 // resource decodes one member of "resources", applies the defaults and
@@ -523,7 +549,7 @@ func (p *catalogParser) resource(name string, m *hujson.ObjectMember) (Resource,
 	if err != nil {
 		return r, group, err
 	}
-	var defaultDuration *hujson.Value
+	var defaultDuration, onCall *hujson.Value
 	err = p.eachMember(obj, prefix, func(field string, fm *hujson.ObjectMember) error {
 		key := prefix + "." + field
 		v := &fm.Value
@@ -556,6 +582,13 @@ func (p *catalogParser) resource(name string, m *hujson.ObjectMember) (Resource,
 			r.RequireReason, err = p.boolean(v, key)
 		case "retired":
 			r.Retired, err = p.boolean(v, key)
+		case "onCall":
+			r.OnCall, err = p.onCall(v, key)
+			onCall = v
+		case "devicePosture":
+			if r.DevicePosture, err = p.str(v, key); err == nil && !validPostureKey(r.DevicePosture) {
+				return p.errorAt(v, key, "%q is not a custom device posture attribute (want custom: followed by letters, digits, _ or -)", r.DevicePosture)
+			}
 		default:
 			return p.unknownKey(fm, field, prefix, resourceKeys...)
 		}
@@ -583,7 +616,95 @@ func (p *catalogParser) resource(name string, m *hujson.ObjectMember) (Resource,
 		return r, group, p.errorAt(defaultDuration, prefix+".defaultDuration",
 			"%s is longer than maxDuration %s%s", formatDuration(r.DefaultDuration), formatDuration(r.MaxDuration), maxNote)
 	}
+	if r.OnCall != nil {
+		switch {
+		case r.OnCall.MaxDuration == 0:
+			r.OnCall.MaxDuration = r.MaxDuration
+		case r.OnCall.MaxDuration > r.MaxDuration:
+			return r, group, p.errorAt(onCall, prefix+".onCall.maxDuration",
+				"%s is longer than the resource's maxDuration %s%s", formatDuration(r.OnCall.MaxDuration), formatDuration(r.MaxDuration), maxNote)
+		}
+	}
 	return r, group, nil
+}
+
+// onCall decodes a resource's "onCall" rule.
+func (p *catalogParser) onCall(v *hujson.Value, key string) (*OnCall, error) {
+	obj, err := p.object(v, key)
+	if err != nil {
+		return nil, err
+	}
+	oc := &OnCall{EndWithShift: true}
+	err = p.eachMember(obj, key, func(field string, fm *hujson.ObjectMember) error {
+		fkey := key + "." + field
+		var err error
+		switch field {
+		case "pagerdutySchedules":
+			oc.PagerDutySchedules, err = p.scheduleList(&fm.Value, fkey)
+		case "maxDuration":
+			oc.MaxDuration, err = p.duration(&fm.Value, fkey)
+		case "endWithShift":
+			oc.EndWithShift, err = p.boolean(&fm.Value, fkey)
+		default:
+			return p.unknownKey(fm, field, key, "pagerdutySchedules", "maxDuration", "endWithShift")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(oc.PagerDutySchedules) == 0 {
+		return nil, p.errorAt(v, key+".pagerdutySchedules", "missing: name at least one PagerDuty schedule id")
+	}
+	return oc, nil
+}
+
+// scheduleList decodes a list of PagerDuty schedule ids (letters and
+// digits, e.g. "PABC123").
+func (p *catalogParser) scheduleList(v *hujson.Value, key string) ([]string, error) {
+	arr, ok := v.Value.(*hujson.Array)
+	if !ok {
+		return nil, p.errorAt(v, key, "want a list of PagerDuty schedule ids, got %s", describe(v))
+	}
+	var out []string
+	for i := range arr.Elements {
+		e := &arr.Elements[i]
+		id, err := p.str(e, key)
+		if err != nil {
+			return nil, err
+		}
+		if id == "" || !isAlnumString(id) {
+			return nil, p.errorAt(e, key, "%q is not a PagerDuty schedule id (letters and digits, e.g. PABC123)", id)
+		}
+		if slices.Contains(out, id) {
+			return nil, p.errorAt(e, key, "%q is listed twice", id)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+func isAlnumString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// validPostureKey reports whether key is a custom posture attribute name.
+func validPostureKey(key string) bool {
+	name, ok := strings.CutPrefix(key, "custom:")
+	if !ok || name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !isAlnum(c) && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // eachMember calls f for every member of obj in file order, after checking
