@@ -31,20 +31,17 @@ type adminGroupRow struct {
 	LastMembershipUpdated string
 }
 
-// adminActions are the lifecycle buttons the page offers for each status.
-func adminActions(status string) []string {
-	switch status {
-	case StatusActive:
-		return []string{"suspend", "deactivate"}
-	case StatusSuspended:
-		return []string{"unsuspend", "deactivate"}
-	case StatusLockedOut:
-		return []string{"unlock", "deactivate"}
-	case StatusDeprovisioned:
-		return []string{"reactivate"}
-	default:
-		return []string{"activate", "deactivate"}
+// adminActions are the buttons the page offers for a user: the admin's
+// lifecycle operations Okta allows in the user's status, what the person
+// can do (be locked out, finish a password flow), and delete for a
+// deactivated user. Together they reach every status.
+func adminActions(u *user) []string {
+	ops := allowedOps(u.status, u.hasPassword(), adminOps)
+	ops = append(ops, allowedOps(u.status, u.hasPassword(), personOps)...)
+	if u.status == StatusDeprovisioned {
+		ops = append(ops, "delete")
 	}
+	return ops
 }
 
 func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +52,7 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
 	for _, u := range s.sortedUsersLocked() {
 		row := adminUserRow{
 			ID: u.id, Name: strings.TrimSpace(u.firstName + " " + u.lastName), Login: u.login,
-			Email: u.email, Status: u.status, Actions: adminActions(u.status),
+			Email: u.email, Status: u.status, Actions: adminActions(u),
 		}
 		for _, g := range groups {
 			ref := adminGroupRef{ID: g.id, Name: g.name}
@@ -93,24 +90,21 @@ func (s *Server) adminUserAction(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such user", http.StatusNotFound)
 		return
 	}
-	var to, problem string
-	if action == "reactivate" && u.status == StatusDeprovisioned {
-		// In the admin console "Activate" on a deactivated user; the demo
-		// skips the activation email and makes the user ACTIVE at once.
-		to = StatusActive
-	} else {
-		to, problem = lifecycleTransition(u.status, action)
-	}
-	if problem != "" {
-		s.mu.Unlock()
-		if problem == "unknown" {
-			problem = "unknown action " + action
+	var err error
+	if action == "delete" {
+		if u.status != StatusDeprovisioned {
+			err = notAllowedInStatus()
+		} else {
+			s.deleteUserLocked(u)
 		}
-		http.Error(w, problem, http.StatusBadRequest)
+	} else if lerr := s.lifecycleLocked(u, action); lerr != nil {
+		err = lerr
+	}
+	s.mu.Unlock()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	s.setStatusLocked(u, to)
-	s.mu.Unlock()
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -145,7 +139,7 @@ body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}
 table{border-collapse:collapse;width:100%;margin-bottom:2rem}
 th,td{border-bottom:1px solid #ddd;padding:.4rem .5rem;text-align:left;vertical-align:top}
 form{display:inline}
-.status-ACTIVE{color:#176f2c}.status-SUSPENDED,.status-LOCKED_OUT{color:#9a6700}.status-DEPROVISIONED{color:#b3261e}
+.status-ACTIVE{color:#176f2c}.status-SUSPENDED,.status-LOCKED_OUT,.status-PASSWORD_EXPIRED,.status-RECOVERY{color:#9a6700}.status-DEPROVISIONED{color:#b3261e}.status-STAGED,.status-PROVISIONED{color:#555}
 .group{display:inline-block;background:#eef;border-radius:3px;padding:0 .3rem;margin:.1rem}
 button{cursor:pointer}
 code{background:#f4f4f4;padding:0 .2rem}

@@ -19,6 +19,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
@@ -66,6 +67,11 @@ type Options struct {
 	RateLimitPerMinute int
 	// SigningKey signs ID and access tokens. Nil generates a 2048-bit key.
 	SigningKey *rsa.PrivateKey
+	// Hooks configures event hook delivery: batching, ordering, timeout.
+	Hooks HookDelivery
+	// ServiceApps are the API service apps allowed to get access tokens
+	// for the Management API (see AddServiceApp).
+	ServiceApps []ServiceApp
 }
 
 // Client is an OIDC application registered in the org.
@@ -87,6 +93,10 @@ type User struct {
 	FirstName string
 	LastName  string
 	Status    string
+	// CreatedWithPassword, for a STAGED user in AddUser, says it was created
+	// with a password: activation then makes it ACTIVE, not PROVISIONED.
+	// Users in other statuses than STAGED and PROVISIONED always have one.
+	CreatedWithPassword bool
 
 	// Read-only in AddUser: set by the server.
 	Created         time.Time
@@ -173,11 +183,21 @@ type Server struct {
 	codes    map[string]*authCode
 	tokens   map[string]*accessToken
 	hooks    []*eventHook
-	outbox   chan delivery
-	pending  int // hook deliveries queued and not yet done
+	queue    []queuedEvent // events waiting for hook delivery
+	held     bool          // HoldEventHooks: start no delivery
+	wake     *sync.Cond    // signals queue, held and closed changes (with mu)
+	rng      *mrand.Rand   // shuffles deliveries (seeded)
+	attempts []HookAttempt
+	pending  int // events queued or being delivered
 	closed   bool
-	workerWG sync.WaitGroup
-	hookHTTP *http.Client
+	log      []logEntry // the System Log, in commit order
+	logSeq   int64
+	apps     map[string]*serviceApp
+	jtis     map[string]time.Time // client assertion jti -> its exp
+	// workerStarted is set once the delivery goroutine runs.
+	workerStarted bool
+	workerWG      sync.WaitGroup
+	hookHTTP      *http.Client
 }
 
 // New returns a fake org with no users or groups. It panics when
@@ -199,8 +219,12 @@ func New(opts Options) *Server {
 		windows:   map[string]*rateWindow{},
 		codes:     map[string]*authCode{},
 		tokens:    map[string]*accessToken{},
-		hookHTTP:  &http.Client{Timeout: 3 * time.Second, CheckRedirect: noRedirects},
+		apps:      map[string]*serviceApp{},
+		jtis:      map[string]time.Time{},
+		rng:       newHookRand(opts.Hooks.Seed),
+		hookHTTP:  &http.Client{CheckRedirect: noRedirects},
 	}
+	s.wake = sync.NewCond(&s.mu)
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -219,6 +243,11 @@ func New(opts Options) *Server {
 	s.typeID = "oty" + randomID(17)
 	for _, c := range opts.Clients {
 		s.clients[c.ID] = c
+	}
+	for _, app := range opts.ServiceApps {
+		if err := s.AddServiceApp(app); err != nil {
+			panic("oktafake: " + err.Error())
+		}
 	}
 	s.api = s.apiRoutes()
 	s.web = s.webRoutes()
@@ -273,7 +302,8 @@ func (s *Server) AddClient(c Client) {
 	s.clients[c.ID] = c
 }
 
-// Close stops event hook delivery. The caller stops the HTTP server.
+// Close stops event hook delivery (events still queued are dropped). The
+// caller stops the HTTP server.
 func (s *Server) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -281,9 +311,9 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
-	if s.outbox != nil {
-		close(s.outbox)
-	}
+	s.pending -= len(s.queue)
+	s.queue = nil
+	s.wake.Broadcast()
 	s.mu.Unlock()
 	s.workerWG.Wait()
 }
@@ -349,7 +379,7 @@ func (s *Server) AddUser(u User) string {
 	if u.Status != StatusStaged {
 		nu.activated = now
 	}
-	if u.Status != StatusStaged && u.Status != StatusProvisioned {
+	if u.Status != StatusStaged && u.Status != StatusProvisioned || u.CreatedWithPassword {
 		nu.passwordChanged = now
 	}
 	s.users[u.ID] = nu
@@ -360,10 +390,11 @@ func (s *Server) AddUser(u User) string {
 	return u.ID
 }
 
-// SetUserStatus changes a user's status (any of Okta's statuses, without
-// Okta's lifecycle rules), updating statusChanged and lastUpdated, and
-// activated when the user first becomes ACTIVE. Group memberships are kept,
-// as Okta keeps them for deactivated users.
+// SetUserStatus puts a user straight into any of Okta's statuses, without
+// Okta's lifecycle rules (a test's shortcut; Lifecycle applies the rules),
+// updating statusChanged and lastUpdated, and activated when the user first
+// becomes ACTIVE, and logging the event Okta logs for that change. Group
+// memberships are kept, as Okta keeps them for deactivated users.
 func (s *Server) SetUserStatus(idOrLogin, status string) error {
 	if !slices.Contains(validStatuses, status) {
 		return fmt.Errorf("setting status of %s: unknown status %q", idOrLogin, status)
@@ -395,7 +426,8 @@ func (s *Server) setStatusLocked(u *user, status string) {
 	}
 }
 
-// statusEventType names the System Log event Okta publishes for a status change.
+// statusEventType names the System Log event Okta publishes when a user
+// moves from one status to another (SetUserStatus's shortcut).
 func statusEventType(from, to string) string {
 	switch to {
 	case StatusDeprovisioned:
@@ -404,12 +436,20 @@ func statusEventType(from, to string) string {
 		return "user.lifecycle.suspend"
 	case StatusLockedOut:
 		return "user.account.lock"
+	case StatusRecovery:
+		return "user.account.reset_password"
+	case StatusPasswordExpired:
+		return "user.account.expire_password"
+	case StatusProvisioned:
+		return "user.lifecycle.activate"
 	case StatusActive:
 		switch from {
 		case StatusSuspended:
 			return "user.lifecycle.unsuspend"
 		case StatusLockedOut:
 			return "user.account.unlock"
+		case StatusRecovery, StatusPasswordExpired, StatusProvisioned:
+			return "user.account.update_password"
 		default:
 			return "user.lifecycle.activate"
 		}
@@ -446,14 +486,19 @@ func (s *Server) UpdateUser(idOrLogin string, profile User) error {
 	return nil
 }
 
-// DeleteUser removes a user for good (whatever its status): it leaves every
-// group, its tokens stop working, and the API answers 404 for it.
+// DeleteUser removes a user for good, as an admin does in the console: a
+// user that is not DEPROVISIONED is deactivated first (Okta deletes only
+// deactivated users), then deleted. It leaves every group, its tokens stop
+// working, and the API answers 404 for it.
 func (s *Server) DeleteUser(idOrLogin string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.userLocked(idOrLogin)
 	if u == nil {
 		return fmt.Errorf("deleting user %s: %w", idOrLogin, ErrNotFound)
+	}
+	if u.status != StatusDeprovisioned {
+		s.setStatusLocked(u, StatusDeprovisioned)
 	}
 	s.deleteUserLocked(u)
 	return nil
