@@ -376,7 +376,7 @@ func (s *Server) AddUser(u User) string {
 		lastUpdated:   now,
 		groups:        map[string]bool{},
 	}
-	if u.Status != StatusStaged {
+	if u.Status != StatusStaged && u.Status != StatusProvisioned {
 		nu.activated = now
 	}
 	if u.Status != StatusStaged && u.Status != StatusProvisioned || u.CreatedWithPassword {
