@@ -13,6 +13,7 @@ func (s *Server) adminRoutes(m *http.ServeMux) {
 	csrf := http.NewCrossOriginProtection()
 	m.Handle("POST /admin/users/{id}/{action}", csrf.Handler(http.HandlerFunc(s.adminUserAction)))
 	m.Handle("POST /admin/members", csrf.Handler(http.HandlerFunc(s.adminAddMember)))
+	m.Handle("POST /admin/users", csrf.Handler(http.HandlerFunc(s.adminAddUser)))
 	m.Handle("POST /admin/groups/{id}/members/{userId}/remove", csrf.Handler(http.HandlerFunc(s.adminRemoveMember)))
 }
 
@@ -108,6 +109,31 @@ func (s *Server) adminUserAction(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+// adminAddUser creates a person, ACTIVE or (as when an admin saves a new
+// user without activating) STAGED without a password.
+func (s *Server) adminAddUser(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	f := r.PostForm
+	login := strings.TrimSpace(f.Get("login"))
+	status := StatusActive
+	if f.Get("activate") != "yes" {
+		status = StatusStaged
+	}
+	if login == "" {
+		http.Error(w, "a login is required", http.StatusBadRequest)
+		return
+	}
+	if _, exists := s.User(login); exists {
+		http.Error(w, "login "+login+" already exists", http.StatusConflict)
+		return
+	}
+	s.AddUser(User{Login: login, FirstName: f.Get("firstName"), LastName: f.Get("lastName"), Status: status})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
 func (s *Server) adminAddMember(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
@@ -149,6 +175,8 @@ code{background:#f4f4f4;padding:0 .2rem}
 <h1>Okta Admin (simulated org)</h1>
 <p>Management API <code>{{.Base}}/api/v1</code> · OIDC issuer <code>{{.Base}}</code></p>
 <h2>People</h2>
+<form method="post" action="/admin/users" id="add-user"><input name="login" type="email" required placeholder="login (email)" aria-label="Login"> <input name="firstName" placeholder="first name" aria-label="First name"> <input name="lastName" placeholder="last name" aria-label="Last name"> <label><input type="checkbox" name="activate" value="yes" checked> activate now</label> <button type="submit">Add person</button></form>
+<p><small>Buttons are the admin's lifecycle operations Okta allows in each status, plus what the person does: <code>lock_out</code> (too many failed sign-ins) and <code>set_password</code> (finishes the activation, reset or expired-password flow).</small></p>
 <table id="users">
 <thead><tr><th>Person</th><th>Status</th><th>Groups</th><th>Actions</th></tr></thead>
 <tbody>

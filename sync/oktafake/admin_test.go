@@ -86,7 +86,14 @@ func TestAdminPageChangesTheOrg(t *testing.T) {
 	if resp := adminPost(t, base+"/admin/users/"+id+"/delete", nil, nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("deleting an active user: %s", resp.Status)
 	}
-	staged := s.AddUser(User{Login: "new@example.com", Status: StatusStaged})
+	if resp := adminPost(t, base+"/admin/users", url.Values{"login": {"new@example.com"}, "firstName": {"New"}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("adding a person: %s", resp.Status)
+	}
+	added, _ := s.User("new@example.com")
+	staged := added.ID
+	if added.Status != StatusStaged {
+		t.Fatalf("a person added without activation is %s, want STAGED", added.Status)
+	}
 	page := getPage(t, base+"/")
 	for _, want := range []string{"/admin/users/" + staged + "/activate", "/admin/users/" + id + "/lock_out", "/admin/users/" + id + "/reset_password"} {
 		if !strings.Contains(page, want) {

@@ -1,17 +1,20 @@
 // Package oktafake is a faithful fake of an Okta org served over real HTTP:
 // the subset of the Management API that okta-sdk-golang v2 uses to read users
-// and groups (SSWS token, Link pagination, filter/search/q, rate-limit
-// headers and 429s, Okta's JSON error bodies), the org authorization
-// server's OpenID Connect endpoints (authorization code flow with PKCE and a
-// user picker instead of a password), event hook delivery, and a small HTML
-// admin page for demos.
+// and groups and change their lifecycle (SSWS token or a service app's
+// scoped OAuth access token, Link pagination, filter/search/q, rate-limit
+// headers and 429s, Okta's JSON error bodies), the System Log
+// (GET /api/v1/logs with polling and bounded requests), the org
+// authorization server (authorization code flow with PKCE and a user picker
+// instead of a password; client credentials with private_key_jwt for API
+// service apps), event hook delivery (batched, out of order, Okta's
+// timeout and retry rules), and a small HTML admin page for demos.
 //
 // A Server is an http.Handler. Serve it with httptest.NewServer or a real
 // listener and tell it its base URL with SetIssuer, or use Start, which does
 // both on a loopback port. Tests and the demo change the org's state with the
-// exported methods (AddUser, SetUserStatus, AddMember, ...); every change
-// stamps lastUpdated / lastMembershipUpdated with Options.Clock like Okta
-// does.
+// exported methods (AddUser, Lifecycle, SetUserStatus, AddMember, ...);
+// every change stamps lastUpdated / statusChanged / lastMembershipUpdated
+// with Options.Clock like Okta does and is committed to the System Log.
 package oktafake
 
 import (
