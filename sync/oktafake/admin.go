@@ -13,6 +13,7 @@ func (s *Server) adminRoutes(m *http.ServeMux) {
 	csrf := http.NewCrossOriginProtection()
 	m.Handle("POST /admin/users/{id}/{action}", csrf.Handler(http.HandlerFunc(s.adminUserAction)))
 	m.Handle("POST /admin/members", csrf.Handler(http.HandlerFunc(s.adminAddMember)))
+	m.Handle("POST /admin/users", csrf.Handler(http.HandlerFunc(s.adminAddUser)))
 	m.Handle("POST /admin/groups/{id}/members/{userId}/remove", csrf.Handler(http.HandlerFunc(s.adminRemoveMember)))
 }
 
@@ -31,20 +32,17 @@ type adminGroupRow struct {
 	LastMembershipUpdated string
 }
 
-// adminActions are the lifecycle buttons the page offers for each status.
-func adminActions(status string) []string {
-	switch status {
-	case StatusActive:
-		return []string{"suspend", "deactivate"}
-	case StatusSuspended:
-		return []string{"unsuspend", "deactivate"}
-	case StatusLockedOut:
-		return []string{"unlock", "deactivate"}
-	case StatusDeprovisioned:
-		return []string{"reactivate"}
-	default:
-		return []string{"activate", "deactivate"}
+// adminActions are the buttons the page offers for a user: the admin's
+// lifecycle operations Okta allows in the user's status, what the person
+// can do (be locked out, finish a password flow), and delete for a
+// deactivated user. Together they reach every status.
+func adminActions(u *user) []string {
+	ops := allowedOps(u.status, u.hasPassword(), adminOps)
+	ops = append(ops, allowedOps(u.status, u.hasPassword(), personOps)...)
+	if u.status == StatusDeprovisioned {
+		ops = append(ops, "delete")
 	}
+	return ops
 }
 
 func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +53,7 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
 	for _, u := range s.sortedUsersLocked() {
 		row := adminUserRow{
 			ID: u.id, Name: strings.TrimSpace(u.firstName + " " + u.lastName), Login: u.login,
-			Email: u.email, Status: u.status, Actions: adminActions(u.status),
+			Email: u.email, Status: u.status, Actions: adminActions(u),
 		}
 		for _, g := range groups {
 			ref := adminGroupRef{ID: g.id, Name: g.name}
@@ -93,24 +91,46 @@ func (s *Server) adminUserAction(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such user", http.StatusNotFound)
 		return
 	}
-	var to, problem string
-	if action == "reactivate" && u.status == StatusDeprovisioned {
-		// In the admin console "Activate" on a deactivated user; the demo
-		// skips the activation email and makes the user ACTIVE at once.
-		to = StatusActive
-	} else {
-		to, problem = lifecycleTransition(u.status, action)
-	}
-	if problem != "" {
-		s.mu.Unlock()
-		if problem == "unknown" {
-			problem = "unknown action " + action
+	var err error
+	if action == "delete" {
+		if u.status != StatusDeprovisioned {
+			err = notAllowedInStatus()
+		} else {
+			s.deleteUserLocked(u)
 		}
-		http.Error(w, problem, http.StatusBadRequest)
+	} else if lerr := s.lifecycleLocked(u, action); lerr != nil {
+		err = lerr
+	}
+	s.mu.Unlock()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	s.setStatusLocked(u, to)
-	s.mu.Unlock()
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// adminAddUser creates a person, ACTIVE or (as when an admin saves a new
+// user without activating) STAGED without a password.
+func (s *Server) adminAddUser(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	f := r.PostForm
+	login := strings.TrimSpace(f.Get("login"))
+	status := StatusActive
+	if f.Get("activate") != "yes" {
+		status = StatusStaged
+	}
+	if login == "" {
+		http.Error(w, "a login is required", http.StatusBadRequest)
+		return
+	}
+	if _, exists := s.User(login); exists {
+		http.Error(w, "login "+login+" already exists", http.StatusConflict)
+		return
+	}
+	s.AddUser(User{Login: login, FirstName: f.Get("firstName"), LastName: f.Get("lastName"), Status: status})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -145,7 +165,7 @@ body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}
 table{border-collapse:collapse;width:100%;margin-bottom:2rem}
 th,td{border-bottom:1px solid #ddd;padding:.4rem .5rem;text-align:left;vertical-align:top}
 form{display:inline}
-.status-ACTIVE{color:#176f2c}.status-SUSPENDED,.status-LOCKED_OUT{color:#9a6700}.status-DEPROVISIONED{color:#b3261e}
+.status-ACTIVE{color:#176f2c}.status-SUSPENDED,.status-LOCKED_OUT,.status-PASSWORD_EXPIRED,.status-RECOVERY{color:#9a6700}.status-DEPROVISIONED{color:#b3261e}.status-STAGED,.status-PROVISIONED{color:#555}
 .group{display:inline-block;background:#eef;border-radius:3px;padding:0 .3rem;margin:.1rem}
 button{cursor:pointer}
 code{background:#f4f4f4;padding:0 .2rem}
@@ -155,6 +175,8 @@ code{background:#f4f4f4;padding:0 .2rem}
 <h1>Okta Admin (simulated org)</h1>
 <p>Management API <code>{{.Base}}/api/v1</code> · OIDC issuer <code>{{.Base}}</code></p>
 <h2>People</h2>
+<form method="post" action="/admin/users" id="add-user"><input name="login" type="email" required placeholder="login (email)" aria-label="Login"> <input name="firstName" placeholder="first name" aria-label="First name"> <input name="lastName" placeholder="last name" aria-label="Last name"> <label><input type="checkbox" name="activate" value="yes" checked> activate now</label> <button type="submit">Add person</button></form>
+<p><small>Buttons are the admin's lifecycle operations Okta allows in each status, plus what the person does: <code>lock_out</code> (too many failed sign-ins) and <code>set_password</code> (finishes the activation, reset or expired-password flow).</small></p>
 <table id="users">
 <thead><tr><th>Person</th><th>Status</th><th>Groups</th><th>Actions</th></tr></thead>
 <tbody>

@@ -60,7 +60,14 @@ func TestAdminPageChangesTheOrg(t *testing.T) {
 		{"/admin/users/" + id + "/suspend", nil, StatusSuspended, true},
 		{"/admin/users/" + id + "/unsuspend", nil, StatusActive, true},
 		{"/admin/users/" + id + "/deactivate", nil, StatusDeprovisioned, true},
-		{"/admin/users/" + id + "/reactivate", nil, StatusActive, true},
+		{"/admin/users/" + id + "/activate", nil, StatusActive, true},
+		{"/admin/users/" + id + "/lock_out", nil, StatusLockedOut, true},
+		{"/admin/users/" + id + "/unlock", nil, StatusActive, true},
+		{"/admin/users/" + id + "/expire_password", nil, StatusPasswordExpired, true},
+		{"/admin/users/" + id + "/set_password", nil, StatusActive, true},
+		{"/admin/users/" + id + "/reset_password", nil, StatusRecovery, true},
+		{"/admin/users/" + id + "/reactivate", nil, StatusProvisioned, true},
+		{"/admin/users/" + id + "/set_password", nil, StatusActive, true},
 		{"/admin/groups/" + g + "/members/" + id + "/remove", nil, StatusActive, false},
 	}
 	for _, st := range steps {
@@ -76,6 +83,55 @@ func TestAdminPageChangesTheOrg(t *testing.T) {
 	if resp := adminPost(t, base+"/admin/users/"+id+"/unsuspend", nil, nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("unsuspending an active user: %s", resp.Status)
 	}
+	if resp := adminPost(t, base+"/admin/users/"+id+"/delete", nil, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("deleting an active user: %s", resp.Status)
+	}
+	if resp := adminPost(t, base+"/admin/users", url.Values{"login": {"new@example.com"}, "firstName": {"New"}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("adding a person: %s", resp.Status)
+	}
+	added, _ := s.User("new@example.com")
+	staged := added.ID
+	if added.Status != StatusStaged {
+		t.Fatalf("a person added without activation is %s, want STAGED", added.Status)
+	}
+	page := getPage(t, base+"/")
+	for _, want := range []string{"/admin/users/" + staged + "/activate", "/admin/users/" + id + "/lock_out", "/admin/users/" + id + "/reset_password"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("admin page lacks the button %s", want)
+		}
+	}
+	for _, st := range []struct{ action, status string }{
+		{"activate", StatusProvisioned}, // no password yet: waits for the welcome flow
+		{"set_password", StatusActive},
+		{"deactivate", StatusDeprovisioned},
+	} {
+		if resp := adminPost(t, base+"/admin/users/"+staged+"/"+st.action, nil, nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: %s", st.action, resp.Status)
+		}
+		if u, _ := s.User(staged); u.Status != st.status {
+			t.Errorf("after %s: %s, want %s", st.action, u.Status, st.status)
+		}
+	}
+	if resp := adminPost(t, base+"/admin/users/"+staged+"/delete", nil, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deleting a deactivated user: %s", resp.Status)
+	}
+	if _, ok := s.User(staged); ok {
+		t.Error("deleted user still exists")
+	}
+}
+
+func getPage(t *testing.T, rawURL string) string {
+	t.Helper()
+	resp, err := http.Get(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func TestAdminPageRefusesCrossSiteForms(t *testing.T) {

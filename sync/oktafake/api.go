@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,7 @@ func (s *Server) apiRoutes() *http.ServeMux {
 	m.HandleFunc("GET /api/v1/groups/{id}/users", s.listGroupUsers)
 	m.HandleFunc("PUT /api/v1/groups/{id}/users/{userId}", s.putGroupUser)
 	m.HandleFunc("DELETE /api/v1/groups/{id}/users/{userId}", s.deleteGroupUser)
+	m.HandleFunc("GET /api/v1/logs", s.listLogs)
 	return m
 }
 
@@ -96,8 +98,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeOktaError(w, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
 		return
 	}
-	if r.Header.Get("Authorization") != "SSWS "+s.opts.APIToken {
-		writeOktaError(w, http.StatusUnauthorized, "E0000011", "Invalid token provided")
+	if !s.authorizeAPI(w, r, pattern) {
 		return
 	}
 	if pattern == "" {
@@ -252,6 +253,8 @@ func (s *Server) rateLimit(route string) int {
 		return 2000
 	case "GET /api/v1/groups/{id}", "GET /api/v1/groups/{id}/users":
 		return 1000
+	case "GET /api/v1/logs":
+		return 120
 	default:
 		return 1200
 	}
@@ -490,7 +493,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.status != StatusDeprovisioned {
-		s.setStatusLocked(u, StatusDeprovisioned)
+		_ = s.lifecycleLocked(u, OpDeactivate)
 	} else {
 		s.deleteUserLocked(u)
 	}
@@ -517,7 +520,9 @@ func (s *Server) listUserGroups(w http.ResponseWriter, r *http.Request) {
 }
 
 // userLifecycle is POST /api/v1/users/{id}/lifecycle/{action} with Okta's
-// allowed transitions.
+// preconditions (see lifecycle.go) and answers: activate and reactivate
+// return an activation link and reset_password a reset link when sendEmail
+// is false, expire_password the user, the others an empty object.
 func (s *Server) userLifecycle(w http.ResponseWriter, r *http.Request) {
 	id, action := r.PathValue("id"), r.PathValue("action")
 	s.mu.Lock()
@@ -527,55 +532,27 @@ func (s *Server) userLifecycle(w http.ResponseWriter, r *http.Request) {
 		notFound(w, id, "User")
 		return
 	}
-	to, problem := lifecycleTransition(u.status, action)
-	switch {
-	case problem == "unknown":
+	if !slices.Contains(adminOps, action) {
 		notFound(w, r.URL.Path, "Resource")
 		return
-	case problem != "":
-		writeOktaError(w, http.StatusBadRequest, "E0000001", "Api validation failed: "+action, problem)
+	}
+	if err := s.lifecycleLocked(u, action); err != nil {
+		err.write(w)
 		return
 	}
-	s.setStatusLocked(u, to)
-	writeJSON(w, http.StatusOK, map[string]any{})
-}
-
-// lifecycleTransition is where Okta's lifecycle operation takes a user, or
-// why it refuses ("unknown" for an operation the fake does not serve).
-func lifecycleTransition(from, action string) (to, problem string) {
-	switch action {
-	case "activate":
-		if from == StatusActive {
-			return "", "Activation failed because the user is already active"
-		}
-		return StatusActive, ""
-	case "reactivate":
-		if from != StatusProvisioned {
-			return "", "This operation is not allowed in the user's current status."
-		}
-		return StatusActive, ""
-	case "deactivate":
-		if from == StatusDeprovisioned {
-			return "", "The user is already deactivated."
-		}
-		return StatusDeprovisioned, ""
-	case "suspend":
-		if from != StatusActive {
-			return "", "Cannot suspend a user that is not active"
-		}
-		return StatusSuspended, ""
-	case "unsuspend":
-		if from != StatusSuspended {
-			return "", "Cannot unsuspend a user that is not suspended"
-		}
-		return StatusActive, ""
-	case "unlock":
-		if from != StatusLockedOut {
-			return "", "Cannot unlock a user that is not locked out"
-		}
-		return StatusActive, ""
+	base := s.baseURLLocked(r)
+	noEmail := r.URL.Query().Get("sendEmail") == "false"
+	switch {
+	case action == OpExpirePassword:
+		writeJSON(w, http.StatusOK, s.userJSONLocked(base, u))
+	case (action == OpActivate || action == OpReactivate) && noEmail && u.status == StatusProvisioned:
+		token := randomID(20)
+		writeJSON(w, http.StatusOK, map[string]string{"activationUrl": base + "/welcome/" + token, "activationToken": token})
+	case action == OpResetPassword && noEmail:
+		writeJSON(w, http.StatusOK, map[string]string{"resetPasswordUrl": base + "/reset_password/" + randomID(20)})
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{})
 	}
-	return "", "unknown"
 }
 
 // listGroups is GET /api/v1/groups with q (name prefix), filter and search.
@@ -740,26 +717,15 @@ func (s *Server) userJSONLocked(base string, u *user) userJSON {
 	lifecycle := func(action string) {
 		links[action] = link{Href: self + "/lifecycle/" + action, Method: "POST"}
 	}
-	switch u.status {
-	case StatusActive:
-		lifecycle("suspend")
-		lifecycle("deactivate")
-		links["resetPassword"] = link{Href: self + "/lifecycle/reset_password", Method: "POST"}
-		links["expirePassword"] = link{Href: self + "/lifecycle/expire_password", Method: "POST"}
-	case StatusSuspended:
-		lifecycle("unsuspend")
-		lifecycle("deactivate")
-	case StatusLockedOut:
-		lifecycle("unlock")
-		lifecycle("deactivate")
-	case StatusDeprovisioned:
-		lifecycle("activate")
-	case StatusProvisioned:
-		lifecycle("reactivate")
-		lifecycle("deactivate")
-	default:
-		lifecycle("activate")
-		lifecycle("deactivate")
+	for _, op := range allowedOps(u.status, u.hasPassword(), adminOps) {
+		switch op {
+		case OpResetPassword:
+			links["resetPassword"] = link{Href: self + "/lifecycle/reset_password", Method: "POST"}
+		case OpExpirePassword:
+			links["expirePassword"] = link{Href: self + "/lifecycle/expire_password", Method: "POST"}
+		default:
+			lifecycle(op)
+		}
 	}
 	links["type"] = link{Href: base + "/api/v1/meta/types/user/" + s.typeID}
 	links["schema"] = link{Href: base + "/api/v1/meta/schemas/user/osc" + s.typeID[3:]}

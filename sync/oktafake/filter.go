@@ -20,9 +20,16 @@ type attrValue struct {
 	str    string
 	t      time.Time
 	isTime bool
+	// multi marks an attribute with several values (a System Log event's
+	// targets): a comparison matches when any value matches.
+	multi bool
+	all   []string
 }
 
 func (v attrValue) present() bool {
+	if v.multi {
+		return slices.ContainsFunc(v.all, func(s string) bool { return s != "" })
+	}
 	if v.isTime {
 		return !v.t.IsZero()
 	}
@@ -134,7 +141,13 @@ func (c comparison) check(allowed []string, search bool) error {
 	if !slices.Contains(allowed, c.attr) {
 		return fmt.Errorf("unsupported attribute %q", c.attr)
 	}
-	if !search && !slices.Contains([]string{"eq", "gt", "ge", "lt", "le"}, c.op) {
+	// Users API, "List users with a filter": only eq, except on
+	// timestamps, which also take gt, ge, lt and le; search has no ew.
+	filterOps := []string{"eq"}
+	if slices.Contains(timeAttrs, c.attr) {
+		filterOps = []string{"eq", "gt", "ge", "lt", "le"}
+	}
+	if !search && !slices.Contains(filterOps, c.op) || c.op == "ew" {
 		return fmt.Errorf("operator %q is not supported in filter", c.op)
 	}
 	if c.op != "pr" && slices.Contains(timeAttrs, c.attr) && !c.tOK {
@@ -150,6 +163,14 @@ func (c comparison) eval(get attrGetter, fold bool) bool {
 	}
 	if c.op == "pr" {
 		return v.present()
+	}
+	if v.multi {
+		for _, one := range v.all {
+			if c.eval(func(string) (attrValue, bool) { return attrValue{str: one}, true }, fold) {
+				return true
+			}
+		}
+		return false
 	}
 	var cmp int
 	if v.isTime {
@@ -167,6 +188,8 @@ func (c comparison) eval(get attrGetter, fold bool) bool {
 			return strings.HasPrefix(a, b)
 		case "co":
 			return strings.Contains(a, b)
+		case "ew":
+			return strings.HasSuffix(a, b)
 		}
 		cmp = strings.Compare(a, b)
 	}
@@ -187,7 +210,7 @@ func (c comparison) eval(get attrGetter, fold bool) bool {
 	return false
 }
 
-var operators = []string{"eq", "ne", "gt", "ge", "lt", "le", "sw", "co", "pr"}
+var operators = []string{"eq", "ne", "gt", "ge", "lt", "le", "sw", "co", "ew", "pr"}
 
 // parseExpr parses a filter or search expression.
 func parseExpr(src string) (expr, error) {

@@ -1,15 +1,12 @@
 package oktafake
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
@@ -36,6 +33,17 @@ type Event struct {
 	Actor          Target
 	Target         []Target
 	Outcome        string // "SUCCESS" when empty
+
+	// Set when the event is committed, so every read shows the same values.
+	transactionID string
+	sessionID     string
+}
+
+func (e Event) outcome() string {
+	if e.Outcome == "" {
+		return "SUCCESS"
+	}
+	return e.Outcome
 }
 
 // displayMessages are the messages Okta's event catalog gives each type.
@@ -72,9 +80,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	for i, t := range targets {
 		ts[i] = detailed{Target: t}
 	}
-	outcome := e.Outcome
-	if outcome == "" {
-		outcome = "SUCCESS"
+	outcome := e.outcome()
+	tx, session := e.transactionID, e.sessionID
+	if tx == "" {
+		tx, session = randomID(27), "trs"+randomID(22)
 	}
 	return json.Marshal(map[string]any{
 		"uuid":            e.UUID,
@@ -94,10 +103,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 			"geographicalContext": nil,
 		},
 		"device":                nil,
-		"authenticationContext": map[string]any{"authenticationProvider": nil, "credentialProvider": nil, "credentialType": nil, "issuer": nil, "interface": nil, "authenticationStep": 0, "externalSessionId": "trs" + randomID(22)},
+		"authenticationContext": map[string]any{"authenticationProvider": nil, "credentialProvider": nil, "credentialType": nil, "issuer": nil, "interface": nil, "authenticationStep": 0, "externalSessionId": session},
 		"outcome":               map[string]any{"result": outcome, "reason": nil},
 		"target":                ts,
-		"transaction":           map[string]any{"type": "WEB", "id": randomID(27), "detail": map[string]any{}},
+		"transaction":           map[string]any{"type": "WEB", "id": tx, "detail": map[string]any{}},
 		"debugContext":          map[string]any{"debugData": map[string]any{}},
 		"securityContext":       map[string]any{"asNumber": nil, "asOrg": nil, "isp": nil, "domain": nil, "isProxy": nil},
 		"insertionTimestamp":    nil,
@@ -180,6 +189,10 @@ func (s *Server) fillEvent(e *Event) {
 	if e.Actor.ID == "" {
 		e.Actor = s.adminActor()
 	}
+	if e.transactionID == "" {
+		e.transactionID = randomID(27)
+		e.sessionID = "trs" + randomID(22)
+	}
 }
 
 // UserTarget describes a user as an event target (type User, alternateId the login).
@@ -210,161 +223,6 @@ func (s *Server) userTargetLocked(u *user) Target {
 
 func (s *Server) groupTargetLocked(g *group) Target {
 	return Target{ID: g.id, Type: "UserGroup", AlternateID: "unknown", DisplayName: g.name}
-}
-
-// eventHook is a registered, active event hook.
-type eventHook struct {
-	id         string
-	url        string
-	authHeader string
-	types      []string
-}
-
-type delivery struct {
-	hook   *eventHook
-	source string
-	events []Event
-}
-
-// AddEventHook registers an active event hook: from now on every change to
-// the org's state of one of eventTypes (all types when none are given) is
-// POSTed to hookURL, one event per delivery, in order, asynchronously, with
-// authHeader as the Authorization header (omitted when empty). Like Okta, a
-// failed delivery (error, timeout of 3s, or a non-2xx answer) is retried
-// once and then dropped. It returns the hook's id. Close stops delivery.
-//
-// Events the fake publishes: user.lifecycle.create/activate/deactivate/
-// suspend/unsuspend/delete.initiated, user.account.lock/unlock/update_profile,
-// user.session.start, group.user_membership.add/remove,
-// group.lifecycle.create/delete.
-func (s *Server) AddEventHook(hookURL, authHeader string, eventTypes ...string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	h := &eventHook{id: "who" + randomID(17), url: hookURL, authHeader: authHeader, types: eventTypes}
-	s.hooks = append(s.hooks, h)
-	if s.outbox == nil && !s.closed {
-		s.outbox = make(chan delivery, 4096)
-		s.workerWG.Add(1)
-		go s.deliverLoop(s.outbox)
-	}
-	return h.id
-}
-
-// RemoveEventHook stops sending to the hook with that id.
-func (s *Server) RemoveEventHook(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hooks = slices.DeleteFunc(s.hooks, func(h *eventHook) bool { return h.id == id })
-}
-
-// FlushEventHooks waits until every event published so far has been
-// delivered (or dropped), or ctx ends.
-func (s *Server) FlushEventHooks(ctx context.Context) error {
-	for {
-		s.mu.Lock()
-		n := s.pending
-		s.mu.Unlock()
-		if n == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-}
-
-// emitLocked publishes an event about a state change to the matching hooks.
-func (s *Server) emitLocked(eventType string, targets ...Target) {
-	if len(s.hooks) == 0 || s.closed || s.outbox == nil {
-		return
-	}
-	e := Event{EventType: eventType, Target: targets}
-	s.fillEvent(&e)
-	for _, h := range s.hooks {
-		if len(h.types) > 0 && !slices.Contains(h.types, eventType) {
-			continue
-		}
-		d := delivery{hook: h, source: s.issuer + "/api/v1/eventHooks/" + h.id, events: []Event{e}}
-		select {
-		case s.outbox <- d:
-			s.pending++
-		default:
-			slog.Warn("oktafake: event hook queue full; event dropped", "hook", h.url, "eventType", eventType)
-		}
-	}
-}
-
-func (s *Server) deliverLoop(outbox <-chan delivery) {
-	defer s.workerWG.Done()
-	for d := range outbox {
-		var err error
-		for range 2 {
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-			err = s.post(ctx, d.hook.url, d.hook.authHeader, d.source, d.events)
-			cancel()
-			if err == nil {
-				break
-			}
-		}
-		if err != nil {
-			slog.Warn("oktafake: event hook delivery failed", "hook", d.hook.url, "err", err)
-		}
-		s.mu.Lock()
-		s.pending--
-		s.mu.Unlock()
-	}
-}
-
-// DeliverEvent POSTs events to hookURL at once, in one Okta event hook
-// envelope, with authHeader as the Authorization header (omitted when
-// empty). Zero event fields get defaults (see Event). It fails unless the
-// receiver answers 2xx.
-func (s *Server) DeliverEvent(ctx context.Context, hookURL, authHeader string, events ...Event) error {
-	for i := range events {
-		s.fillEvent(&events[i])
-	}
-	s.mu.Lock()
-	source := s.issuer + "/api/v1/eventHooks/who" + s.orgID[3:]
-	s.mu.Unlock()
-	return s.post(ctx, hookURL, authHeader, source, events)
-}
-
-func (s *Server) post(ctx context.Context, hookURL, authHeader, source string, events []Event) error {
-	env := HookEnvelope{
-		EventType:          "com.okta.event_hook",
-		EventTypeVersion:   "1.0",
-		CloudEventsVersion: "0.1",
-		Source:             source,
-		EventID:            newUUID(),
-		EventTime:          s.now().Format(oktaTimeFormat),
-		ContentType:        "application/json",
-	}
-	env.Data.Events = events
-	body, err := json.Marshal(env)
-	if err != nil {
-		return fmt.Errorf("encoding event hook delivery: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("delivering event hook: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if authHeader != "" {
-		req.Header.Set("Authorization", authHeader)
-	}
-	resp, err := s.hookHTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("delivering event hook: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("delivering event hook: %s answered %s", hookURL, resp.Status)
-	}
-	return nil
 }
 
 // VerifyHook performs Okta's one-time event hook verification: a GET with

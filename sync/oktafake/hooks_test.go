@@ -62,7 +62,7 @@ func flush(t *testing.T, s *Server) {
 
 func TestStateChangesAreDeliveredToEventHooks(t *testing.T) {
 	clock := newTestClock(t0)
-	s, issuer := startFake(t, Options{Clock: clock.Now})
+	s, issuer := startFake(t, Options{Clock: clock.Now, Hooks: HookDelivery{InOrder: true}})
 	g := s.AddGroup("Engineering", "")
 	alice := s.AddUser(User{Login: "alice@example.com", FirstName: "Alice", LastName: "L"})
 	recv := &hookReceiver{}

@@ -75,11 +75,11 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"end_session_endpoint":                  iss + "/oauth2/v1/logout",
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
-		"grant_types_supported":                 []string{"authorization_code"},
+		"grant_types_supported":                 []string{"authorization_code", "client_credentials"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"scopes_supported":                      scopesSupported,
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 		"claims_supported": []string{
 			"iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce",
 			"name", "given_name", "family_name", "preferred_username", "email", "email_verified", "locale", "zoneinfo", "updated_at", "at_hash",
@@ -91,7 +91,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"frontchannel_logout_supported":                    false,
 		"dpop_signing_alg_values_supported":                []string{},
 		"authorization_response_iss_parameter_supported":   false,
-		"token_endpoint_auth_signing_alg_values_supported": []string{},
+		"token_endpoint_auth_signing_alg_values_supported": []string{"RS256", "RS384", "RS512"},
 	})
 }
 
@@ -301,10 +301,15 @@ func tokenError(w http.ResponseWriter, status int, code, description string) {
 }
 
 // token redeems an authorization code (client_secret_basic,
-// client_secret_post, or a public client with PKCE only).
+// client_secret_post, or a public client with PKCE only), or issues a
+// service app's scoped token for the client credentials grant.
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		tokenError(w, http.StatusBadRequest, "invalid_request", "The request body is not a valid form.")
+		return
+	}
+	if r.Form.Get("grant_type") == "client_credentials" {
+		s.clientCredentialsToken(w, r)
 		return
 	}
 	f := r.PostForm

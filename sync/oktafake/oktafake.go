@@ -1,17 +1,20 @@
 // Package oktafake is a faithful fake of an Okta org served over real HTTP:
 // the subset of the Management API that okta-sdk-golang v2 uses to read users
-// and groups (SSWS token, Link pagination, filter/search/q, rate-limit
-// headers and 429s, Okta's JSON error bodies), the org authorization
-// server's OpenID Connect endpoints (authorization code flow with PKCE and a
-// user picker instead of a password), event hook delivery, and a small HTML
-// admin page for demos.
+// and groups and change their lifecycle (SSWS token or a service app's
+// scoped OAuth access token, Link pagination, filter/search/q, rate-limit
+// headers and 429s, Okta's JSON error bodies), the System Log
+// (GET /api/v1/logs with polling and bounded requests), the org
+// authorization server (authorization code flow with PKCE and a user picker
+// instead of a password; client credentials with private_key_jwt for API
+// service apps), event hook delivery (batched, out of order, Okta's
+// timeout and retry rules), and a small HTML admin page for demos.
 //
 // A Server is an http.Handler. Serve it with httptest.NewServer or a real
 // listener and tell it its base URL with SetIssuer, or use Start, which does
 // both on a loopback port. Tests and the demo change the org's state with the
-// exported methods (AddUser, SetUserStatus, AddMember, ...); every change
-// stamps lastUpdated / lastMembershipUpdated with Options.Clock like Okta
-// does.
+// exported methods (AddUser, Lifecycle, SetUserStatus, AddMember, ...);
+// every change stamps lastUpdated / statusChanged / lastMembershipUpdated
+// with Options.Clock like Okta does and is committed to the System Log.
 package oktafake
 
 import (
@@ -19,6 +22,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
@@ -66,6 +70,11 @@ type Options struct {
 	RateLimitPerMinute int
 	// SigningKey signs ID and access tokens. Nil generates a 2048-bit key.
 	SigningKey *rsa.PrivateKey
+	// Hooks configures event hook delivery: batching, ordering, timeout.
+	Hooks HookDelivery
+	// ServiceApps are the API service apps allowed to get access tokens
+	// for the Management API (see AddServiceApp).
+	ServiceApps []ServiceApp
 }
 
 // Client is an OIDC application registered in the org.
@@ -87,6 +96,10 @@ type User struct {
 	FirstName string
 	LastName  string
 	Status    string
+	// CreatedWithPassword, for a STAGED user in AddUser, says it was created
+	// with a password: activation then makes it ACTIVE, not PROVISIONED.
+	// Users in other statuses than STAGED and PROVISIONED always have one.
+	CreatedWithPassword bool
 
 	// Read-only in AddUser: set by the server.
 	Created         time.Time
@@ -173,11 +186,21 @@ type Server struct {
 	codes    map[string]*authCode
 	tokens   map[string]*accessToken
 	hooks    []*eventHook
-	outbox   chan delivery
-	pending  int // hook deliveries queued and not yet done
+	queue    []queuedEvent // events waiting for hook delivery
+	held     bool          // HoldEventHooks: start no delivery
+	wake     *sync.Cond    // signals queue, held and closed changes (with mu)
+	rng      *mrand.Rand   // shuffles deliveries (seeded)
+	attempts []HookAttempt
+	pending  int // events queued or being delivered
 	closed   bool
-	workerWG sync.WaitGroup
-	hookHTTP *http.Client
+	log      []logEntry // the System Log, in commit order
+	logSeq   int64
+	apps     map[string]*serviceApp
+	jtis     map[string]time.Time // client assertion jti -> its exp
+	// workerStarted is set once the delivery goroutine runs.
+	workerStarted bool
+	workerWG      sync.WaitGroup
+	hookHTTP      *http.Client
 }
 
 // New returns a fake org with no users or groups. It panics when
@@ -199,8 +222,12 @@ func New(opts Options) *Server {
 		windows:   map[string]*rateWindow{},
 		codes:     map[string]*authCode{},
 		tokens:    map[string]*accessToken{},
-		hookHTTP:  &http.Client{Timeout: 3 * time.Second, CheckRedirect: noRedirects},
+		apps:      map[string]*serviceApp{},
+		jtis:      map[string]time.Time{},
+		rng:       newHookRand(opts.Hooks.Seed),
+		hookHTTP:  &http.Client{CheckRedirect: noRedirects},
 	}
+	s.wake = sync.NewCond(&s.mu)
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -219,6 +246,11 @@ func New(opts Options) *Server {
 	s.typeID = "oty" + randomID(17)
 	for _, c := range opts.Clients {
 		s.clients[c.ID] = c
+	}
+	for _, app := range opts.ServiceApps {
+		if err := s.AddServiceApp(app); err != nil {
+			panic("oktafake: " + err.Error())
+		}
 	}
 	s.api = s.apiRoutes()
 	s.web = s.webRoutes()
@@ -273,7 +305,8 @@ func (s *Server) AddClient(c Client) {
 	s.clients[c.ID] = c
 }
 
-// Close stops event hook delivery. The caller stops the HTTP server.
+// Close stops event hook delivery (events still queued are dropped). The
+// caller stops the HTTP server.
 func (s *Server) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -281,9 +314,9 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
-	if s.outbox != nil {
-		close(s.outbox)
-	}
+	s.pending -= len(s.queue)
+	s.queue = nil
+	s.wake.Broadcast()
 	s.mu.Unlock()
 	s.workerWG.Wait()
 }
@@ -346,10 +379,10 @@ func (s *Server) AddUser(u User) string {
 		lastUpdated:   now,
 		groups:        map[string]bool{},
 	}
-	if u.Status != StatusStaged {
+	if u.Status != StatusStaged && u.Status != StatusProvisioned {
 		nu.activated = now
 	}
-	if u.Status != StatusStaged && u.Status != StatusProvisioned {
+	if u.Status != StatusStaged && u.Status != StatusProvisioned || u.CreatedWithPassword {
 		nu.passwordChanged = now
 	}
 	s.users[u.ID] = nu
@@ -360,10 +393,11 @@ func (s *Server) AddUser(u User) string {
 	return u.ID
 }
 
-// SetUserStatus changes a user's status (any of Okta's statuses, without
-// Okta's lifecycle rules), updating statusChanged and lastUpdated, and
-// activated when the user first becomes ACTIVE. Group memberships are kept,
-// as Okta keeps them for deactivated users.
+// SetUserStatus puts a user straight into any of Okta's statuses, without
+// Okta's lifecycle rules (a test's shortcut; Lifecycle applies the rules),
+// updating statusChanged and lastUpdated, and activated when the user first
+// becomes ACTIVE, and logging the event Okta logs for that change. Group
+// memberships are kept, as Okta keeps them for deactivated users.
 func (s *Server) SetUserStatus(idOrLogin, status string) error {
 	if !slices.Contains(validStatuses, status) {
 		return fmt.Errorf("setting status of %s: unknown status %q", idOrLogin, status)
@@ -395,7 +429,8 @@ func (s *Server) setStatusLocked(u *user, status string) {
 	}
 }
 
-// statusEventType names the System Log event Okta publishes for a status change.
+// statusEventType names the System Log event Okta publishes when a user
+// moves from one status to another (SetUserStatus's shortcut).
 func statusEventType(from, to string) string {
 	switch to {
 	case StatusDeprovisioned:
@@ -404,12 +439,20 @@ func statusEventType(from, to string) string {
 		return "user.lifecycle.suspend"
 	case StatusLockedOut:
 		return "user.account.lock"
+	case StatusRecovery:
+		return "user.account.reset_password"
+	case StatusPasswordExpired:
+		return "user.account.expire_password"
+	case StatusProvisioned:
+		return "user.lifecycle.activate"
 	case StatusActive:
 		switch from {
 		case StatusSuspended:
 			return "user.lifecycle.unsuspend"
 		case StatusLockedOut:
 			return "user.account.unlock"
+		case StatusRecovery, StatusPasswordExpired, StatusProvisioned:
+			return "user.account.update_password"
 		default:
 			return "user.lifecycle.activate"
 		}
@@ -446,14 +489,19 @@ func (s *Server) UpdateUser(idOrLogin string, profile User) error {
 	return nil
 }
 
-// DeleteUser removes a user for good (whatever its status): it leaves every
-// group, its tokens stop working, and the API answers 404 for it.
+// DeleteUser removes a user for good, as an admin does in the console: a
+// user that is not DEPROVISIONED is deactivated first (Okta deletes only
+// deactivated users), then deleted. It leaves every group, its tokens stop
+// working, and the API answers 404 for it.
 func (s *Server) DeleteUser(idOrLogin string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.userLocked(idOrLogin)
 	if u == nil {
 		return fmt.Errorf("deleting user %s: %w", idOrLogin, ErrNotFound)
+	}
+	if u.status != StatusDeprovisioned {
+		s.setStatusLocked(u, StatusDeprovisioned)
 	}
 	s.deleteUserLocked(u)
 	return nil
