@@ -102,6 +102,7 @@ func (a *app) init(ctx context.Context) error {
 	a.poller = okta.NewPoller(okta.PollerOptions{
 		Store: a.store, Directory: a.directory, Catalog: a.catalog.Current, Interval: cfg.SyncInterval,
 		OnChange: func(okta.PollResult) { a.directoryChanged(context.Background()) },
+		OnEvents: func() { a.events.Notify() },
 	})
 	a.events = okta.NewEventProcessor(okta.EventProcessorOptions{
 		Store: a.store, Directory: a.directory, Poll: a.poller.Poke, AfterBatch: a.directoryChanged,

@@ -247,3 +247,28 @@ func TestOffboardingDeletesDevicesWhenTheCatalogSaysSo(t *testing.T) {
 		}
 	})
 }
+
+// A person deleted in Okta while no hook reaches the portal is offboarded
+// within one poll interval, not at the hourly full poll: each poll reads
+// Okta's System Log since its stored cursor.
+func TestOffboardingOfADeletionBySystemLog(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		p := startPortal(t, db, 300*time.Millisecond)
+		waitFor(t, 20*time.Second, func() bool { return p.policyHas("erin@example.com") })
+		// The first read of the System Log sets the cursor.
+		waitFor(t, 20*time.Second, func() bool {
+			return db.Table("okta_log_cursor").Where("id = 1").Limit(1).Find(&map[string]any{}).RowsAffected == 1
+		})
+		if err := p.okta.DeleteUser("erin@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		deleted := time.Now()
+		waitFor(t, 20*time.Second, func() bool { return !p.policyHas("erin@example.com") })
+		t.Logf("deleted in Okta → out of the policy without a hook: %s", time.Since(deleted).Round(time.Millisecond))
+		var rec grants.Offboarding
+		db.Where("email = ?", "erin@example.com").Limit(1).Find(&rec)
+		if rec.ID == 0 || rec.OktaStatus != grants.StatusDeleted {
+			t.Errorf("offboarding record %+v, want one for a deletion", rec)
+		}
+	})
+}

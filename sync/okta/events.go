@@ -118,7 +118,11 @@ func (p *EventProcessor) process(ctx context.Context, ev grants.OktaEvent) (even
 	userIDs := targetIDs(ev, "User")
 	switch ev.EventType {
 	case "user.lifecycle.deactivate", "user.lifecycle.suspend", "user.lifecycle.delete.initiated",
-		"user.lifecycle.activate", "user.lifecycle.reactivate", "user.lifecycle.unsuspend":
+		"user.lifecycle.activate", "user.lifecycle.reactivate", "user.lifecycle.unsuspend", "user.lifecycle.create",
+		"user.account.lock", "user.account.unlock", "user.account.unlock_by_admin", "user.account.reset_password",
+		"user.account.expire_password", "user.account.update_password", "user.account.update_profile":
+		// Statuses and logins change: the user is read again, whatever the
+		// event said.
 	case "group.user_membership.add", "group.user_membership.remove":
 		res.pollIncremental = true
 	case "group.lifecycle.delete", "group.profile.update":

@@ -19,6 +19,9 @@ type PollerOptions struct {
 	FullEvery time.Duration
 	// OnChange is called after a poll that changed the snapshot.
 	OnChange func(PollResult)
+	// OnEvents is called when a poll found new events in Okta's System Log
+	// (stored like hook deliveries, for the event processor).
+	OnEvents func()
 	Clock    func() time.Time
 }
 
@@ -84,6 +87,7 @@ func (p *Poller) Run(ctx context.Context) {
 			if res.Changed && p.o.OnChange != nil {
 				p.o.OnChange(res)
 			}
+			p.readSystemLog(ctx)
 		}
 		if !timer.Stop() {
 			select {
@@ -92,5 +96,23 @@ func (p *Poller) Run(ctx context.Context) {
 			}
 		}
 		timer.Reset(next)
+	}
+}
+
+// readSystemLog is the backstop for event hooks: the events since the last
+// read, stored for the event processor. A failed read keeps the cursor and
+// is tried again at the next poll.
+func (p *Poller) readSystemLog(ctx context.Context) {
+	n, err := p.o.Directory.ReadSystemLog(ctx, p.o.Store)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			slog.Warn("okta System Log not read; trying again at the next poll", "err", err)
+		}
+	case n > 0:
+		slog.Info("okta System Log: new events", "events", n)
+		if p.o.OnEvents != nil {
+			p.o.OnEvents()
+		}
 	}
 }
