@@ -56,7 +56,11 @@ func ActiveGrantHolders(ctx context.Context, db *gorm.DB) (map[string][]string, 
 // or active but past expiresAt, swept or not) whose user is no longer in it
 // are removed at now. members holds the confirmed members of
 // each managed group. It returns the grants it stamped.
-func ConfirmGrants(ctx context.Context, db *gorm.DB, members map[string][]string, now time.Time) (applied, removed []Grant, err error) {
+//
+// A grant ending by endedBy (now, or a little later when the removing write
+// was started ahead of the grant's end so that it lands on time) counts as
+// ended.
+func ConfirmGrants(ctx context.Context, db *gorm.DB, members map[string][]string, now, endedBy time.Time) (applied, removed []Grant, err error) {
 	in := func(group, email string) bool {
 		for _, m := range members[group] {
 			if m == email {
@@ -66,9 +70,12 @@ func ConfirmGrants(ctx context.Context, db *gorm.DB, members map[string][]string
 		return false
 	}
 	var pending []Grant
-	t := now.UTC()
+	t, cutoff := now.UTC(), endedBy.UTC()
+	if cutoff.Before(t) {
+		cutoff = t
+	}
 	err = db.WithContext(ctx).Where(
-		"(status = ? AND expires_at > ? AND applied_at IS NULL) OR ((status <> ? OR expires_at <= ?) AND removed_at IS NULL)", GrantActive, t, GrantActive, t,
+		"(status = ? AND expires_at > ? AND applied_at IS NULL) OR ((status <> ? OR expires_at <= ?) AND removed_at IS NULL)", GrantActive, cutoff, GrantActive, cutoff,
 	).Find(&pending).Error
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading grants to confirm: %w", err)
@@ -78,7 +85,7 @@ func ConfirmGrants(ctx context.Context, db *gorm.DB, members map[string][]string
 			continue
 		}
 		present := in(g.GroupName, g.UserEmail)
-		running := g.Status == GrantActive && g.ExpiresAt.After(t)
+		running := g.Status == GrantActive && g.ExpiresAt.After(cutoff)
 		switch {
 		case running && present:
 			res := db.WithContext(ctx).Model(&Grant{}).Where("id = ? AND applied_at IS NULL", g.ID).Update("applied_at", t)

@@ -86,7 +86,9 @@ func (row managedGroup) applied() (AppliedGroup, error) {
 // (groups no longer managed are forgotten), one sync.apply audit event for
 // the changes written, grant applied/removed stamps with their audit events,
 // and offboardings confirmed.
-func (s *Store) ConfirmPolicy(ctx context.Context, confirmed map[string][]string, changes []GroupChange, now time.Time) error {
+//
+// Grants ending by endedBy count as ended (see ConfirmGrants).
+func (s *Store) ConfirmPolicy(ctx context.Context, confirmed map[string][]string, changes []GroupChange, now, endedBy time.Time) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := saveManagedGroups(tx, confirmed, now); err != nil {
 			return err
@@ -100,7 +102,7 @@ func (s *Store) ConfirmPolicy(ctx context.Context, confirmed map[string][]string
 				return err
 			}
 		}
-		applied, removed, err := ConfirmGrants(ctx, tx, confirmed, now)
+		applied, removed, err := ConfirmGrants(ctx, tx, confirmed, now, endedBy)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/sync/policyfile"
@@ -21,6 +22,9 @@ type desiredState struct {
 	departed map[string]bool
 	// warnings name the members left out because they are not valid logins.
 	warnings []string
+	// endedBy is when a grant must end to be left out: now, plus the lead
+	// of a removing write that must land at the grant's end.
+	endedBy time.Time
 }
 
 // desiredFor is the desired state under catalog c: synced groups get the
@@ -31,11 +35,12 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 	names := slices.Sorted(maps.Values(c.Groups))
 	// A grant ending within one write's latency is already out: its
 	// removing write then lands at its end, not after it.
-	in, err := s.DesiredInputs(ctx, slices.Compact(names), r.o.Clock().Add(r.lead()))
+	endedBy := r.o.Clock().Add(r.lead())
+	in, err := s.DesiredInputs(ctx, slices.Compact(names), endedBy)
 	if err != nil {
 		return nil, err
 	}
-	d := &desiredState{members: map[string][]string{}, oktaGroup: map[string]string{}, departed: in.Departed}
+	d := &desiredState{members: map[string][]string{}, oktaGroup: map[string]string{}, departed: in.Departed, endedBy: endedBy}
 	for ts, okta := range c.Groups {
 		d.members[ts] = slices.Clone(in.Members[okta])
 		d.oktaGroup[ts] = okta

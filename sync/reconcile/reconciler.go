@@ -455,7 +455,7 @@ func (r *Reconciler) confirm(ctx context.Context, d *desiredState, text []byte, 
 	for i, c := range changes {
 		written[i] = grants.GroupChange(c)
 	}
-	if err := r.o.Store.ConfirmPolicy(ctx, confirmed, written, r.o.Clock()); err != nil {
+	if err := r.o.Store.ConfirmPolicy(ctx, confirmed, written, r.o.Clock(), d.endedBy); err != nil {
 		return err
 	}
 	return r.o.Store.DropUsedHolds(ctx, confirmed)
