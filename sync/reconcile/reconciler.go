@@ -47,6 +47,12 @@ type Options struct {
 	// Watch is how often the policy's ETag is read to find changes made
 	// outside the portal (default 5s; negative: never).
 	Watch time.Duration
+	// Devices keeps the device posture of resources with devicePosture;
+	// nil turns the second lock off.
+	Devices DeviceAPI
+	// PostureEvery is how often device postures are checked without a
+	// wake, for devices added during a grant (default 1m).
+	PostureEvery time.Duration
 }
 
 // Reconciler makes the managed groups of the tailnet policy equal to the
@@ -65,6 +71,10 @@ type Reconciler struct {
 	writeLatency time.Duration
 	// warnings are the control plane's warnings at the last fresh read.
 	warnings []string
+	// postureWake wakes the posture loop; postureWarning says why the
+	// second lock cannot be kept, when it cannot.
+	postureWake    chan struct{}
+	postureWarning string
 }
 
 // New builds a reconciler; call Run to start its loop.
@@ -93,7 +103,10 @@ func New(o Options) *Reconciler {
 	if o.Watch == 0 {
 		o.Watch = 5 * time.Second
 	}
-	return &Reconciler{o: o, wake: make(chan struct{}, 1)}
+	if o.PostureEvery == 0 {
+		o.PostureEvery = time.Minute
+	}
+	return &Reconciler{o: o, wake: make(chan struct{}, 1), postureWake: make(chan struct{}, 1)}
 }
 
 // Wake asks for a pass soon. It never blocks.
@@ -115,6 +128,9 @@ func (r *Reconciler) Run(ctx context.Context) {
 	r.forget() // whoever held the lease before may have written since
 	if r.o.Watch > 0 {
 		go r.watch(ctx, r.o.Watch)
+	}
+	if r.o.Devices != nil {
+		go r.runPostures(ctx)
 	}
 	var backoff time.Duration
 	var lastStart time.Time
@@ -151,6 +167,7 @@ func (r *Reconciler) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		r.wakePostures()
 		next := r.untilNextEnd(ctx)
 		if err != nil {
 			backoff = retryBackoff(backoff)
@@ -418,11 +435,16 @@ func (r *Reconciler) readWarnings(ctx context.Context, pol tailnet.Policy) {
 	r.mu.Unlock()
 }
 
-// allWarnings are the pass's own warnings and the control plane's.
+// allWarnings are the pass's own warnings, the control plane's, and why
+// device posture cannot be kept.
 func (r *Reconciler) allWarnings(d *desiredState) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append(slices.Clone(d.warnings), r.warnings...)
+	w := append(slices.Clone(d.warnings), r.warnings...)
+	if r.postureWarning != "" {
+		w = append(w, r.postureWarning)
+	}
+	return w
 }
 
 // untilNextEnd is how long until the next pass is due: the periodic pass,
