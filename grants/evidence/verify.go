@@ -214,19 +214,15 @@ func (v *Verification) checkChain(files map[string]*zip.File, key []byte) error 
 					return err
 				}
 				events++
-				if err := checkCSVRow(rows, &e); err != nil {
-					return err
+				if walker != nil {
+					ev := grants.AuditEvent{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target,
+						Details: e.storedDetails(), PrevHash: e.PrevHash, Hash: e.Hash}
+					walker.next(&ev)
+					if !walker.check.OK {
+						return fmt.Errorf("audit event %d: %s", walker.check.BrokenAt, walker.check.Reason)
+					}
 				}
-				if walker == nil {
-					return nil
-				}
-				ev := grants.AuditEvent{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target,
-					Details: e.storedDetails(), PrevHash: e.PrevHash, Hash: e.Hash}
-				walker.next(&ev)
-				if !walker.check.OK {
-					return fmt.Errorf("audit event %d: %s", walker.check.BrokenAt, walker.check.Reason)
-				}
-				return nil
+				return checkCSVRow(rows, &e)
 			})
 		}
 		var skip json.RawMessage
