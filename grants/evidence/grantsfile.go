@@ -108,6 +108,9 @@ func (s *grantStats) add(g *GrantRecord, r *report) {
 // its end, or has not come although it is due.
 func (s *grantStats) checkLate(g *GrantRecord, r *report) {
 	end := g.End()
+	if !end.Before(r.Until) {
+		return // ends after the period: the next period's evidence
+	}
 	due := end.Add(r.grace)
 	var late bool
 	overdue := ""
@@ -117,7 +120,7 @@ func (s *grantStats) checkLate(g *GrantRecord, r *report) {
 		overdue = formatSeconds(g.RemovedAt.Sub(end).Seconds()) + " after its end"
 	default:
 		late = due.Before(r.GeneratedAt)
-		overdue = "not removed as of " + r.GeneratedAt.Format(time.RFC3339)
+		overdue = "not removed as of " + r.GeneratedAt.Format("2006-01-02 15:04 UTC")
 	}
 	if !late {
 		return
@@ -205,8 +208,8 @@ func (s *offboardStats) add(o *OffboardingRecord, limit int) {
 		took = "not confirmed yet"
 	}
 	if len(s.List) < limit {
-		s.List = append(s.List, offboardRow{Email: o.Email, Status: o.OktaStatus, Detected: reportTime(&detected),
-			Confirmed: reportTime(o.PolicyConfirmedAt), Took: took, Grants: o.GrantsRevoked})
+		s.List = append(s.List, offboardRow{Email: o.Email, Status: o.OktaStatus, Detected: reportSeconds(&detected),
+			Confirmed: reportSeconds(o.PolicyConfirmedAt), Took: took, Grants: o.GrantsRevoked})
 	}
 }
 
@@ -241,6 +244,14 @@ func itoa(n int) string { return formatInt(int64(n)) }
 
 // reportTime is a time as the report prints it, or "—".
 func reportTime(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+// reportSeconds is reportTime to the second.
+func reportSeconds(t *time.Time) string {
 	if t == nil {
 		return "—"
 	}

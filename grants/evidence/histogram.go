@@ -91,16 +91,9 @@ func (h *histogram) summary(title string) summary {
 func formatSeconds(s float64) string {
 	switch {
 	case s < 10:
-		return trimFloat(s) + " s"
+		return formatFixed(s, 1) + " s"
 	case s < 120:
-		return trimFloat(math.Round(s)) + " s"
+		return formatFixed(math.Round(s), 0) + " s"
 	}
 	return time.Duration(math.Round(s) * float64(time.Second)).String()
-}
-
-func trimFloat(f float64) string {
-	if f == math.Trunc(f) {
-		return formatInt(int64(f))
-	}
-	return formatFixed(f, 1)
 }

@@ -30,6 +30,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 	"secs": formatSeconds,
 	"mod2": func(i int) int { return i % 2 },
+	"nouns": nouns,
 }).Parse(reportTemplate))
 
 // report gathers, while the other files are written, what report.html says.
@@ -52,7 +53,7 @@ func newReport(p *Packet, since, until, now time.Time) *report {
 		Since: since, Until: until, GeneratedAt: now, Signed: p.SigningKey != nil,
 		limit: cmp.Or(p.ListLimit, 50), grace: cmp.Or(p.Grace, time.Minute), window: cmp.Or(p.MatchWindow, 2*time.Minute),
 	}
-	r.Grace = r.grace.String()
+	r.Grace = formatSeconds(r.grace.Seconds())
 	r.Audit.actions = map[string]int64{}
 	r.Grants.approvers, r.Grants.resources = map[string]int64{}, map[string]int64{}
 	if p.SigningKey != nil {
@@ -139,19 +140,19 @@ func (r *report) Controls() []Control {
 		out = append(out, Control{name, s, c, evidence})
 	}
 	add("Access is requested with a reason", g.WithReason == g.Count,
-		fmt.Sprintf("%s of %s grants carry a reason.", groupDigits(g.WithReason), groupDigits(g.Count)))
+		fmt.Sprintf("%s of %s carry a reason.", groupDigits(g.WithReason), nouns(g.Count, "grant", "grants")))
 	add("Access is approved by someone else", g.SelfApproved == 0,
-		fmt.Sprintf("%s grants approved by their requester; %s by people, %s by the on-call rule, %s direct admin grants.",
-			groupDigits(g.SelfApproved), groupDigits(g.ByRequest), groupDigits(g.AutoApproved), groupDigits(g.Direct)))
+		fmt.Sprintf("%s approved by its requester; %s approved by people, %s by the on-call rule, %s.",
+			nouns(g.SelfApproved, "grant", "grants"), groupDigits(g.ByRequest), groupDigits(g.AutoApproved), nouns(g.Direct, "direct admin grant", "direct admin grants")))
 	add("Access is time-limited", true,
 		fmt.Sprintf("Every grant has an expiry; the longest lasted %s.", r.Longest()))
 	add("Access is removed at expiry", g.LateCount == 0,
-		fmt.Sprintf("%s grants removed later than %s after their end; p95 expiry → removed %s.",
-			groupDigits(g.LateCount), r.Grace, formatSeconds(g.ExpiryRemoved.quantile(0.95))))
+		fmt.Sprintf("%s not removed within %s of its end; p95 expiry → removed %s.",
+			nouns(g.LateCount, "grant", "grants"), r.Grace, formatSeconds(g.ExpiryRemoved.quantile(0.95))))
 	add("Access is removed at offboarding", o.Open == 0,
-		fmt.Sprintf("%s offboardings, %s not yet confirmed removed; p95 Okta event → removed %s.",
-			groupDigits(o.Count), groupDigits(o.Open), formatSeconds(o.EventRemoved.quantile(0.95))))
-	policy := fmt.Sprintf("%s portal policy writes audited", groupDigits(a.PolicyWrites))
+		fmt.Sprintf("%s, %s not yet confirmed removed; p95 Okta event → removed %s.",
+			nouns(o.Count, "offboarding", "offboardings"), groupDigits(o.Open), formatSeconds(o.EventRemoved.quantile(0.95))))
+	policy := nouns(a.PolicyWrites, "policy write", "policy writes") + " by the portal audited"
 	if r.Config.Err == nil {
 		policy += fmt.Sprintf("; %s of them matched in Tailscale's own configuration log.", groupDigits(r.Config.Matched))
 	} else {
@@ -159,8 +160,16 @@ func (r *report) Controls() []Control {
 	}
 	add("Changes to the policy are logged", r.Config.Err == nil && r.Config.Matched >= a.PolicyWrites, policy)
 	add("The audit log is intact", a.Chain.Verification.OK,
-		fmt.Sprintf("%s events checked from the first ever; %s in this period.", groupDigits(a.Chain.Verification.Checked), groupDigits(a.Events)))
+		fmt.Sprintf("%s checked from the first ever; %s in this period.", nouns(a.Chain.Verification.Checked, "event", "events"), groupDigits(a.Events)))
 	return out
+}
+
+// nouns is "1 grant" or "2 grants".
+func nouns(n int64, singular, plural string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return groupDigits(n) + " " + plural
 }
 
 // groupDigits writes 1234567 as "1,234,567".
@@ -194,14 +203,14 @@ type chartBar struct {
 }
 
 func newChart(title string, counts []int64) chart {
-	c := chart{Title: title, Width: 680, Height: 170, Base: 140}
+	c := chart{Title: title, Width: 680, Height: 124, Base: 100}
 	top := slices.Max(counts)
 	c.Empty = top == 0
 	slot := float64(c.Width-20) / float64(len(counts))
 	for i, n := range counts {
 		h := 0.0
 		if top > 0 {
-			h = 110 * float64(n) / float64(top)
+			h = 84 * float64(n) / float64(top)
 		}
 		if n > 0 {
 			h = max(h, 1.5)
