@@ -122,19 +122,16 @@ func writePacketTo(ctx context.Context, env *cliEnv, p *evidence.Packet, path st
 	return sum, nil
 }
 
-// parsePeriodTime reads RFC 3339 or a date (midnight UTC).
+// parsePeriodTime reads one end of the period.
 func parsePeriodTime(flag, s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return time.Time{}, &usageError{flag + " is required"}
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
+	t, err := evidence.ParseTime(s)
+	if err != nil {
+		return time.Time{}, &usageError{flag + " " + err.Error()}
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, &usageError{fmt.Sprintf("%s %q: want RFC 3339 (2026-03-01T00:00:00Z) or a date (2026-03-01)", flag, s)}
+	return t, nil
 }
 
 // signingKey is PORTAL_SIGNING_KEY, or nil when unset.

@@ -473,3 +473,24 @@ func sha(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
+
+func TestParseTimeAndFileName(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2026-03-01":                t0,
+		"2026-03-01T02:00:00+02:00": t0,
+		" 2026-03-01T00:00:00Z ":    t0,
+	} {
+		if got, err := evidence.ParseTime(in); err != nil || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("ParseTime(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := evidence.ParseTime("yesterday"); err == nil {
+		t.Error("ParseTime(yesterday) succeeded")
+	}
+	if got := evidence.FileName(t0, at(24*time.Hour)); got != "evidence-2026-03-01-2026-03-02.zip" {
+		t.Errorf("FileName of whole days = %s", got)
+	}
+	if got := evidence.FileName(at(90*time.Minute), at(24*time.Hour)); got != "evidence-2026-03-01T013000Z-2026-03-02T000000Z.zip" {
+		t.Errorf("FileName of times = %s", got)
+	}
+}
