@@ -494,3 +494,90 @@ func TestParseTimeAndFileName(t *testing.T) {
 		t.Errorf("FileName of times = %s", got)
 	}
 }
+
+// failingLog yields its entries, then fails.
+type failingLog struct {
+	configLog
+	err error
+}
+
+func (f failingLog) Entries(ctx context.Context, since, until time.Time) iter.Seq2[evidence.ConfigEntry, error] {
+	return func(yield func(evidence.ConfigEntry, error) bool) {
+		for e, err := range f.configLog.Entries(ctx, since, until) {
+			if !yield(e, err) {
+				return
+			}
+		}
+		yield(evidence.ConfigEntry{}, f.err)
+	}
+}
+
+func TestConfigLogFailuresAreRecorded(t *testing.T) {
+	db := dbtest.SQLite(t)
+	seed(t, db)
+	for name, c := range map[string]struct {
+		log      evidence.ConfigLog
+		kind     string
+		entries  int
+		sentence string
+	}{
+		"not configured": {nil, "not-configured", 0, "no client for it configured"},
+		"fails midway":   {failingLog{tailnetLog(), errors.New("502 Bad Gateway")}, "unavailable", 3, "Reading it failed: 502 Bad Gateway."},
+	} {
+		t.Run(name, func(t *testing.T) {
+			files := unzip(t, writePacket(t, db, c.log))
+			var cl struct {
+				Entries []json.RawMessage
+				Error   struct{ Kind string }
+			}
+			if err := json.Unmarshal(files["tailscale-configuration-log.json"], &cl); err != nil {
+				t.Fatal(err)
+			}
+			if len(cl.Entries) != c.entries || cl.Error.Kind != c.kind {
+				t.Errorf("%d entries, error %q; want %d, %q", len(cl.Entries), cl.Error.Kind, c.entries, c.kind)
+			}
+			if !strings.Contains(string(files["report.html"]), c.sentence) {
+				t.Errorf("report.html lacks %q", c.sentence)
+			}
+		})
+	}
+}
+
+func TestKeyedChain(t *testing.T) {
+	db := dbtest.SQLite(t)
+	key := bytes.Repeat([]byte{9}, 32)
+	prev := grants.GenesisHash
+	for i := range 5 {
+		e := grants.AuditEvent{At: at(time.Duration(i) * time.Hour), Actor: "system", Action: "test.event", Target: "t", Details: "{}", PrevHash: prev}
+		e.Hash = e.ChainHash(key)
+		prev = e.Hash
+		if err := db.Create(&e).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &evidence.Packet{Store: evidence.NewDBStore(db.DB), AuditKey: key, Now: func() time.Time { return at(25 * time.Hour) }}
+	var buf bytes.Buffer
+	sum, err := p.Write(context.Background(), &buf, t0, at(24*time.Hour))
+	if err != nil || !sum.ChainOK || sum.AuditEvents != 5 {
+		t.Fatalf("Write: %+v %v", sum, err)
+	}
+	pkt := buf.Bytes()
+	verify := func(key []byte) (*evidence.Verification, error) {
+		return evidence.Verify(bytes.NewReader(pkt), int64(len(pkt)), nil, key)
+	}
+	if v, err := verify(key); err != nil || !v.ChainChecked || v.Chain != evidence.ChainHMAC {
+		t.Errorf("with the key: %+v %v", v, err)
+	}
+	if v, err := verify(nil); err != nil || v.ChainChecked {
+		t.Errorf("without the key: %+v %v; want unchecked, no error", v, err)
+	}
+	if _, err := verify(bytes.Repeat([]byte{8}, 32)); err == nil || !strings.Contains(err.Error(), "altered") {
+		t.Errorf("with another key: %v", err)
+	}
+	// The plain chain does not verify events chained under a key.
+	p.AuditKey = nil
+	buf.Reset()
+	if sum, err := p.Write(context.Background(), &buf, t0, at(24*time.Hour)); err != nil || sum.ChainOK {
+		t.Errorf("plain verification of a keyed chain: %+v %v", sum, err)
+	}
+}
