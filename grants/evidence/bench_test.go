@@ -157,7 +157,10 @@ func watchHeap() func() uint64 {
 
 type countingWriter int64
 
-func (c *countingWriter) Write(p []byte) (int, error) { *c += countingWriter(len(p)); return len(p), nil }
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
 
 // seedBench stores grantCount grants (with requests and approvals) and
 // events audit events spread over the period, chained as AppendAudit

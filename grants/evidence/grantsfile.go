@@ -44,8 +44,8 @@ type lateGrant struct {
 
 // grantRow is a grant as the report's table shows it.
 type grantRow struct {
-	ID                                   int64
-	User, Resource, Reason, Approvers    string
+	ID                                    int64
+	User, Resource, Reason, Approvers     string
 	Approved, Expires, Removed, RevokedBy string
 }
 

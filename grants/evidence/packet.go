@@ -57,9 +57,9 @@ type Packet struct {
 
 // Manifest is manifest.json.
 type Manifest struct {
-	Since       time.Time      `json:"since"`
-	Until       time.Time      `json:"until"`
-	GeneratedAt time.Time      `json:"generatedAt"`
+	Since       time.Time  `json:"since"`
+	Until       time.Time  `json:"until"`
+	GeneratedAt time.Time  `json:"generatedAt"`
 	Files       []FileHash `json:"files"`
 }
 

@@ -28,8 +28,8 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return formatFixed(100*float64(a)/float64(b), 1) + "%"
 	},
-	"secs": formatSeconds,
-	"mod2": func(i int) int { return i % 2 },
+	"secs":  formatSeconds,
+	"mod2":  func(i int) int { return i % 2 },
 	"nouns": nouns,
 }).Parse(reportTemplate))
 
@@ -120,13 +120,13 @@ func (r *report) EventRemoved() summary {
 	return r.Offboard.EventRemoved.summary("Okta event → removed from the policy")
 }
 
-// Control is one row of the report's table of controls.
-type Control struct {
+// control is one row of the report's table of controls.
+type control struct {
 	Name, Status, Class, Evidence string
 }
 
 // Controls are the controls the packet evidences, with their verdicts.
-func (r *report) Controls() []Control {
+func (r *report) Controls() []control {
 	g, o, a := &r.Grants, &r.Offboard, &r.Audit
 	verdict := func(ok bool) (string, string) {
 		if ok {
@@ -134,10 +134,10 @@ func (r *report) Controls() []Control {
 		}
 		return "Attention", "warn"
 	}
-	var out []Control
+	var out []control
 	add := func(name string, ok bool, evidence string) {
 		s, c := verdict(ok)
-		out = append(out, Control{name, s, c, evidence})
+		out = append(out, control{name, s, c, evidence})
 	}
 	add("Access is requested with a reason", g.WithReason == g.Count,
 		fmt.Sprintf("%s of %s carry a reason.", groupDigits(g.WithReason), nouns(g.Count, "grant", "grants")))

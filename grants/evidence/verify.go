@@ -310,4 +310,3 @@ func expectDelim(dec *json.Decoder, d json.Delim) error {
 	}
 	return nil
 }
-
