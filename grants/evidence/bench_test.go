@@ -172,7 +172,7 @@ func seedBench(b *testing.B, db *database.DB, events, grantCount int) {
 		n := min(batch, grantCount-lo)
 		reqs := make([]grants.Request, n)
 		for i := range reqs {
-			when := at(time.Duration(lo+i) * 24 * time.Hour / time.Duration(grantCount))
+			when := at(24 * time.Hour / time.Duration(grantCount) * time.Duration(lo+i))
 			reqs[i] = grants.Request{Resource: fmt.Sprintf("res-%d", (lo+i)%40), Requester: fmt.Sprintf("u%d@example.com", lo+i),
 				DurationSeconds: 3600, Reason: "ticket " + strconv.Itoa(lo+i), Status: grants.RequestApproved, CreatedAt: when.Add(-time.Minute), DecidedAt: ptr(when)}
 		}
@@ -199,7 +199,7 @@ func seedBench(b *testing.B, db *database.DB, events, grantCount int) {
 	prev := grants.GenesisHash
 	rows := make([]grants.AuditEvent, 0, batch)
 	for i := range events {
-		e := grants.AuditEvent{At: at(time.Duration(i) * 24 * time.Hour / time.Duration(events)).Truncate(time.Microsecond),
+		e := grants.AuditEvent{At: at(24 * time.Hour / time.Duration(events) * time.Duration(i)).Truncate(time.Microsecond),
 			Actor: fmt.Sprintf("u%d@example.com", i%5000), Action: actions[i%len(actions)], Target: fmt.Sprintf("grant:%d", i%max(grantCount, 1)+1),
 			Details: fmt.Sprintf(`{"resource":"res-%d","user":"u%d@example.com"}`, i%40, i%5000), PrevHash: prev}
 		e.Hash = e.ComputeHash()
