@@ -3,6 +3,7 @@ package evidence_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"runtime/metrics"
@@ -28,7 +29,8 @@ import (
 // It reports the peak heap in use while writing (peak-heap-MB, garbage
 // included) and the peak live heap the collector measured
 // (peak-live-heap-MB), both about the same whatever the period's size, and
-// the packet's size.
+// the packet's size. PORTAL_BENCH_EVIDENCE_VERBOSE=1 logs how long each
+// file took.
 func BenchmarkPacket(b *testing.B) {
 	events := benchEnv(b, "PORTAL_BENCH_EVIDENCE_EVENTS", 20000)
 	grantCount := benchEnv(b, "PORTAL_BENCH_EVIDENCE_GRANTS", 2000)
@@ -106,6 +108,9 @@ func benchPacket(b *testing.B, db *database.DB, events, grantCount int) {
 	p := &evidence.Packet{Store: evidence.NewDBStore(db.DB), SigningKey: seedKey, ConfigLog: configLog{},
 		Now: func() time.Time { return at(48 * time.Hour) }}
 	var size countingWriter
+	if os.Getenv("PORTAL_BENCH_EVIDENCE_VERBOSE") != "" {
+		defer slog.SetLogLoggerLevel(slog.SetLogLoggerLevel(slog.LevelDebug))
+	}
 	runtime.GC()
 	peak := watchHeap()
 	b.ResetTimer()

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 )
 
@@ -156,6 +157,7 @@ func (z *packetZip) create(name string) (io.Writer, error) {
 
 // file streams one file through write, hashing it on the way.
 func (z *packetZip) file(name string, write func(io.Writer) error) error {
+	start := time.Now()
 	fw, err := z.create(name)
 	if err != nil {
 		return err
@@ -169,6 +171,7 @@ func (z *packetZip) file(name string, write func(io.Writer) error) error {
 		return err
 	}
 	z.files = append(z.files, FileHash{Name: name, SHA256: hex.EncodeToString(h.Sum(nil))})
+	slog.Debug("evidence file written", "file", name, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
