@@ -45,7 +45,8 @@ type lateGrant struct {
 // grantRow is a grant as the report's table shows it.
 type grantRow struct {
 	ID                                    int64
-	User, Resource, Reason, Approvers     string
+	User, Resource, Reason                string
+	Approvers                             []string
 	Approved, Expires, Removed, RevokedBy string
 }
 
@@ -99,7 +100,7 @@ func (s *grantStats) add(g *GrantRecord, r *report) {
 	s.checkLate(g, r)
 	if len(s.Sample) < r.limit {
 		s.Sample = append(s.Sample, grantRow{ID: g.ID, User: g.UserEmail, Resource: g.Resource, Reason: g.Reason,
-			Approvers: strings.Join(g.Approvers, ", "), Approved: reportTime(g.Approved), Expires: reportTime(&g.ExpiresAt),
+			Approvers: g.Approvers, Approved: reportTime(g.Approved), Expires: reportTime(&g.ExpiresAt),
 			Removed: reportTime(g.RemovedAt), RevokedBy: g.RevokedBy})
 	}
 }
