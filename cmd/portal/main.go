@@ -44,6 +44,7 @@ func commands() []command {
 		{"token", "manage API tokens: token create --user EMAIL [--name NAME] [--ttl DURATION]", runToken},
 		{"catalog", "catalog export | catalog import FILE", runCatalog},
 		{"audit", "audit verify: check the audit log's hash chain", runAudit},
+		{"evidence", "evidence export --since T --until T [-o FILE] | evidence verify FILE | evidence pubkey", runEvidence},
 	}
 }
 
