@@ -98,6 +98,7 @@ func (a *app) init(ctx context.Context) error {
 	)
 	a.reconciler = reconcile.New(reconcile.Options{
 		Store: a.store, Catalog: a.catalog.Current, Policy: a.tailnet, Metrics: reconcile.NewMetrics(a.registry),
+		Devices: a.tailnet, PostureEvery: cfg.SyncInterval, Resync: min(time.Minute, cfg.SyncInterval),
 	})
 	a.poller = okta.NewPoller(okta.PollerOptions{
 		Store: a.store, Directory: a.directory, Catalog: a.catalog.Current, Interval: cfg.SyncInterval,
