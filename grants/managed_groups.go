@@ -87,8 +87,10 @@ func (row managedGroup) applied() (AppliedGroup, error) {
 // the changes written, grant applied/removed stamps with their audit events,
 // and offboardings confirmed.
 //
-// Grants ending by endedBy count as ended (see ConfirmGrants).
-func (s *Store) ConfirmPolicy(ctx context.Context, confirmed map[string][]string, changes []GroupChange, now, endedBy time.Time) error {
+// Grants ending by endedBy count as ended (see ConfirmGrants); etag is the
+// policy's ETag after the write, which the tailnet's configuration log
+// names too.
+func (s *Store) ConfirmPolicy(ctx context.Context, confirmed map[string][]string, changes []GroupChange, etag string, now, endedBy time.Time) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := saveManagedGroups(tx, confirmed, now); err != nil {
 			return err
@@ -97,6 +99,9 @@ func (s *Store) ConfirmPolicy(ctx context.Context, confirmed map[string][]string
 			details := map[string]any{}
 			for _, c := range changes {
 				details[c.Group] = map[string]any{"added": nonNil(c.Added), "removed": nonNil(c.Removed), "created": c.Created}
+			}
+			if etag != "" {
+				details["etag"] = etag
 			}
 			if err := AppendAudit(ctx, tx, Event{At: now, Actor: "system", Action: "sync.apply", Target: "tailnet policy", Details: details}); err != nil {
 				return err

@@ -72,7 +72,11 @@ func runEvidenceExport(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer db.Close()
-	p := &evidence.Packet{Store: evidence.NewDBStore(db.DB), SigningKey: key}
+	cl, err := configLogFromEnv(env.getenv)
+	if err != nil {
+		return err
+	}
+	p := &evidence.Packet{Store: evidence.NewDBStore(db.DB), SigningKey: key, ConfigLog: cl}
 	sum, err := writePacketTo(ctx, env, p, *out, since, until)
 	if err != nil {
 		return err

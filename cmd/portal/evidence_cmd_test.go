@@ -16,6 +16,7 @@ import (
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database/dbtest"
 	"github.com/accessportal/portal/grants/evidence"
+	"github.com/accessportal/portal/sync/tailnetfake"
 )
 
 func TestEvidenceExportVerifyTamper(t *testing.T) {
@@ -122,4 +123,63 @@ func replaceInZip(t *testing.T, b []byte, name, old, new string) []byte {
 		t.Fatalf("%s holds no %q", name, old)
 	}
 	return buf.Bytes()
+}
+
+// TestEvidenceCarriesTheTailnetConfigurationLog: with a Tailscale credential
+// in the environment the packet holds the tailnet's own configuration log of
+// the period (the simulated tailnet records its policy writes); a credential
+// without logs:configuration:read still gives a packet, with an error entry.
+func TestEvidenceCarriesTheTailnetConfigurationLog(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbDB) {
+		fake, url, stop, err := tailnetfake.Start(tailnetfake.Options{
+			Tailnet: "example.com", APIKeys: []string{"tskey"}, Policy: demoPolicy,
+			ScopedClients: []tailnetfake.OAuthClient{{ID: "cid", Secret: "cs", Scopes: []string{"policy_file"}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stop()
+		text, _ := fake.Policy()
+		if err := fake.ReplacePolicy(append(text, '\n'), "gitops@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		since, until := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+		file := filepath.Join(t.TempDir(), "evidence.zip")
+		env := []string{"DATABASE_URL=" + dbURLOf(t, db), "TAILSCALE_API_URL=" + url, "TAILSCALE_API_KEY=tskey"}
+		if r := portal(t, env, "evidence", "export", "--since", since, "--until", until, "-o", file); r.code != 0 {
+			t.Fatalf("export: exit %d %s", r.code, r.stderr)
+		}
+		b, _ := os.ReadFile(file)
+		if log := zipEntry(t, b, "tailscale-configuration-log.json"); !strings.Contains(log, "gitops@example.com") {
+			t.Errorf("configuration log lacks the policy write:\n%s", log)
+		}
+
+		env = []string{"DATABASE_URL=" + dbURLOf(t, db), "TAILSCALE_API_URL=" + url, "TAILSCALE_OAUTH_CLIENT_ID=cid", "TAILSCALE_OAUTH_CLIENT_SECRET=cs"}
+		if r := portal(t, env, "evidence", "export", "--since", since, "--until", until, "-o", file); r.code != 0 {
+			t.Fatalf("export without the log scope: exit %d %s", r.code, r.stderr)
+		}
+		b, _ = os.ReadFile(file)
+		if log := zipEntry(t, b, "tailscale-configuration-log.json"); !strings.Contains(log, `"error"`) || !strings.Contains(log, "logs:configuration:read") {
+			t.Errorf("configuration log without the scope:\n%s", log)
+		}
+	})
+}
+
+// zipEntry returns one file of a zip as text.
+func zipEntry(t *testing.T, b []byte, name string) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := zr.Open(name)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	defer f.Close()
+	out, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }

@@ -348,7 +348,7 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 		}
 		res.Held, res.ETag, res.Warnings = p.Held, pol.ETag, r.allWarnings(d)
 		if len(p.Changes) == 0 {
-			return res, r.confirm(ctx, d, pol.Text, nil)
+			return res, r.confirm(ctx, d, pol, nil)
 		}
 		p, written, err := r.write(ctx, p, &res)
 		if errors.Is(err, tailnet.ErrStalePolicy) && attempt < r.o.MaxAttempts {
@@ -365,7 +365,7 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 		}
 		if err != nil || len(p.Changes) == 0 {
 			if err == nil {
-				err = r.confirm(ctx, d, pol.Text, nil)
+				err = r.confirm(ctx, d, pol, nil)
 			}
 			return res, err
 		}
@@ -374,7 +374,7 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 		// holds now: that is confirmed, no read-back. (Confirming a later
 		// read would record a hand edit landing right after the write as
 		// the portal's own, hiding it from drift detection.)
-		return res, r.confirm(ctx, d, written.Text, p.Changes)
+		return res, r.confirm(ctx, d, written, p.Changes)
 	}
 }
 
@@ -464,7 +464,8 @@ func (r *Reconciler) untilNextEnd(ctx context.Context) time.Duration {
 // of every managed group, grant applied/removed stamps, and one audit event
 // for the changes written; a confirmed hold is used up once its removal is
 // in the policy.
-func (r *Reconciler) confirm(ctx context.Context, d *desiredState, text []byte, changes []policyfile.GroupChange) error {
+func (r *Reconciler) confirm(ctx context.Context, d *desiredState, pol tailnet.Policy, changes []policyfile.GroupChange) error {
+	text := pol.Text
 	groups, err := policyfile.ReadGroups(text)
 	if err != nil {
 		return fmt.Errorf("parsing confirmed policy: %w", err)
@@ -477,7 +478,7 @@ func (r *Reconciler) confirm(ctx context.Context, d *desiredState, text []byte, 
 	for i, c := range changes {
 		written[i] = grants.GroupChange(c)
 	}
-	if err := r.o.Store.ConfirmPolicy(ctx, confirmed, written, r.o.Clock(), d.endedBy); err != nil {
+	if err := r.o.Store.ConfirmPolicy(ctx, confirmed, written, pol.ETag, r.o.Clock(), d.endedBy); err != nil {
 		return err
 	}
 	return r.o.Store.DropUsedHolds(ctx, confirmed)
