@@ -45,8 +45,8 @@ type CatalogStore struct {
 // OpenCatalogStore loads the catalog: from path when it is not empty (the
 // file is the source of truth), else from the database (empty when none was
 // imported yet).
-func OpenCatalogStore(ctx context.Context, db *gorm.DB, path string) (*CatalogStore, error) {
-	s := &CatalogStore{db: db, path: path}
+func (st *Store) OpenCatalogStore(ctx context.Context, path string) (*CatalogStore, error) {
+	s := &CatalogStore{db: st.db.DB, path: path}
 	if path != "" {
 		c, err := LoadCatalogFile(path)
 		if err != nil {

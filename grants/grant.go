@@ -222,7 +222,8 @@ type DirectGrantInput struct {
 // directory snapshot and not the admin; the duration obeys the resource's
 // maximum; a reason is required. An active grant is extended, never
 // shortened. Refusals are *Refusal.
-func DirectGrant(ctx context.Context, db *gorm.DB, cat *Catalog, admin *Person, in DirectGrantInput, now time.Time) (*Grant, error) {
+func (s *Store) DirectGrant(ctx context.Context, cat *Catalog, admin *Person, in DirectGrantInput, now time.Time) (*Grant, error) {
+	db := s.db.DB
 	if !cat.IsAdmin(admin) {
 		return nil, refuse(ErrForbidden, "only portal admins may grant access directly")
 	}
@@ -269,14 +270,15 @@ func DirectGrant(ctx context.Context, db *gorm.DB, cat *Catalog, admin *Person, 
 	if err != nil {
 		return nil, err
 	}
-	return GetGrant(ctx, db, g.ID)
+	return s.GetGrant(ctx, g.ID)
 }
 
 // RevokeGrant ends an active grant now: by its grantee (relinquishing it) or
 // by an admin, with a reason. The reconciler then removes the user from the
 // group and stamps removedAt. Others get ErrNotFound, so that grant ids do
 // not leak; a grant that is no longer active is ErrConflict.
-func RevokeGrant(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by *Person, reason string, now time.Time) (*Grant, error) {
+func (s *Store) RevokeGrant(ctx context.Context, cat *Catalog, id int64, by *Person, reason string, now time.Time) (*Grant, error) {
+	db := s.db.DB
 	reason, err := checkText("reason", reason)
 	if err != nil {
 		return nil, err
@@ -321,11 +323,12 @@ func RevokeGrant(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by *P
 	if err != nil {
 		return nil, err
 	}
-	return GetGrant(ctx, db, id)
+	return s.GetGrant(ctx, id)
 }
 
 // GetGrant reads one grant.
-func GetGrant(ctx context.Context, db *gorm.DB, id int64) (*Grant, error) {
+func (s *Store) GetGrant(ctx context.Context, id int64) (*Grant, error) {
+	db := s.db.DB
 	var g Grant
 	err := db.WithContext(ctx).Where("id = ?", id).Take(&g).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -351,7 +354,8 @@ type GrantQuery struct {
 }
 
 // ListGrants lists grants, newest first.
-func ListGrants(ctx context.Context, db *gorm.DB, q GrantQuery) ([]Grant, error) {
+func (s *Store) ListGrants(ctx context.Context, q GrantQuery) ([]Grant, error) {
+	db := s.db.DB
 	if q.Limit <= 0 {
 		q.Limit = 500
 	}

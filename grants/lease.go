@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // Lease is a named lock held in the database for a limited time, so that
@@ -21,7 +19,8 @@ func (lease) TableName() string { return "leases" }
 
 // TryLease takes or renews the named lease for holder until now+ttl. It
 // succeeds when the lease is free, expired, or already held by holder.
-func TryLease(ctx context.Context, db *gorm.DB, name, holder string, ttl time.Duration, now time.Time) (bool, error) {
+func (s *Store) TryLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error) {
+	db := s.db.DB
 	now = now.UTC()
 	until := now.Add(ttl)
 	// One statement, atomic on both dialects: insert, or take over when
@@ -36,12 +35,14 @@ WHERE leases.holder = excluded.holder OR leases.expires_at < ?`, name, holder, u
 }
 
 // ReleaseLease gives the lease up so another replica can take it at once.
-func ReleaseLease(ctx context.Context, db *gorm.DB, name, holder string) error {
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	db := s.db.DB
 	return db.WithContext(ctx).Where("name = ? AND holder = ?", name, holder).Delete(&lease{}).Error
 }
 
 // LeaseHolder returns who holds the lease now, or "".
-func LeaseHolder(ctx context.Context, db *gorm.DB, name string, now time.Time) (string, error) {
+func (s *Store) LeaseHolder(ctx context.Context, name string, now time.Time) (string, error) {
+	db := s.db.DB
 	var l lease
 	err := db.WithContext(ctx).Where("name = ? AND expires_at >= ?", name, now.UTC()).Limit(1).Find(&l).Error
 	return l.Holder, err
@@ -60,7 +61,7 @@ type LeaseOptions struct {
 // RunUnderLease runs fn whenever this process holds the lease: it tries every
 // TTL/3, renews at the same pace while fn runs, cancels fn's context when a
 // renewal fails, and releases the lease when ctx ends.
-func RunUnderLease(ctx context.Context, db *gorm.DB, o LeaseOptions, fn func(ctx context.Context)) {
+func (s *Store) RunUnderLease(ctx context.Context, o LeaseOptions, fn func(ctx context.Context)) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
@@ -68,7 +69,7 @@ func RunUnderLease(ctx context.Context, db *gorm.DB, o LeaseOptions, fn func(ctx
 	ticker := time.NewTicker(every)
 	defer ticker.Stop()
 	for {
-		ok, err := TryLease(ctx, db, o.Name, o.Holder, o.TTL, o.Clock())
+		ok, err := s.TryLease(ctx, o.Name, o.Holder, o.TTL, o.Clock())
 		if err != nil && ctx.Err() == nil {
 			slog.Warn("lease unavailable", "lease", o.Name, "err", err)
 		}
@@ -77,7 +78,7 @@ func RunUnderLease(ctx context.Context, db *gorm.DB, o LeaseOptions, fn func(ctx
 			if o.OnChange != nil {
 				o.OnChange(true)
 			}
-			held(ctx, db, o, every, fn)
+			s.held(ctx, o, every, fn)
 			if o.OnChange != nil {
 				o.OnChange(false)
 			}
@@ -92,7 +93,7 @@ func RunUnderLease(ctx context.Context, db *gorm.DB, o LeaseOptions, fn func(ctx
 
 // held runs fn while renewing the lease; it returns when fn returns, the
 // lease is lost, or ctx ends (then the lease is released).
-func held(ctx context.Context, db *gorm.DB, o LeaseOptions, every time.Duration, fn func(ctx context.Context)) {
+func (s *Store) held(ctx context.Context, o LeaseOptions, every time.Duration, fn func(ctx context.Context)) {
 	fctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -105,15 +106,15 @@ func held(ctx context.Context, db *gorm.DB, o LeaseOptions, every time.Duration,
 		select {
 		case <-done:
 			cancel()
-			release(db, o)
+			s.release(o)
 			return
 		case <-ctx.Done():
 			<-done
 			cancel()
-			release(db, o)
+			s.release(o)
 			return
 		case <-ticker.C:
-			ok, err := TryLease(fctx, db, o.Name, o.Holder, o.TTL, o.Clock())
+			ok, err := s.TryLease(fctx, o.Name, o.Holder, o.TTL, o.Clock())
 			if err != nil || !ok {
 				slog.Warn("lease lost", "lease", o.Name, "err", err)
 				cancel()
@@ -124,10 +125,10 @@ func held(ctx context.Context, db *gorm.DB, o LeaseOptions, every time.Duration,
 	}
 }
 
-func release(db *gorm.DB, o LeaseOptions) {
+func (s *Store) release(o LeaseOptions) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := ReleaseLease(ctx, db, o.Name, o.Holder); err != nil {
+	if err := s.ReleaseLease(ctx, o.Name, o.Holder); err != nil {
 		slog.Warn("releasing lease", "lease", o.Name, "err", err)
 	}
 }

@@ -40,7 +40,8 @@ type departedPerson struct {
 // offboarding record each, every action audited. It is level-triggered and
 // idempotent: run it after every change of the directory snapshot. A person
 // who is ACTIVE again gets their open record closed (nothing is restored).
-func OffboardDeparted(ctx context.Context, db *gorm.DB, now time.Time) ([]Offboarding, error) {
+func (s *Store) OffboardDeparted(ctx context.Context, now time.Time) ([]Offboarding, error) {
+	db := s.db.DB
 	db = db.WithContext(ctx)
 	var snapshotUsers int64
 	if err := db.Model(&DirectoryUser{}).Count(&snapshotUsers).Error; err != nil {
@@ -189,13 +190,13 @@ func offboard(ctx context.Context, db *gorm.DB, p departedPerson, now time.Time)
 				}
 			}
 		}
-		res := tx.Exec("DELETE FROM sessions WHERE email = ?", p.Email)
-		if res.Error != nil {
-			return res.Error
+		deleted, err := deleteSessionsOf(tx, p.Email)
+		if err != nil {
+			return fmt.Errorf("deleting %s's sessions: %w", p.Email, err)
 		}
-		if res.RowsAffected > 0 {
-			o.SessionsDeleted += int(res.RowsAffected)
-			if err := audit("session.delete", "user:"+p.Email, map[string]any{"sessions": res.RowsAffected}); err != nil {
+		if deleted > 0 {
+			o.SessionsDeleted += int(deleted)
+			if err := audit("session.delete", "user:"+p.Email, map[string]any{"sessions": deleted}); err != nil {
 				return err
 			}
 		}
@@ -295,7 +296,8 @@ func ConfirmOffboardings(ctx context.Context, tx *gorm.DB, members map[string][]
 }
 
 // ListOffboardings returns the most recent records first.
-func ListOffboardings(ctx context.Context, db *gorm.DB, limit int) ([]Offboarding, error) {
+func (s *Store) ListOffboardings(ctx context.Context, limit int) ([]Offboarding, error) {
+	db := s.db.DB
 	var out []Offboarding
 	err := db.WithContext(ctx).Order("started_at DESC, id DESC").Limit(limit).Find(&out).Error
 	return out, err

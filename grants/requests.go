@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accessportal/portal/grants/database"
+
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -205,7 +207,8 @@ type RequestInput struct {
 // autoApprove groups are approved at once (their grant is created or
 // extended); other requests wait for approvers, who are notified. Refusals
 // are *Refusal.
-func CreateRequest(ctx context.Context, db *gorm.DB, cat *Catalog, requester *Person, in RequestInput, now time.Time) (*Request, error) {
+func (s *Store) CreateRequest(ctx context.Context, cat *Catalog, requester *Person, in RequestInput, now time.Time) (*Request, error) {
+	db := s.db.DB
 	res, ok := cat.Resources[in.Resource]
 	if !ok {
 		return nil, refuse(ErrNotFound, "no resource %q in the catalog", in.Resource)
@@ -269,7 +272,7 @@ func CreateRequest(ctx context.Context, db *gorm.DB, cat *Catalog, requester *Pe
 	if err != nil {
 		return nil, err
 	}
-	return GetRequest(ctx, db, req.ID)
+	return s.GetRequest(ctx, req.ID)
 }
 
 // ApproveRequest records approver's approval of request id. When the
@@ -277,18 +280,19 @@ func CreateRequest(ctx context.Context, db *gorm.DB, cat *Catalog, requester *Pe
 // is approved and the requester's grant created or extended (never
 // shortened), all in one transaction. Nobody approves their own request, not
 // even an admin. Refusals are *Refusal.
-func ApproveRequest(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
-	return decide(ctx, db, cat, id, approver, DecisionApprove, comment, now)
+func (s *Store) ApproveRequest(ctx context.Context, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
+	return s.decide(ctx, cat, id, approver, DecisionApprove, comment, now)
 }
 
 // DenyRequest records approver's denial: one denial denies the request.
 // Approvers of the resource and admins may deny; the requester cancels
 // instead. Refusals are *Refusal.
-func DenyRequest(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
-	return decide(ctx, db, cat, id, approver, DecisionDeny, comment, now)
+func (s *Store) DenyRequest(ctx context.Context, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
+	return s.decide(ctx, cat, id, approver, DecisionDeny, comment, now)
 }
 
-func decide(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by *Person, decision, comment string, now time.Time) (*Request, error) {
+func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, decision, comment string, now time.Time) (*Request, error) {
+	db := s.db.DB
 	comment, err := checkText("comment", comment)
 	if err != nil {
 		return nil, err
@@ -369,7 +373,7 @@ func decide(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by *Person
 	if err != nil {
 		return nil, err
 	}
-	return GetRequest(ctx, db, id)
+	return s.GetRequest(ctx, id)
 }
 
 // checkRequesterStillEligible refuses to approve for someone who since left
@@ -431,7 +435,8 @@ func finish(tx *gorm.DB, req *Request, status string, now time.Time) error {
 }
 
 // CancelRequest withdraws a pending request; only its requester may.
-func CancelRequest(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by *Person, now time.Time) (*Request, error) {
+func (s *Store) CancelRequest(ctx context.Context, cat *Catalog, id int64, by *Person, now time.Time) (*Request, error) {
+	db := s.db.DB
 	err := inAuditedTx(ctx, db, func(tx *gorm.DB) error {
 		req, err := lockRequest(tx, id)
 		if err != nil {
@@ -455,13 +460,14 @@ func CancelRequest(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by 
 	if err != nil {
 		return nil, err
 	}
-	return GetRequest(ctx, db, id)
+	return s.GetRequest(ctx, id)
 }
 
 // ExpireStaleRequests marks pending requests created more than ttl before
 // now as expired, each with its audit event, and notifies their requesters.
 // It returns the ids it expired.
-func ExpireStaleRequests(ctx context.Context, db *gorm.DB, ttl time.Duration, now time.Time) ([]int64, error) {
+func (s *Store) ExpireStaleRequests(ctx context.Context, ttl time.Duration, now time.Time) ([]int64, error) {
+	db := s.db.DB
 	cutoff := dbTime(now.Add(-ttl))
 	var expired []int64
 	for {
@@ -507,7 +513,8 @@ func ExpireStaleRequests(ctx context.Context, db *gorm.DB, ttl time.Duration, no
 }
 
 // GetRequest reads one request with its decisions and grant.
-func GetRequest(ctx context.Context, db *gorm.DB, id int64) (*Request, error) {
+func (s *Store) GetRequest(ctx context.Context, id int64) (*Request, error) {
+	db := s.db.DB
 	var req Request
 	err := db.WithContext(ctx).Where("id = ?", id).Take(&req).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -537,7 +544,8 @@ type RequestQuery struct {
 }
 
 // ListRequests lists requests newest first, with their decisions and grants.
-func ListRequests(ctx context.Context, db *gorm.DB, q RequestQuery) ([]*Request, error) {
+func (s *Store) ListRequests(ctx context.Context, q RequestQuery) ([]*Request, error) {
+	db := s.db.DB
 	if q.Limit <= 0 {
 		q.Limit = 500
 	}
@@ -668,12 +676,8 @@ func checkText(what, s string) (string, error) {
 // same lock order — audit chain, then rows — so that they cannot deadlock.
 func inAuditedTx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if tx.Dialector.Name() == "postgres" {
-			// The same key as AppendAudit's lock; transaction advisory
-			// locks are re-entrant.
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(7426151)").Error; err != nil {
-				return fmt.Errorf("locking audit log: %w", err)
-			}
+		if err := database.LockAuditChain(tx); err != nil {
+			return err
 		}
 		return fn(tx)
 	})

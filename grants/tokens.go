@@ -35,7 +35,8 @@ var ErrInvalidToken = errors.New("invalid, expired or disabled API token")
 
 // CreateToken mints a token for email. ttl 0 means it does not expire. It
 // returns the secret, which is shown once and never stored.
-func CreateToken(ctx context.Context, db *gorm.DB, email, name string, ttl time.Duration, now time.Time) (string, *APIToken, error) {
+func (s *Store) CreateToken(ctx context.Context, email, name string, ttl time.Duration, now time.Time) (string, *APIToken, error) {
+	db := s.db.DB
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" || !strings.Contains(email, "@") {
 		return "", nil, fmt.Errorf("creating token: %q is not an email address", email)
@@ -69,7 +70,8 @@ func CreateToken(ctx context.Context, db *gorm.DB, email, name string, ttl time.
 }
 
 // AuthenticateToken finds the live token with this secret and records its use.
-func AuthenticateToken(ctx context.Context, db *gorm.DB, secret string, now time.Time) (*APIToken, error) {
+func (s *Store) AuthenticateToken(ctx context.Context, secret string, now time.Time) (*APIToken, error) {
+	db := s.db.DB
 	if !strings.HasPrefix(secret, tokenPrefix) {
 		return nil, ErrInvalidToken
 	}

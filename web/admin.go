@@ -67,10 +67,11 @@ type adminGroup struct {
 func (s *Server) adminDashboard(c echo.Context) error {
 	ctx := c.Request().Context()
 	var page adminPage
-	if err := s.db.WithContext(ctx).Where("id = 1").Limit(1).Find(&page.Status).Error; err != nil {
+	var err error
+	if page.Status, err = s.store.SyncStatus(ctx); err != nil {
 		return err
 	}
-	holds, err := psync.Holds(ctx, s.db.DB)
+	holds, err := psync.Holds(ctx, s.store.DB().DB)
 	if err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func (s *Server) adminDashboard(c echo.Context) error {
 	if s.opts.CatalogSource != nil {
 		page.CatalogSource = s.opts.CatalogSource()
 	}
-	drift, err := grants.ListAuditPage(ctx, s.db.DB, grants.AuditPageQuery{
+	drift, err := s.store.ListAuditPage(ctx, grants.AuditPageQuery{
 		AuditFilter: grants.AuditFilter{Action: "sync.drift"}, Limit: adminDriftShown,
 	})
 	if err != nil {
@@ -91,7 +92,7 @@ func (s *Server) adminDashboard(c echo.Context) error {
 	for _, e := range drift.Events {
 		page.Drift = append(page.Drift, newAdminDrift(e))
 	}
-	if page.Notifications, err = grants.NotificationHealth(ctx, s.db.DB); err != nil {
+	if page.Notifications, err = s.store.NotificationHealth(ctx); err != nil {
 		return err
 	}
 	page.adminChrome = s.newAdminChrome(c, "/admin")
@@ -100,20 +101,26 @@ func (s *Server) adminDashboard(c echo.Context) error {
 
 // adminSyncNow wakes the reconciler from the dashboard.
 func (s *Server) adminSyncNow(c echo.Context) error {
-	p, _, _ := s.sessionPerson(c)
-	if err := grants.AppendAudit(c.Request().Context(), s.db.DB, grants.Event{At: s.now(), Actor: p.Email, Action: "sync.request", Target: "tailnet policy"}); err != nil {
+	p, _, err := s.sessionPerson(c)
+	if err != nil {
+		return err
+	}
+	if err := s.store.AppendAudit(c.Request().Context(), grants.Event{At: s.now(), Actor: p.Email, Action: "sync.request", Target: "tailnet policy"}); err != nil {
 		return err
 	}
 	s.wake()
-	s.sessions.Put(c.Request().Context(), "flash", "A reconcile was started.")
+	s.flash(c, "A reconcile was started.")
 	return c.Redirect(http.StatusSeeOther, "/admin")
 }
 
 // adminConfirmHold lets a held mass removal through.
 func (s *Server) adminConfirmHold(c echo.Context) error {
-	p, _, _ := s.sessionPerson(c)
+	p, _, err := s.sessionPerson(c)
+	if err != nil {
+		return err
+	}
 	group := c.FormValue("group")
-	_, err := psync.ConfirmHold(c.Request().Context(), s.db.DB, group, p.Email, s.now())
+	_, err = psync.ConfirmHold(c.Request().Context(), s.store.DB().DB, group, p.Email, s.now())
 	if errors.Is(err, psync.ErrNoHold) {
 		return httpError(http.StatusNotFound, "there is no held removal for "+group)
 	}
@@ -121,7 +128,7 @@ func (s *Server) adminConfirmHold(c echo.Context) error {
 		return err
 	}
 	s.wake()
-	s.sessions.Put(c.Request().Context(), "flash", "Removal from "+group+" confirmed; the next reconcile applies it.")
+	s.flash(c, "Removal from "+group+" confirmed; the next reconcile applies it.")
 	return c.Redirect(http.StatusSeeOther, "/admin")
 }
 
@@ -168,12 +175,7 @@ func (s *Server) newAdminChrome(c echo.Context, current string) adminChrome {
 		l.Current = l.Href == current
 		nav[i] = l
 	}
-	return adminChrome{Nav: nav, Flash: s.sessions.PopString(c.Request().Context(), "flash")}
-}
-
-// adminFlash shows msg on the next page.
-func (s *Server) adminFlash(c echo.Context, msg string) {
-	s.sessions.Put(c.Request().Context(), "flash", msg)
+	return adminChrome{Nav: nav, Flash: s.popFlash(c)}
 }
 
 // adminTime is a moment as the admin pages show it: UTC, to the second,
@@ -285,10 +287,4 @@ func adminCursor(c echo.Context, name string) (int64, error) {
 		return 0, httpError(http.StatusBadRequest, name+" must be a positive whole number, not "+strconv.Quote(v))
 	}
 	return id, nil
-}
-
-// adminLikeContains is a LIKE pattern matching text that contains s.
-func adminLikeContains(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(s) + "%"
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -127,13 +126,9 @@ func (s *Server) adminAudit(c echo.Context) error {
 	if before > 0 && after > 0 {
 		return httpError(http.StatusBadRequest, "use before or after, not both")
 	}
-	res, err := grants.ListAuditPage(c.Request().Context(), s.db.DB, grants.AuditPageQuery{
+	res, err := s.store.ListAuditPage(c.Request().Context(), grants.AuditPageQuery{
 		AuditFilter: f, Before: before, After: after, Limit: adminAuditPageSize,
 	})
-	var refused *grants.Refusal
-	if errors.As(err, &refused) {
-		return httpError(http.StatusBadRequest, refused.Msg)
-	}
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -88,7 +87,7 @@ func (s *Server) renderTokens(c echo.Context, code int, adminView bool, secret, 
 		page.Owner = strings.ToLower(strings.TrimSpace(q.Get("owner")))
 		query.Email = page.Owner
 	}
-	list, err := grants.ListTokens(c.Request().Context(), s.db.DB, query)
+	list, err := s.store.ListTokens(c.Request().Context(), query)
 	if err != nil {
 		return err
 	}
@@ -118,7 +117,7 @@ func (s *Server) renderTokens(c echo.Context, code int, adminView bool, secret, 
 	if adminView {
 		page.adminChrome = s.newAdminChrome(c, "/admin/tokens")
 	} else {
-		page.Flash = s.sessions.PopString(c.Request().Context(), "flash")
+		page.Flash = s.popFlash(c)
 	}
 	if secret != "" {
 		// The page holds a secret: keep it out of every cache.
@@ -150,7 +149,7 @@ func (s *Server) tokensCreate(c echo.Context) error {
 	if ttl == 0 {
 		return s.renderTokens(c, http.StatusBadRequest, false, "", "", "Choose one of the lifetimes offered.")
 	}
-	secret, _, err := grants.CreateToken(c.Request().Context(), s.db.DB, p.Email, name, ttl, s.now())
+	secret, _, err := s.store.CreateToken(c.Request().Context(), p.Email, name, ttl, s.now())
 	if err != nil {
 		return err
 	}
@@ -172,17 +171,15 @@ func (s *Server) tokensRevoke(c echo.Context) error {
 		allowed = append(allowed, "/admin/tokens")
 	}
 	back := adminBack(c.FormValue("back"), allowed...)
-	tok, err := grants.RevokeToken(c.Request().Context(), s.db.DB, id, p, admin, s.now())
-	var refused *grants.Refusal
+	tok, err := s.store.RevokeToken(c.Request().Context(), id, p, admin, s.now())
+	code, msg, refused := clientError(err)
 	switch {
-	case errors.As(err, &refused) && errors.Is(err, grants.ErrNotFound):
-		return httpError(http.StatusNotFound, refused.Msg)
-	case errors.As(err, &refused):
-		s.adminFlash(c, "Token not revoked: "+refused.Msg+".")
+	case refused && code != http.StatusNotFound:
+		s.flash(c, "Token not revoked: "+msg+".")
 	case err != nil:
 		return err
 	default:
-		s.adminFlash(c, fmt.Sprintf("Token “%s” of %s revoked; it no longer works.", tok.Name, tok.Email))
+		s.flash(c, fmt.Sprintf("Token “%s” of %s revoked; it no longer works.", tok.Name, tok.Email))
 	}
 	return c.Redirect(http.StatusSeeOther, back)
 }

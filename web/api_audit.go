@@ -9,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"gorm.io/gorm"
 
 	"github.com/accessportal/portal/grants"
 )
@@ -33,7 +32,7 @@ func (s *Server) apiAudit(c echo.Context) error {
 			return httpError(http.StatusBadRequest, "before must be an audit event id, not "+strconv.Quote(v))
 		}
 	}
-	events, err := grants.ListAudit(c.Request().Context(), s.db.DB, grants.AuditQuery{Since: since, Before: before, Limit: limit})
+	events, err := s.store.ListAudit(c.Request().Context(), grants.AuditQuery{Since: since, Before: before, Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -82,7 +81,7 @@ func (s *Server) apiAuditExport(c echo.Context) error {
 
 // auditWriter is an audit export: the API's or the dashboard's filtered one.
 type auditWriter interface {
-	Write(ctx context.Context, db *gorm.DB, w io.Writer) (int, error)
+	Write(ctx context.Context, s *grants.Store, w io.Writer) (int, error)
 }
 
 // sendAuditExport audits the export (who, which format and filters), then
@@ -90,7 +89,7 @@ type auditWriter interface {
 // the download short (an unclosed JSON array shows it); why is logged.
 func (s *Server) sendAuditExport(c echo.Context, actor, format string, details map[string]any, x auditWriter) error {
 	ctx := c.Request().Context()
-	if err := grants.AppendAudit(ctx, s.db.DB, grants.Event{At: s.now(), Actor: actor, Action: "audit.export", Target: "audit log", Details: details}); err != nil {
+	if err := s.store.AppendAudit(ctx, grants.Event{At: s.now(), Actor: actor, Action: "audit.export", Target: "audit log", Details: details}); err != nil {
 		return err
 	}
 	contentType := "application/json"
@@ -103,7 +102,7 @@ func (s *Server) sendAuditExport(c echo.Context, actor, format string, details m
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name))
 	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
-	n, err := x.Write(ctx, s.db.DB, c.Response())
+	n, err := x.Write(ctx, s.store, c.Response())
 	if err != nil {
 		slog.Log(context.WithoutCancel(ctx), levelFor(ctx), "audit export cut short", "events", n, "err", err)
 	}

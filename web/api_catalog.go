@@ -100,7 +100,7 @@ func (s *Server) apiPutCatalog(c echo.Context) error {
 	p, _ := person(c)
 	cat, err := st.Replace(c.Request().Context(), "catalog", body, match, p.Email, s.now())
 	if err != nil {
-		return catalogRefusal(err)
+		return err
 	}
 	s.wake()
 	return s.catalogJSON(c, cat, st.ETag())
@@ -120,16 +120,4 @@ func catalogMatchETag(header, current string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// catalogRefusal turns a CatalogStore.Replace error into the API's answer.
-func catalogRefusal(err error) error {
-	var ce *grants.CatalogError
-	switch {
-	case errors.As(err, &ce):
-		return httpError(http.StatusBadRequest, ce.Error())
-	case errors.Is(err, grants.ErrStaleCatalog), errors.Is(err, grants.ErrCatalogFromFile):
-		return httpError(http.StatusConflict, err.Error())
-	}
-	return err
 }

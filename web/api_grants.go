@@ -51,7 +51,7 @@ func (s *Server) apiListGrants(c echo.Context) error {
 		return err
 	}
 	q.Limit = limit
-	list, err := grants.ListGrants(c.Request().Context(), s.db.DB, q)
+	list, err := s.store.ListGrants(c.Request().Context(), q)
 	if err != nil {
 		return err
 	}
@@ -70,9 +70,9 @@ func (s *Server) apiRevokeGrant(c echo.Context) error {
 		return err
 	}
 	p, _ := person(c)
-	g, err := grants.RevokeGrant(c.Request().Context(), s.db.DB, s.opts.Catalog(), id, p, body.Reason, s.now())
+	g, err := s.store.RevokeGrant(c.Request().Context(), s.opts.Catalog(), id, p, body.Reason, s.now())
 	if err != nil {
-		return refusal(err)
+		return err
 	}
 	s.wake()
 	return c.JSON(http.StatusOK, g)
@@ -93,11 +93,11 @@ func (s *Server) apiCreateGrant(c echo.Context) error {
 		return err
 	}
 	p, _ := person(c)
-	g, err := grants.DirectGrant(c.Request().Context(), s.db.DB, s.opts.Catalog(), p, grants.DirectGrantInput{
+	g, err := s.store.DirectGrant(c.Request().Context(), s.opts.Catalog(), p, grants.DirectGrantInput{
 		Resource: body.Resource, User: body.User, Duration: d, Reason: body.Reason,
 	}, s.now())
 	if err != nil {
-		return refusal(err)
+		return err
 	}
 	s.wake()
 	return c.JSON(http.StatusCreated, g)

@@ -208,7 +208,7 @@ func TestJustInTimeAccessEndToEnd(t *testing.T) {
 		rec := psync.NewReconciler(psync.ReconcilerOptions{DB: db, Catalog: catalog, Policy: tailnet, Clock: clock.Now, MinInterval: time.Millisecond})
 		sweeps := make(chan grants.SweepResult, 100)
 		sweeper := grants.NewSweeper(grants.SweeperOptions{
-			DB: db.DB, Wake: rec.Wake, Clock: clock.Now, After: clock.After,
+			Store: grants.NewStore(db), Wake: rec.Wake, Clock: clock.Now, After: clock.After,
 			OnSweep: func(res grants.SweepResult, err error) {
 				if err != nil {
 					t.Errorf("sweep: %v", err)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"gorm.io/gorm"
 
 	"github.com/accessportal/portal/grants"
 )
@@ -42,10 +40,10 @@ func (s *Server) apiCreateRequest(c echo.Context) error {
 		return err
 	}
 	p, _ := person(c)
-	req, err := grants.CreateRequest(c.Request().Context(), s.db.DB, s.opts.Catalog(), p,
+	req, err := s.store.CreateRequest(c.Request().Context(), s.opts.Catalog(), p,
 		grants.RequestInput{Resource: body.Resource, Duration: d, Reason: body.Reason}, s.now())
 	if err != nil {
-		return refusal(err)
+		return err
 	}
 	s.wake()
 	return c.JSON(http.StatusCreated, req)
@@ -65,7 +63,7 @@ func (s *Server) apiListRequests(c echo.Context) error {
 		return err
 	}
 	cat := s.opts.Catalog()
-	reqs, err := grants.ListRequests(c.Request().Context(), s.db.DB, grants.RequestQuery{
+	reqs, err := s.store.ListRequests(c.Request().Context(), grants.RequestQuery{
 		Status: status, All: admin, Requester: p.Email, Resources: cat.ApprovableResources(p), Limit: limit,
 	})
 	if err != nil {
@@ -85,9 +83,9 @@ func (s *Server) apiGetRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	req, err := grants.GetRequest(c.Request().Context(), s.db.DB, id)
+	req, err := s.store.GetRequest(c.Request().Context(), id)
 	if err != nil {
-		return refusal(err)
+		return err
 	}
 	p, _ := person(c)
 	if !s.opts.Catalog().MayView(p, req) {
@@ -98,16 +96,16 @@ func (s *Server) apiGetRequest(c echo.Context) error {
 
 // apiApproveRequest records the caller's approval.
 func (s *Server) apiApproveRequest(c echo.Context) error {
-	return s.decideRequest(c, grants.ApproveRequest)
+	return s.decideRequest(c, (*grants.Store).ApproveRequest)
 }
 
 // apiDenyRequest records the caller's denial.
 func (s *Server) apiDenyRequest(c echo.Context) error {
-	return s.decideRequest(c, grants.DenyRequest)
+	return s.decideRequest(c, (*grants.Store).DenyRequest)
 }
 
-// decideFunc is grants.ApproveRequest or grants.DenyRequest.
-type decideFunc func(ctx context.Context, db *gorm.DB, cat *grants.Catalog, id int64, by *grants.Person, comment string, now time.Time) (*grants.Request, error)
+// decideFunc is (*grants.Store).ApproveRequest or DenyRequest.
+type decideFunc func(s *grants.Store, ctx context.Context, cat *grants.Catalog, id int64, by *grants.Person, comment string, now time.Time) (*grants.Request, error)
 
 func (s *Server) decideRequest(c echo.Context, decide decideFunc) error {
 	id, err := idParam(c, "request")
@@ -119,9 +117,9 @@ func (s *Server) decideRequest(c echo.Context, decide decideFunc) error {
 		return err
 	}
 	p, _ := person(c)
-	req, err := decide(c.Request().Context(), s.db.DB, s.opts.Catalog(), id, p, body.Comment, s.now())
+	req, err := decide(s.store, c.Request().Context(), s.opts.Catalog(), id, p, body.Comment, s.now())
 	if err != nil {
-		return refusal(err)
+		return err
 	}
 	s.wake()
 	return c.JSON(http.StatusOK, req)
@@ -139,33 +137,12 @@ func (s *Server) apiCancelRequest(c echo.Context) error {
 		return err
 	}
 	p, _ := person(c)
-	req, err := grants.CancelRequest(c.Request().Context(), s.db.DB, s.opts.Catalog(), id, p, s.now())
+	req, err := s.store.CancelRequest(c.Request().Context(), s.opts.Catalog(), id, p, s.now())
 	if err != nil {
-		return refusal(err)
+		return err
 	}
 	s.wake()
 	return c.JSON(http.StatusOK, req)
-}
-
-// refusal turns the domain's refusals into API errors with their message;
-// other errors pass through as 500s.
-func refusal(err error) error {
-	var r *grants.Refusal
-	if !errors.As(err, &r) {
-		return err
-	}
-	code := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, grants.ErrInvalid):
-		code = http.StatusBadRequest
-	case errors.Is(err, grants.ErrForbidden):
-		code = http.StatusForbidden
-	case errors.Is(err, grants.ErrNotFound):
-		code = http.StatusNotFound
-	case errors.Is(err, grants.ErrConflict):
-		code = http.StatusConflict
-	}
-	return httpError(code, r.Msg)
 }
 
 // idParam parses the positive id in the path.

@@ -34,11 +34,11 @@ type syncStatusResponse struct {
 
 func (s *Server) apiSyncStatus(c echo.Context) error {
 	ctx := c.Request().Context()
-	var st grants.SyncStatus
-	if err := s.db.WithContext(ctx).Where("id = 1").Limit(1).Find(&st).Error; err != nil {
+	st, err := s.store.SyncStatus(ctx)
+	if err != nil {
 		return err
 	}
-	holds, err := psync.Holds(ctx, s.db.DB)
+	holds, err := psync.Holds(ctx, s.store.DB().DB)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (s *Server) apiSyncStatus(c echo.Context) error {
 // apiSyncNow wakes the reconciler: 202, the pass runs right away.
 func (s *Server) apiSyncNow(c echo.Context) error {
 	p, _ := person(c)
-	if err := grants.AppendAudit(c.Request().Context(), s.db.DB, grants.Event{At: s.now(), Actor: p.Email, Action: "sync.request", Target: "tailnet policy"}); err != nil {
+	if err := s.store.AppendAudit(c.Request().Context(), grants.Event{At: s.now(), Actor: p.Email, Action: "sync.request", Target: "tailnet policy"}); err != nil {
 		return err
 	}
 	s.wake()
@@ -74,7 +74,7 @@ func (s *Server) apiSyncConfirm(c echo.Context) error {
 		return err
 	}
 	p, _ := person(c)
-	groups, err := psync.ConfirmHold(c.Request().Context(), s.db.DB, req.Group, p.Email, s.now())
+	groups, err := psync.ConfirmHold(c.Request().Context(), s.store.DB().DB, req.Group, p.Email, s.now())
 	if errors.Is(err, psync.ErrNoHold) {
 		return httpError(http.StatusNotFound, err.Error())
 	}

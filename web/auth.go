@@ -158,7 +158,7 @@ func (s *Server) authCallback(c echo.Context) error {
 		return httpError(http.StatusUnauthorized, "sign-in failed: the ID token carries no email")
 	}
 	email := strings.ToLower(claims.Email)
-	p, err := grants.LookupPerson(ctx, s.db.DB, email)
+	p, err := s.store.LookupPerson(ctx, email)
 	if errors.Is(err, grants.ErrUnknownPerson) {
 		return s.render(c, http.StatusForbidden, "refused.html", errorPage{Message: email + " is not in the portal's copy of the Okta directory yet."})
 	}
@@ -207,7 +207,7 @@ func (s *Server) sessionPerson(c echo.Context) (*grants.Person, bool, error) {
 	if email == "" {
 		return nil, false, grants.ErrUnknownPerson
 	}
-	p, err := grants.LookupPerson(c.Request().Context(), s.db.DB, email)
+	p, err := s.store.LookupPerson(c.Request().Context(), email)
 	if err != nil {
 		return nil, false, err
 	}
@@ -231,7 +231,7 @@ func (s *Server) requirePerson(next echo.HandlerFunc) echo.HandlerFunc {
 			if !ok {
 				return httpError(http.StatusUnauthorized, "Authorization must be \"Bearer TOKEN\"")
 			}
-			tok, err := grants.AuthenticateToken(ctx, s.db.DB, strings.TrimSpace(secret), s.now())
+			tok, err := s.store.AuthenticateToken(ctx, strings.TrimSpace(secret), s.now())
 			if errors.Is(err, grants.ErrInvalidToken) {
 				return httpError(http.StatusUnauthorized, err.Error())
 			}
@@ -245,7 +245,7 @@ func (s *Server) requirePerson(next echo.HandlerFunc) echo.HandlerFunc {
 		if email == "" {
 			return httpError(http.StatusUnauthorized, "sign in or send Authorization: Bearer TOKEN")
 		}
-		p, err := grants.LookupPerson(ctx, s.db.DB, email)
+		p, err := s.store.LookupPerson(ctx, email)
 		if errors.Is(err, grants.ErrUnknownPerson) {
 			return httpError(http.StatusForbidden, email+" is not a user of the Okta directory")
 		}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"gorm.io/gorm"
 
 	"github.com/accessportal/portal/grants"
 	psync "github.com/accessportal/portal/sync"
@@ -39,7 +38,7 @@ func (s *Server) catalogRoutes(e *echo.Echo, web, api *echo.Group) {
 	web.POST("/admin/catalog/preview", s.catalogPreview, admin)
 	web.POST("/admin/catalog/save", s.catalogSave, admin)
 	web.POST("/admin/catalog/resources/:name/grants", s.catalogDirectGrant, admin)
-	web.POST("/admin/catalog/grants/:id/revoke", s.catalogRevokeGrant, admin)
+	web.POST("/admin/catalog/grants/:id/revoke", s.revokeGrantForm, admin)
 }
 
 // catalogPage is the data of /admin/catalog.
@@ -108,16 +107,10 @@ func (s *Server) catalogStore() (*grants.CatalogStore, error) {
 func (s *Server) catalogHeaderFor(c echo.Context, etag string) (catalogHeader, error) {
 	st := s.opts.CatalogStore
 	h := catalogHeader{Source: st.Source(), File: st.Path(), Editable: st.Source() == grants.CatalogFromDatabase, ETag: etag}
-	h.Flash = s.sessions.PopString(c.Request().Context(), "flash")
-	var ev []grants.AuditEvent
-	err := s.db.WithContext(c.Request().Context()).Where("action = ?", "catalog.replace").Order("id DESC").Limit(1).Find(&ev).Error
-	if err != nil {
-		return h, err
-	}
-	if len(ev) == 1 {
-		h.LastChange = &ev[0]
-	}
-	return h, nil
+	h.Flash = s.popFlash(c)
+	var err error
+	h.LastChange, err = s.store.LastAuditEvent(c.Request().Context(), "catalog.replace")
+	return h, err
 }
 
 // catalogPage shows every definition of the catalog: editable in database
@@ -136,7 +129,7 @@ func (s *Server) catalogPage(c echo.Context) error {
 		return err
 	}
 	page.View, page.Title = "overview", "Catalog"
-	applied, err := psync.AppliedGroups(ctx, s.db.DB)
+	applied, err := psync.AppliedGroups(ctx, s.store.DB().DB)
 	if err != nil {
 		return err
 	}
@@ -150,7 +143,7 @@ func (s *Server) catalogPage(c echo.Context) error {
 	for _, g := range cat.KeepEmpty {
 		page.KeepEmpty = append(page.KeepEmpty, row(g, ""))
 	}
-	active, err := catalogActiveGrants(ctx, s.db.DB)
+	active, err := s.catalogActiveGrants(ctx)
 	if err != nil {
 		return err
 	}
@@ -177,19 +170,14 @@ func (s *Server) catalogExport(c echo.Context) error {
 }
 
 // catalogActiveGrants counts the active grants of each resource.
-func catalogActiveGrants(ctx context.Context, db *gorm.DB) (map[string]int64, error) {
-	var rows []struct {
-		Resource string
-		N        int64
-	}
-	err := db.WithContext(ctx).Model(&grants.Grant{}).Select("resource, COUNT(*) AS n").
-		Where("status = ?", grants.GrantActive).Group("resource").Scan(&rows).Error
+func (s *Server) catalogActiveGrants(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.store.ActiveGrantCounts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]int64, len(rows))
 	for _, r := range rows {
-		out[r.Resource] = r.N
+		out[r.Resource] = r.Active
 	}
 	return out, nil
 }
@@ -207,19 +195,15 @@ const catalogMaxOktaChoices = 25
 // contains q (case-insensitive), by name. The selected group is always
 // offered, first, so that a search never loses the choice made.
 func (s *Server) catalogSearchOktaGroups(ctx context.Context, q, selected string) ([]catalogOktaChoice, error) {
-	tx := s.db.WithContext(ctx).Model(&grants.DirectoryGroup{}).Order("name").Limit(catalogMaxOktaChoices)
-	if q = strings.TrimSpace(q); q != "" {
-		tx = tx.Where(`LOWER(name) LIKE ? ESCAPE '\'`, "%"+catalogLikeEscaper.Replace(strings.ToLower(q))+"%")
-	}
-	var groups []grants.DirectoryGroup
-	if err := tx.Find(&groups).Error; err != nil {
+	groups, err := s.store.SearchDirectoryGroups(ctx, strings.TrimSpace(q), catalogMaxOktaChoices)
+	if err != nil {
 		return nil, err
 	}
 	var out []catalogOktaChoice
 	if selected != "" {
 		choice := catalogOktaChoice{Name: selected, Selected: true}
-		var g grants.DirectoryGroup
-		if err := s.db.WithContext(ctx).Where("name = ?", selected).Limit(1).Find(&g).Error; err != nil {
+		g, err := s.store.DirectoryGroupByName(ctx, selected)
+		if err != nil {
 			return nil, err
 		}
 		choice.ID, choice.Description = g.ID, g.Description
@@ -232,9 +216,6 @@ func (s *Server) catalogSearchOktaGroups(ctx context.Context, q, selected string
 	}
 	return out, nil
 }
-
-// catalogLikeEscaper escapes the wildcards of a LIKE pattern (with ESCAPE '\').
-var catalogLikeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // catalogOktaGroups answers the live search of static/catalog.js: the
 // choice list of the group form, as HTML.

@@ -416,8 +416,7 @@ func (s *Server) catalogCheckEdit(ctx context.Context, e catalogEdit, cur, propo
 	if before.Group == after.Group {
 		return nil, nil
 	}
-	var n int64
-	err := s.db.WithContext(ctx).Model(&grants.Grant{}).Where("resource = ? AND status = ?", e.Original, grants.GrantActive).Count(&n).Error
+	n, err := s.store.CountActiveGrants(ctx, e.Original)
 	if err != nil {
 		return nil, err
 	}
@@ -639,7 +638,7 @@ func (s *Server) catalogRenderForm(c echo.Context, code int, e catalogEdit, cur 
 		return s.render(c, code, "catalog.html", page)
 	case editGroupRemove:
 		page.View, page.Title = "remove-form", "Remove "+e.key()
-		if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.db.DB, e.key()); err != nil {
+		if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.store.DB().DB, e.key()); err != nil {
 			return err
 		}
 		return s.render(c, code, "catalog.html", page)
@@ -659,7 +658,7 @@ func (s *Server) catalogRenderForm(c echo.Context, code int, e catalogEdit, cur 
 	case ferr != nil:
 		msg += ferr.Msg
 	}
-	s.sessions.Put(ctx, "flash", msg)
+	s.flash(c, msg)
 	return c.Redirect(http.StatusSeeOther, e.pageURL())
 }
 
@@ -803,7 +802,7 @@ func (s *Server) catalogSave(c echo.Context) error {
 			continue // a save elsewhere landed between the read and the write
 		}
 		if err != nil {
-			return catalogRefusal(err)
+			return err
 		}
 		summary = catalogChangeSummary(cur, proposed)
 		break
@@ -813,7 +812,7 @@ func (s *Server) catalogSave(c echo.Context) error {
 	if len(summary) == 0 {
 		msg = "Saved; the catalog did not change."
 	}
-	s.sessions.Put(ctx, "flash", msg)
+	s.flash(c, msg)
 	return c.Redirect(http.StatusSeeOther, e.pageURL())
 }
 
@@ -899,25 +898,19 @@ func (s *Server) catalogNotes(ctx context.Context, e catalogEdit, cur, proposed 
 	}
 	slices.Sort(named)
 	named = slices.Compact(named)
+	sizes, err := s.store.DirectoryGroupSizes(ctx, named)
+	if err != nil {
+		return nil, err
+	}
 	var notes []string
 	for _, name := range named {
-		var n int64
-		if err := s.db.WithContext(ctx).Model(&grants.DirectoryGroup{}).Where("name = ?", name).Count(&n).Error; err != nil {
-			return nil, err
-		}
 		switch {
-		case n == 0:
+		case sizes[name].Groups == 0:
 			notes = append(notes, fmt.Sprintf("Okta group %q is not in the directory snapshot: check its spelling. It matches nobody until Okta has it.", name))
 		case e.Kind == editGroup && !slices.Contains(cur.OktaGroups(), name):
 			// The poller reads the members of the groups the catalog names
 			// only: those of another group are missing or old.
-			var members int64
-			err := s.db.WithContext(ctx).Table("directory_memberships m").Joins("JOIN directory_groups g ON g.id = m.group_id").
-				Where("g.name = ?", name).Count(&members).Error
-			if err != nil {
-				return nil, err
-			}
-			if members == 0 {
+			if sizes[name].Memberships == 0 {
 				notes = append(notes, fmt.Sprintf("The portal has not read the members of %q yet (it reads only the Okta groups the catalog names), so this preview shows %s without them. After saving, the next Okta poll reads them and the reconciler adds them.", name, e.key()))
 			} else {
 				notes = append(notes, fmt.Sprintf("The members of %q shown here are from when the portal last read them (it reads only the Okta groups the catalog names). After saving, the next Okta poll refreshes them.", name))

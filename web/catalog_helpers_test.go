@@ -96,7 +96,7 @@ func newCatalogPortal(t *testing.T, db *database.DB, fileMode bool) *catalogPort
 			t.Fatal(err)
 		}
 	}
-	if p.store, err = grants.OpenCatalogStore(ctx, db.DB, p.file); err != nil {
+	if p.store, err = grants.NewStore(db).OpenCatalogStore(ctx, p.file); err != nil {
 		t.Fatal(err)
 	}
 	if !fileMode {

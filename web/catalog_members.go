@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -70,26 +69,21 @@ func (s *Server) catalogGroupMembers(c echo.Context) error {
 		return err
 	}
 	page.View, page.Title = "group-members", group
-	if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.db.DB, group); err != nil {
+	if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.store.DB().DB, group); err != nil {
 		return err
 	}
 	var want []catalogMember
 	if synced {
-		var g grants.DirectoryGroup
-		if err := s.db.WithContext(ctx).Where("name = ?", okta).Limit(1).Find(&g).Error; err != nil {
+		g, err := s.store.DirectoryGroupByName(ctx, okta)
+		if err != nil {
 			return err
 		}
 		if g.ID != "" && s.opts.OktaAdminURL != "" {
 			page.OktaLink = strings.TrimRight(s.opts.OktaAdminURL, "/") + "/admin/group/" + g.ID
 		}
-		var rows []struct{ Email, Name string }
-		err := s.db.WithContext(ctx).Table("directory_memberships m").Select("DISTINCT u.email AS email, u.name AS name").
-			Joins("JOIN directory_groups g ON g.id = m.group_id").
-			Joins("JOIN directory_users u ON u.id = m.user_id").
-			Where("g.name = ? AND u.status = ? AND u.email <> ''", okta, grants.StatusActive).
-			Order("u.email").Scan(&rows).Error
+		rows, err := s.store.ActiveMembersOf(ctx, okta)
 		if err != nil {
-			return fmt.Errorf("reading members of %s: %w", okta, err)
+			return err
 		}
 		for _, r := range rows {
 			want = append(want, catalogMember{Email: r.Email, Name: r.Name,
@@ -136,12 +130,9 @@ func catalogMembership(want []catalogMember, applied []string, since map[string]
 // catalogAddedSince reads from the audit log (the reconciler's sync.apply
 // events, newest first) when each current member was last added to group.
 func (s *Server) catalogAddedSince(ctx context.Context, group string) (map[string]time.Time, error) {
-	var events []grants.AuditEvent
-	pattern := "%" + catalogLikeEscaper.Replace(`"`+group+`":`) + "%"
-	err := s.db.WithContext(ctx).Where(`action = ? AND details LIKE ? ESCAPE '\'`, "sync.apply", pattern).
-		Order("id DESC").Limit(2000).Find(&events).Error
+	events, err := s.store.GroupSyncHistory(ctx, group, 2000)
 	if err != nil {
-		return nil, fmt.Errorf("reading sync history of %s: %w", group, err)
+		return nil, err
 	}
 	since := map[string]time.Time{}
 	seen := map[string]bool{}
@@ -263,18 +254,18 @@ func (s *Server) renderCatalogResource(c echo.Context, code int, form catalogGra
 	if p, err := s.catalogAdmin(c); err == nil {
 		page.Self = p.Email
 	}
-	if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.db.DB, r.Group); err != nil {
+	if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.store.DB().DB, r.Group); err != nil {
 		return err
 	}
 	active, ended := true, false
-	list, err := grants.ListGrants(ctx, s.db.DB, grants.GrantQuery{Resource: name, Active: &active, Limit: 5000})
+	list, err := s.store.ListGrants(ctx, grants.GrantQuery{Resource: name, Active: &active, Limit: 5000})
 	if err != nil {
 		return err
 	}
 	for _, g := range list {
 		page.Active = append(page.Active, catalogGrantRow{Grant: g, Source: catalogGrantSource(g)})
 	}
-	if list, err = grants.ListGrants(ctx, s.db.DB, grants.GrantQuery{Resource: name, Active: &ended, Limit: 20}); err != nil {
+	if list, err = s.store.ListGrants(ctx, grants.GrantQuery{Resource: name, Active: &ended, Limit: 20}); err != nil {
 		return err
 	}
 	for _, g := range list {
@@ -312,51 +303,16 @@ func (s *Server) catalogDirectGrant(c echo.Context) error {
 	d, err := parseDuration(form.Duration)
 	if err == nil {
 		var g *grants.Grant
-		g, err = grants.DirectGrant(ctx, s.db.DB, cat, p, grants.DirectGrantInput{Resource: name, User: form.User, Duration: d, Reason: form.Reason}, s.now())
+		g, err = s.store.DirectGrant(ctx, cat, p, grants.DirectGrantInput{Resource: name, User: form.User, Duration: d, Reason: form.Reason}, s.now())
 		if err == nil {
 			s.wake()
-			s.sessions.Put(ctx, "flash", fmt.Sprintf("%s holds %s until %s (admin grant %d, audited). The reconciler adds them to %s now.",
+			s.flash(c, fmt.Sprintf("%s holds %s until %s (admin grant %d, audited). The reconciler adds them to %s now.",
 				g.UserEmail, name, catalogTime(g.ExpiresAt), g.ID, g.GroupName))
 			return c.Redirect(http.StatusSeeOther, "/admin/catalog/resources/"+name)
 		}
 	}
-	var he *echo.HTTPError
-	if errors.As(refusal(err), &he) && he.Code < http.StatusInternalServerError {
-		return s.renderCatalogResource(c, he.Code, form, fmt.Sprint(he.Message))
+	if code, msg, ok := clientError(err); ok {
+		return s.renderCatalogResource(c, code, form, msg)
 	}
 	return err
-}
-
-// catalogRevokeGrant ends a grant now (grants.RevokeGrant, audited) and
-// returns to its resource's page.
-func (s *Server) catalogRevokeGrant(c echo.Context) error {
-	ctx := c.Request().Context()
-	p, err := s.catalogAdmin(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c, "grant")
-	if err != nil {
-		return err
-	}
-	g, err := grants.GetGrant(ctx, s.db.DB, id)
-	if err != nil {
-		return refusal(err)
-	}
-	back := "/admin/catalog/resources/" + g.Resource
-	if _, ok := s.opts.Catalog().Resources[g.Resource]; !ok {
-		back = "/admin/catalog"
-	}
-	_, err = grants.RevokeGrant(ctx, s.db.DB, s.opts.Catalog(), id, p, c.FormValue("reason"), s.now())
-	var he *echo.HTTPError
-	switch {
-	case err == nil:
-		s.wake()
-		s.sessions.Put(ctx, "flash", fmt.Sprintf("Grant %d revoked: %s loses %s at the next reconcile (seconds).", id, g.UserEmail, g.Resource))
-	case errors.As(refusal(err), &he) && he.Code < http.StatusInternalServerError:
-		s.sessions.Put(ctx, "flash", fmt.Sprintf("Grant %d not revoked: %v", id, he.Message))
-	default:
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, back)
 }

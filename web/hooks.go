@@ -76,7 +76,7 @@ func (s *Server) oktaHookDeliver(c echo.Context) error {
 		}
 		events = append(events, grants.OktaEvent{UUID: e.UUID, EventType: e.EventType, Published: published, Targets: string(targets), ReceivedAt: now.UTC()})
 	}
-	n, err := grants.StoreOktaEvents(c.Request().Context(), s.db.DB, events)
+	n, err := s.store.StoreOktaEvents(c.Request().Context(), events)
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,6 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/accessportal/portal/grants"
 )
 
 // grantPageData is the data of one grant's page.
@@ -34,9 +32,9 @@ func (s *Server) showGrant(c echo.Context, code int, errMsg, reason string) erro
 	if err != nil {
 		return err
 	}
-	g, err := grants.GetGrant(c.Request().Context(), s.db.DB, id)
+	g, err := s.store.GetGrant(c.Request().Context(), id)
 	if err != nil {
-		return refusal(err)
+		return err
 	}
 	own := g.UserEmail == p.Email
 	if !own && !admin {
@@ -58,11 +56,11 @@ func (s *Server) relinquishGrantForm(c echo.Context) error {
 		return err
 	}
 	reason := c.FormValue("reason")
-	g, err := grants.RevokeGrant(c.Request().Context(), s.db.DB, s.opts.Catalog(), id, p, reason, s.now())
+	g, err := s.store.RevokeGrant(c.Request().Context(), s.opts.Catalog(), id, p, reason, s.now())
 	if err != nil {
-		code, msg, ok := formRefusal(err)
+		code, msg, ok := clientError(err)
 		if !ok || code == http.StatusNotFound {
-			return refusal(err)
+			return err
 		}
 		return s.showGrant(c, code, msg, reason)
 	}

@@ -32,16 +32,8 @@ func (s *Server) myRequestsPage(c echo.Context) error {
 	if status != "" && !slices.Contains(grants.RequestStatuses, status) {
 		return httpError(http.StatusBadRequest, "status must be one of the listed statuses, not "+strconv.Quote(status))
 	}
-	tx := s.db.WithContext(c.Request().Context()).Where("requester = ?", p.Email)
-	if status != "" {
-		tx = tx.Where("status = ?", status)
-	}
-	var rows []grants.Request
-	more, err := keysetPage(tx, before, &rows)
+	rows, more, err := s.store.RequestsOf(c.Request().Context(), p.Email, status, grants.Page{Before: before, Size: pageSize})
 	if err != nil {
-		return err
-	}
-	if err := s.attachGrants(c, rows); err != nil {
 		return err
 	}
 	page := myRequestsPageData{Flash: s.popFlash(c), Status: status, Statuses: grants.RequestStatuses}
@@ -86,9 +78,9 @@ func (s *Server) showRequest(c echo.Context, code int, errMsg, comment string) e
 	}
 	ctx := c.Request().Context()
 	cat := s.opts.Catalog()
-	req, err := grants.GetRequest(ctx, s.db.DB, id)
+	req, err := s.store.GetRequest(ctx, id)
 	if err != nil {
-		return refusal(err)
+		return err
 	}
 	if !cat.MayView(p, req) {
 		return httpError(http.StatusNotFound, "no request "+strconv.FormatInt(id, 10))
@@ -108,7 +100,7 @@ func (s *Server) showRequest(c echo.Context, code int, errMsg, comment string) e
 		page.Resource = &v
 		page.Needed = v.Approvals
 	}
-	people, err := lookupPeople(ctx, s.db.DB, []string{req.Requester})
+	people, err := s.store.LookupPeople(ctx, []string{req.Requester})
 	if err != nil {
 		return err
 	}
@@ -133,7 +125,7 @@ func (s *Server) cancelRequestForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	req, err := grants.CancelRequest(c.Request().Context(), s.db.DB, s.opts.Catalog(), id, p, s.now())
+	req, err := s.store.CancelRequest(c.Request().Context(), s.opts.Catalog(), id, p, s.now())
 	if err != nil {
 		return s.refusedOnRequestPage(c, err, "")
 	}
@@ -144,12 +136,12 @@ func (s *Server) cancelRequestForm(c echo.Context) error {
 
 // approveRequestForm records the signed-in approver's approval.
 func (s *Server) approveRequestForm(c echo.Context) error {
-	return s.decideRequestForm(c, grants.ApproveRequest)
+	return s.decideRequestForm(c, (*grants.Store).ApproveRequest)
 }
 
 // denyRequestForm records the signed-in approver's denial.
 func (s *Server) denyRequestForm(c echo.Context) error {
-	return s.decideRequestForm(c, grants.DenyRequest)
+	return s.decideRequestForm(c, (*grants.Store).DenyRequest)
 }
 
 func (s *Server) decideRequestForm(c echo.Context, decide decideFunc) error {
@@ -159,7 +151,7 @@ func (s *Server) decideRequestForm(c echo.Context, decide decideFunc) error {
 		return err
 	}
 	comment := c.FormValue("comment")
-	req, err := decide(c.Request().Context(), s.db.DB, s.opts.Catalog(), id, p, comment, s.now())
+	req, err := decide(s.store, c.Request().Context(), s.opts.Catalog(), id, p, comment, s.now())
 	if err != nil {
 		return s.refusedOnRequestPage(c, err, comment)
 	}
@@ -171,12 +163,12 @@ func (s *Server) decideRequestForm(c echo.Context, decide decideFunc) error {
 // refusedOnRequestPage shows a refused action's reason on the request's
 // page, with the refusal's status; other errors stay errors.
 func (s *Server) refusedOnRequestPage(c echo.Context, err error, comment string) error {
-	code, msg, ok := formRefusal(err)
+	code, msg, ok := clientError(err)
 	if !ok {
 		return err
 	}
 	if code == http.StatusNotFound {
-		return refusal(err)
+		return err
 	}
 	return s.showRequest(c, code, msg, comment)
 }

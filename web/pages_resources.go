@@ -87,11 +87,11 @@ func (s *Server) resourcesPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	cat := s.opts.Catalog()
 	active := true
-	held, err := grants.ListGrants(ctx, s.db.DB, grants.GrantQuery{User: p.Email, Active: &active, Limit: len(cat.Resources) + pageSize})
+	held, err := s.store.ListGrants(ctx, grants.GrantQuery{User: p.Email, Active: &active, Limit: len(cat.Resources) + pageSize})
 	if err != nil {
 		return err
 	}
-	pending, err := grants.ListRequests(ctx, s.db.DB, grants.RequestQuery{Requester: p.Email, Status: grants.RequestPending, Limit: len(cat.Resources) + pageSize})
+	pending, err := s.store.ListRequests(ctx, grants.RequestQuery{Requester: p.Email, Status: grants.RequestPending, Limit: len(cat.Resources) + pageSize})
 	if err != nil {
 		return err
 	}
@@ -202,7 +202,7 @@ func (s *Server) submitRequest(c echo.Context) error {
 	d, err := parseDuration(c.FormValue("duration"))
 	if err == nil {
 		var req *grants.Request
-		req, err = grants.CreateRequest(c.Request().Context(), s.db.DB, s.opts.Catalog(), p,
+		req, err = s.store.CreateRequest(c.Request().Context(), s.opts.Catalog(), p,
 			grants.RequestInput{Resource: res.Name, Duration: d, Reason: reason}, s.now())
 		if err == nil {
 			s.wake()
@@ -210,7 +210,7 @@ func (s *Server) submitRequest(c echo.Context) error {
 			return c.Redirect(http.StatusSeeOther, "/requests/"+strconv.FormatInt(req.ID, 10))
 		}
 	}
-	code, msg, ok := formRefusal(err)
+	code, msg, ok := clientError(err)
 	if !ok {
 		return err
 	}

@@ -186,7 +186,7 @@ func fileRequest(t *testing.T, pp *pagesPortal, who, resource string, d time.Dur
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := grants.CreateRequest(t.Context(), pp.db.DB, pp.catalog, p, grants.RequestInput{Resource: resource, Duration: d, Reason: reason}, pp.now)
+	r, err := grants.NewStore(pp.db).CreateRequest(t.Context(), pp.catalog, p, grants.RequestInput{Resource: resource, Duration: d, Reason: reason}, pp.now)
 	if err != nil {
 		t.Fatalf("%s requesting %s: %v", who, resource, err)
 	}
@@ -200,7 +200,7 @@ func approve(t *testing.T, pp *pagesPortal, who string, id int64) *grants.Reques
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := grants.ApproveRequest(t.Context(), pp.db.DB, pp.catalog, id, p, "", pp.now)
+	r, err := grants.NewStore(pp.db).ApproveRequest(t.Context(), pp.catalog, id, p, "", pp.now)
 	if err != nil {
 		t.Fatalf("%s approving %d: %v", who, id, err)
 	}

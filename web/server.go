@@ -75,7 +75,7 @@ type Options struct {
 // Server serves the portal.
 type Server struct {
 	opts     Options
-	db       *database.DB
+	store    *grants.Store
 	now      func() time.Time
 	sessions *scs.SessionManager
 	echo     *echo.Echo
@@ -104,11 +104,11 @@ func New(opts Options) (*Server, error) {
 		opts.Catalog = func() *grants.Catalog { return empty }
 	}
 	s := &Server{
-		opts: opts,
-		db:   opts.DB,
-		now:  opts.Clock,
+		opts:  opts,
+		store: grants.NewStore(opts.DB),
+		now:   opts.Clock,
 	}
-	s.sessions = newSessionManager(opts.DB.DB, opts.Clock, strings.HasPrefix(opts.BaseURL, "https://"))
+	s.sessions = newSessionManager(s.store.Sessions(opts.Clock), strings.HasPrefix(opts.BaseURL, "https://"))
 	if err := s.loadAssets(); err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (s *Server) routes() *echo.Echo {
 	web.POST("/admin/sync", s.adminSyncNow, s.requireAdminPage)
 	web.POST("/admin/sync/confirm", s.adminConfirmHold, s.requireAdminPage)
 	web.GET("/admin/access", s.adminAccess, s.requireAdminPage)
-	web.POST("/admin/grants/:id/revoke", s.adminRevokeGrant, s.requireAdminPage)
+	web.POST("/admin/grants/:id/revoke", s.revokeGrantForm, s.requireAdminPage)
 	web.GET("/admin/requests", s.adminRequests, s.requireAdminPage)
 	web.GET("/admin/offboarding", s.adminOffboarding, s.requireAdminPage)
 	web.GET("/admin/audit", s.adminAudit, s.requireAdminPage)
@@ -225,13 +225,12 @@ func (s *Server) healthz(c echo.Context) error {
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := s.db.Ping(ctx); err != nil {
+	if err := s.store.DB().Ping(ctx); err != nil {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unreachable: " + err.Error()})
 	}
-	var st grants.SyncStatus
-	err := s.db.WithContext(ctx).Where("id = ?", 1).Limit(1).Find(&st).Error
+	st, err := s.store.SyncStatus(ctx)
 	if err != nil {
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "reading sync status: " + err.Error()})
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": err.Error()})
 	}
 	if st.LastSuccessAt == nil || st.LastSuccessAt.Before(s.opts.StartedAt.Add(-time.Second)) {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "waiting for the first successful reconcile"})

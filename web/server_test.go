@@ -64,7 +64,7 @@ func addUser(t *testing.T, db *database.DB, id, email, status string, groups ...
 
 func token(t *testing.T, db *database.DB, email string, ttl time.Duration, now time.Time) string {
 	t.Helper()
-	secret, _, err := grants.CreateToken(t.Context(), db.DB, email, "test", ttl, now)
+	secret, _, err := grants.NewStore(db).CreateToken(t.Context(), email, "test", ttl, now)
 	if err != nil {
 		t.Fatal(err)
 	}

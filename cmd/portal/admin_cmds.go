@@ -65,7 +65,7 @@ func runToken(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer db.Close()
-	secret, tok, err := grants.CreateToken(ctx, db.DB, *user, *name, *ttl, time.Now())
+	secret, tok, err := grants.NewStore(db).CreateToken(ctx, *user, *name, *ttl, time.Now())
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		defer db.Close()
-		store, err := grants.OpenCatalogStore(ctx, db.DB, env.getenv("PORTAL_CATALOG"))
+		store, err := grants.NewStore(db).OpenCatalogStore(ctx, env.getenv("PORTAL_CATALOG"))
 		if err != nil {
 			return err
 		}
@@ -126,7 +126,7 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		defer db.Close()
-		store, err := grants.OpenCatalogStore(ctx, db.DB, "")
+		store, err := grants.NewStore(db).OpenCatalogStore(ctx, "")
 		if err != nil {
 			return err
 		}

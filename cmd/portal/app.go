@@ -25,6 +25,7 @@ import (
 type app struct {
 	cfg        *config
 	db         *database.DB
+	store      *grants.Store
 	catalog    *grants.CatalogStore
 	directory  *psync.OktaDirectory
 	reconciler *psync.Reconciler
@@ -51,7 +52,7 @@ func newApp(ctx context.Context, cfg *config) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, db: db, registry: prometheus.NewRegistry()}
+	a := &app{cfg: cfg, db: db, store: grants.NewStore(db), registry: prometheus.NewRegistry()}
 	if err := a.init(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -65,7 +66,7 @@ func (a *app) init(ctx context.Context) error {
 		return err
 	}
 	var err error
-	if a.catalog, err = grants.OpenCatalogStore(ctx, a.db.DB, cfg.CatalogPath); err != nil {
+	if a.catalog, err = a.store.OpenCatalogStore(ctx, cfg.CatalogPath); err != nil {
 		return err
 	}
 	a.directory, err = psync.NewOktaDirectory(psync.OktaConfig{OrgURL: cfg.OktaOrgURL, APIToken: cfg.OktaAPIToken})
@@ -84,7 +85,7 @@ func (a *app) init(ctx context.Context) error {
 	})
 	a.registry.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		grants.NewStateCollector(a.db.DB), a.leaseHeld,
+		grants.NewStateCollector(a.store), a.leaseHeld,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "portal_okta_requests_total", Help: "HTTP requests made to the Okta API, retries included."},
 			func() float64 { return float64(a.directory.Calls()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "portal_okta_rate_limited_total", Help: "Okta API requests answered with 429."},
@@ -100,8 +101,8 @@ func (a *app) init(ctx context.Context) error {
 	a.events = psync.NewEventProcessor(psync.EventProcessorOptions{
 		DB: a.db, Directory: a.directory, Poll: a.poller.Poke, AfterBatch: a.directoryChanged,
 	})
-	a.notifier = grants.NewNotifier(grants.NotifierOptions{DB: a.db.DB, WebhookURL: cfg.NotifyWebhook, BaseURL: cfg.BaseURL})
-	a.sweeper = grants.NewSweeper(grants.SweeperOptions{DB: a.db.DB, RequestTTL: cfg.RequestTTL, Wake: a.reconciler.Wake})
+	a.notifier = grants.NewNotifier(grants.NotifierOptions{Store: a.store, WebhookURL: cfg.NotifyWebhook, BaseURL: cfg.BaseURL})
+	a.sweeper = grants.NewSweeper(grants.SweeperOptions{Store: a.store, RequestTTL: cfg.RequestTTL, Wake: a.reconciler.Wake})
 	host, _ := os.Hostname()
 	a.holder = fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
 	a.web, err = web.New(web.Options{
@@ -126,7 +127,7 @@ func (a *app) init(ctx context.Context) error {
 func (a *app) deleteDevices(ctx context.Context, o grants.Offboarding) {
 	names, err := a.tailnet.DeleteDevicesOf(ctx, o.Email)
 	for _, name := range names {
-		if aerr := grants.AppendAudit(ctx, a.db.DB, grants.Event{At: time.Now(), Actor: "okta", Action: "device.delete",
+		if aerr := a.store.AppendAudit(ctx, grants.Event{At: time.Now(), Actor: "okta", Action: "device.delete",
 			Target: "device:" + name, Details: map[string]any{"user": o.Email, "offboarding": o.ID}}); aerr != nil {
 			slog.Error("auditing device deletion", "err", aerr)
 		}
@@ -158,7 +159,7 @@ func (a *app) publish() {
 // Okta events): the offboarding cascade for people who left, then a
 // reconcile.
 func (a *app) directoryChanged(ctx context.Context) {
-	offboarded, err := grants.OffboardDeparted(ctx, a.db.DB, time.Now())
+	offboarded, err := a.store.OffboardDeparted(ctx, time.Now())
 	if err != nil {
 		slog.Error("offboarding cascade", "err", err)
 	}
@@ -191,7 +192,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	loopsDone := make(chan struct{})
 	go func() {
 		defer close(loopsDone)
-		grants.RunUnderLease(loops, a.db.DB, grants.LeaseOptions{Name: "background", Holder: a.holder, TTL: a.cfg.LeaseTTL,
+		a.store.RunUnderLease(loops, grants.LeaseOptions{Name: "background", Holder: a.holder, TTL: a.cfg.LeaseTTL,
 			OnChange: func(held bool) {
 				if held {
 					a.leaseHeld.Set(1)
@@ -239,7 +240,7 @@ func (a *app) cleanSessions(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if n, err := web.DeleteExpiredSessions(ctx, a.db.DB, time.Now()); err != nil && ctx.Err() == nil {
+		if n, err := a.store.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			slog.Warn("deleting expired sessions", "err", err)
 		} else if n > 0 {
 			slog.Info("expired sessions deleted", "count", n)

@@ -102,7 +102,7 @@ func giveGrant(t *testing.T, db *database.DB, email string) {
 	if err := p.db.Exec("INSERT INTO sessions (token, data, expiry, email) VALUES (?, ?, ?, ?)", "sess-"+email, []byte("x"), now.Add(time.Hour), email).Error; err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := grants.CreateToken(t.Context(), p.db.DB, email, "cli", time.Hour, now); err != nil {
+	if _, _, err := grants.NewStore(p.db).CreateToken(t.Context(), email, "cli", time.Hour, now); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -95,7 +95,7 @@ func TestReplicaFailoverOnPostgres(t *testing.T) {
 		replicas[r.cmd.Process.Pid] = r
 	}
 	holder := func() int {
-		h, _ := grants.LeaseHolder(context.Background(), db.DB, "background", time.Now())
+		h, _ := grants.NewStore(db).LeaseHolder(context.Background(), "background", time.Now())
 		parts := strings.Split(h, "/")
 		if len(parts) < 2 {
 			return 0
@@ -132,7 +132,7 @@ func TestReplicaFailoverOnPostgres(t *testing.T) {
 		}
 		return err == nil && res.StatusCode == 200
 	})
-	admin, _, err := grants.CreateToken(context.Background(), db.DB, "alice@example.com", "test", time.Hour, time.Now())
+	admin, _, err := grants.NewStore(db).CreateToken(context.Background(), "alice@example.com", "test", time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

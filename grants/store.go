@@ -1,0 +1,15 @@
+package grants
+
+import "github.com/accessportal/portal/grants/database"
+
+// Store is the portal's database: every table is read and written through
+// its methods, one file per entity. Nothing outside grants builds a query.
+type Store struct {
+	db *database.DB
+}
+
+// NewStore returns the store over an open, migrated database.
+func NewStore(db *database.DB) *Store { return &Store{db: db} }
+
+// DB returns the open database, for wiring (migrations, leases, closing).
+func (s *Store) DB() *database.DB { return s.db }
