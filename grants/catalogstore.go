@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	gosync "sync"
 	"time"
 
@@ -193,4 +194,35 @@ func (c *Catalog) OktaGroups() []string {
 		add(r.AutoApprove...)
 	}
 	return sortedKeys(seen)
+}
+
+// Watch re-reads the database catalog every interval until ctx ends, so
+// that a change saved on another replica reaches this one, and calls
+// changed after each change it sees (here or elsewhere). In file mode it
+// returns at once: the file is read at start.
+func (s *CatalogStore) Watch(ctx context.Context, interval time.Duration, changed func()) {
+	if s.Source() == CatalogFromFile {
+		return
+	}
+	seen := s.ETag()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.Reload(ctx); err != nil {
+			if ctx.Err() == nil {
+				slog.Warn("re-reading the catalog", "err", err)
+			}
+			continue
+		}
+		if etag := s.ETag(); etag != seen {
+			seen = etag
+			slog.Info("catalog changed", "etag", etag)
+			changed()
+		}
+	}
 }

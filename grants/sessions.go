@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -98,4 +99,23 @@ func (s *Store) DeleteSessionsOf(ctx context.Context, email string) (int64, erro
 func deleteSessionsOf(tx *gorm.DB, email string) (int64, error) {
 	res := tx.Where("email = ?", email).Delete(&session{})
 	return res.RowsAffected, res.Error
+}
+
+// CleanSessions deletes expired sessions at once and then every interval
+// until ctx ends.
+func (s *Store) CleanSessions(ctx context.Context, interval time.Duration, now func() time.Time) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := s.DeleteExpiredSessions(ctx, now()); err != nil && ctx.Err() == nil {
+			slog.Warn("deleting expired sessions", "err", err)
+		} else if n > 0 {
+			slog.Info("expired sessions deleted", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -53,13 +53,13 @@ type catalogPage struct {
 // catalogHeader is what every catalog page shows on top: where the catalog
 // comes from, whether it can be edited here, its version and the flash.
 type catalogHeader struct {
-	// View picks the part of catalog.html to show; Title is the page's title.
-	View, Title string
-	Source      string // grants.CatalogFromFile or grants.CatalogFromDatabase
-	File        string // the PORTAL_CATALOG file in file mode
-	Editable    bool
-	ETag        string
-	Flash       string
+	// Title is the page's title.
+	Title    string
+	Source   string // grants.CatalogFromFile or grants.CatalogFromDatabase
+	File     string // the PORTAL_CATALOG file in file mode
+	Editable bool
+	ETag     string
+	Flash    string
 	// LastChange is the newest catalog.replace audit event, when any.
 	LastChange *grants.AuditEvent
 }
@@ -128,14 +128,14 @@ func (s *Server) catalogPage(c echo.Context) error {
 	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
 		return err
 	}
-	page.View, page.Title = "overview", "Catalog"
+	page.Title = "Catalog"
 	applied, err := psync.AppliedGroups(ctx, s.store.DB().DB)
 	if err != nil {
 		return err
 	}
 	row := func(group, okta string) catalogGroupRow {
 		a, ok := applied[group]
-		return catalogGroupRow{Tailscale: group, Okta: okta, Version: catalogVersion(cat, editGroup, group), Confirmed: ok, Applied: len(a.Members)}
+		return catalogGroupRow{Tailscale: group, Okta: okta, Version: cat.Version(editGroup, group), Confirmed: ok, Applied: len(a.Members)}
 	}
 	for _, g := range sortedKeys(cat.Groups) {
 		page.Groups = append(page.Groups, row(g, cat.Groups[g]))
@@ -150,7 +150,7 @@ func (s *Server) catalogPage(c echo.Context) error {
 	for _, name := range cat.ResourceNames() {
 		page.Resources = append(page.Resources, catalogResourceRow{Resource: cat.Resources[name], ActiveGrants: active[name]})
 	}
-	return s.render(c, http.StatusOK, "catalog.html", page)
+	return s.render(c, http.StatusOK, "catalog_overview.html", page)
 }
 
 // catalogExport downloads the catalog in use as HuJSON, as
@@ -226,7 +226,7 @@ func (s *Server) catalogOktaGroups(c echo.Context) error {
 	}
 	var b strings.Builder
 	page := catalogFormPage{Choices: choices, Edit: catalogEdit{Q: c.QueryParam("q"), Okta: c.QueryParam("okta")}}
-	if err := s.pages["catalog.html"].ExecuteTemplate(&b, "catalog-okta-choices", page); err != nil {
+	if err := s.pages["catalog_group_form.html"].ExecuteTemplate(&b, "catalog-okta-choices", page); err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

@@ -68,7 +68,7 @@ func (s *Server) catalogGroupMembers(c echo.Context) error {
 	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
 		return err
 	}
-	page.View, page.Title = "group-members", group
+	page.Title = group
 	if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.store.DB().DB, group); err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (s *Server) catalogGroupMembers(c echo.Context) error {
 		return err
 	}
 	page.Members = catalogMembership(want, page.Applied.Members, since)
-	return s.render(c, http.StatusOK, "catalog.html", page)
+	return s.render(c, http.StatusOK, "catalog_group_members.html", page)
 }
 
 // catalogMembership merges who should be in a group with who the policy
@@ -246,11 +246,11 @@ func (s *Server) renderCatalogResource(c echo.Context, code int, form catalogGra
 	if !ok {
 		return errCatalogNotFound("Resource " + name)
 	}
-	page := catalogResourcePage{Resource: r, Rules: catalogDescribeResource(r), Version: catalogVersion(cat, editResource, name), Form: form, GrantError: grantError}
+	page := catalogResourcePage{Resource: r, Rules: catalogRules(r), Version: cat.Version(editResource, name), Form: form, GrantError: grantError}
 	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
 		return err
 	}
-	page.View, page.Title = "resource-members", name
+	page.Title = name
 	if p, err := s.catalogAdmin(c); err == nil {
 		page.Self = p.Email
 	}
@@ -271,7 +271,7 @@ func (s *Server) renderCatalogResource(c echo.Context, code int, form catalogGra
 	for _, g := range list {
 		page.Ended = append(page.Ended, catalogGrantRow{Grant: g, Source: catalogGrantSource(g)})
 	}
-	return s.render(c, code, "catalog.html", page)
+	return s.render(c, code, "catalog_resource_members.html", page)
 }
 
 // catalogDirectGrant gives a person a resource directly: an admin grant

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -284,13 +285,20 @@ func (s *Server) loadTemplates() error {
 	if err != nil {
 		return err
 	}
+	// Every page is the layout, the shared parts (*_parts.html) and its
+	// own file: one template per page.
+	parts, err := fs.Glob(templateFS, "templates/*_parts.html")
+	if err != nil {
+		return err
+	}
 	s.pages = map[string]*template.Template{}
 	for _, p := range entries {
 		name := path.Base(p)
-		if name == "layout.html" {
+		if name == "layout.html" || slices.Contains(parts, p) {
 			continue
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", p)
+		files := slices.Concat([]string{"templates/layout.html"}, parts, []string{p})
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return fmt.Errorf("parsing template %s: %w", name, err)
 		}

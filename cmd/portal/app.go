@@ -122,21 +122,6 @@ func (a *app) init(ctx context.Context) error {
 	return err
 }
 
-// deleteDevices deletes an offboarded person's Tailscale devices (catalog
-// "offboarding": {"tailscaleDevices": "delete"}), each one audited.
-func (a *app) deleteDevices(ctx context.Context, o grants.Offboarding) {
-	names, err := a.tailnet.DeleteDevicesOf(ctx, o.Email)
-	for _, name := range names {
-		if aerr := a.store.AppendAudit(ctx, grants.Event{At: time.Now(), Actor: "okta", Action: "device.delete",
-			Target: "device:" + name, Details: map[string]any{"user": o.Email, "offboarding": o.ID}}); aerr != nil {
-			slog.Error("auditing device deletion", "err", aerr)
-		}
-	}
-	if err != nil {
-		slog.Error("deleting devices of an offboarded person", "email", o.Email, "err", err)
-	}
-}
-
 // wakeLoops wakes every background loop of this process: whatever changed,
 // each looks at the database again.
 func (a *app) wakeLoops() {
@@ -159,15 +144,7 @@ func (a *app) publish() {
 // Okta events): the offboarding cascade for people who left, then a
 // reconcile.
 func (a *app) directoryChanged(ctx context.Context) {
-	offboarded, err := a.store.OffboardDeparted(ctx, time.Now())
-	if err != nil {
-		slog.Error("offboarding cascade", "err", err)
-	}
-	if a.catalog.Current().DeleteDevices {
-		for _, o := range offboarded {
-			a.deleteDevices(ctx, o)
-		}
-	}
+	a.store.OffboardDepartedWithDevices(ctx, a.catalog.Current(), a.tailnet, time.Now)
 	a.reconciler.Wake()
 	a.sweeper.Wake()
 }
@@ -186,7 +163,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	go a.watchCatalog(ctx, 5*time.Second)
+	go a.catalog.Watch(ctx, 5*time.Second, a.catalogChanged)
 
 	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	loopsDone := make(chan struct{})
@@ -205,7 +182,8 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 				a.directoryChanged(ctx)
 				var wg gosync.WaitGroup
 				for _, loop := range []func(context.Context){
-					a.reconciler.Run, a.poller.Run, a.events.Run, a.sweeper.Run, a.notifier.Run, a.cleanSessions,
+					a.reconciler.Run, a.poller.Run, a.events.Run, a.sweeper.Run, a.notifier.Run,
+					func(ctx context.Context) { a.store.CleanSessions(ctx, time.Hour, time.Now) },
 					func(ctx context.Context) { a.db.Listen(ctx, a.wakeLoops) },
 				} {
 					wg.Go(func() { loop(ctx) })
@@ -235,24 +213,6 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// cleanSessions deletes expired sessions every hour.
-func (a *app) cleanSessions(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if n, err := a.store.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			slog.Warn("deleting expired sessions", "err", err)
-		} else if n > 0 {
-			slog.Info("expired sessions deleted", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "serve", "serve\n\nRuns the portal with configuration from the environment (see README).")
 	rest, err := parseFlags(fs, args)
@@ -279,35 +239,10 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	return a.run(ctx, ln)
 }
 
-// watchCatalog re-reads the database catalog every interval on every
-// replica, so that a change saved on another replica reaches this one's
-// pages and API. When the catalog changed (here or elsewhere), the poller
-// reads the Okta groups it may newly name and the reconciler applies it.
-// File mode does nothing: the file is read at start.
-func (a *app) watchCatalog(ctx context.Context, interval time.Duration) {
-	if a.catalog.Source() == grants.CatalogFromFile {
-		return
-	}
-	seen := a.catalog.ETag()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := a.catalog.Reload(ctx); err != nil {
-			if ctx.Err() == nil {
-				slog.Warn("re-reading the catalog", "err", err)
-			}
-			continue
-		}
-		if etag := a.catalog.ETag(); etag != seen {
-			seen = etag
-			slog.Info("catalog changed", "etag", etag)
-			a.poller.Poke(false)
-			a.reconciler.Wake()
-		}
-	}
+// catalogChanged runs after the catalog changed (here or on another
+// replica): the poller reads the Okta groups it may newly name and the
+// reconciler applies it.
+func (a *app) catalogChanged() {
+	a.poller.Poke(false)
+	a.reconciler.Wake()
 }
