@@ -132,3 +132,20 @@ func (s *Store) AppendAudit(ctx context.Context, e Event) error {
 
 // VerifyAudit checks the audit chain and returns how many events it holds.
 func (s *Store) VerifyAudit(ctx context.Context) (int, error) { return VerifyAudit(ctx, s.db.DB) }
+
+// inAuditedTx runs fn in a transaction that first takes the audit chain's
+// lock (on PostgreSQL; SQLite transactions begin IMMEDIATE, which
+// serializes them anyway). Taking it first gives every audited writer the
+// same lock order — audit chain, then rows — so that they cannot deadlock.
+func inAuditedTx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := database.LockAuditChain(tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+func requestTarget(id int64) string { return fmt.Sprintf("request:%d", id) }
+
+func grantTarget(id int64) string { return fmt.Sprintf("grant:%d", id) }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -180,7 +181,7 @@ func (c *Catalog) format(typed string, t *ResourceText) []byte {
 	b.WriteString(`  "groups": {`)
 	if len(c.Groups) > 0 {
 		b.WriteString("\n")
-		for _, group := range sortedKeys(c.Groups) {
+		for _, group := range slices.Sorted(maps.Keys(c.Groups)) {
 			fmt.Fprintf(&b, "    %s: %s,\n", quote(group), quote(c.Groups[group]))
 		}
 		b.WriteString("  ")
@@ -295,15 +296,6 @@ func formatDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // catalogParser walks the hujson syntax tree of one catalog, keeping byte

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,7 +91,7 @@ func changedSettings(old, cur Resource) []string {
 // removed, and the admins.
 func Changes(before, after *Catalog) []string {
 	var out []string
-	for _, g := range sortedKeys(after.Groups) {
+	for _, g := range slices.Sorted(maps.Keys(after.Groups)) {
 		switch old, ok := before.Groups[g]; {
 		case !ok:
 			out = append(out, fmt.Sprintf("%s follows Okta group %q (new synced group).", g, after.Groups[g]))
@@ -98,7 +99,7 @@ func Changes(before, after *Catalog) []string {
 			out = append(out, fmt.Sprintf("%s follows Okta group %q instead of %q.", g, after.Groups[g], old))
 		}
 	}
-	for _, g := range sortedKeys(before.Groups) {
+	for _, g := range slices.Sorted(maps.Keys(before.Groups)) {
 		if _, ok := after.Groups[g]; ok {
 			continue
 		}

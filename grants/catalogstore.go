@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	gosync "sync"
 	"time"
 
@@ -193,7 +195,7 @@ func (c *Catalog) OktaGroups() []string {
 		add(r.Approvers...)
 		add(r.AutoApprove...)
 	}
-	return sortedKeys(seen)
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // Watch re-reads the database catalog every interval until ctx ends, so

@@ -19,22 +19,23 @@ const (
 	GrantRevoked = "revoked"
 )
 
-// Grant is a time-limited membership of a user in a resource's Tailscale group.
+// Grant is a time-limited membership of a user in a resource's Tailscale
+// group. Its API shape is grantJSON (MarshalJSON).
 type Grant struct {
-	ID           int64      `gorm:"primaryKey" json:"id"`
-	RequestID    *int64     `json:"requestId"`
-	Resource     string     `json:"resource"`
-	UserEmail    string     `json:"user"`
-	GroupName    string     `json:"group"`
-	StartsAt     time.Time  `json:"startsAt"`
-	ExpiresAt    time.Time  `json:"expiresAt"`
-	Status       string     `json:"status"`
-	AppliedAt    *time.Time `json:"appliedAt"`
-	RemovedAt    *time.Time `json:"removedAt"`
-	RevokedBy    string     `json:"revokedBy"`
-	RevokeReason string     `json:"revokeReason"`
-	GrantedBy    string     `json:"-"`
-	Reason       string     `json:"-"`
+	ID           int64 `gorm:"primaryKey"`
+	RequestID    *int64
+	Resource     string
+	UserEmail    string
+	GroupName    string
+	StartsAt     time.Time
+	ExpiresAt    time.Time
+	Status       string
+	AppliedAt    *time.Time
+	RemovedAt    *time.Time
+	RevokedBy    string
+	RevokeReason string
+	GrantedBy    string
+	Reason       string
 }
 
 // ActiveGrantHolders returns, per Tailscale group, the emails holding an

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +79,7 @@ func (s *Server) adminDashboard(c echo.Context) error {
 	}
 	page.Holds = holds
 	cat := s.opts.Catalog()
-	for _, ts := range sortedKeys(cat.Groups) {
+	for _, ts := range slices.Sorted(maps.Keys(cat.Groups)) {
 		page.Groups = append(page.Groups, adminGroup{Tailscale: ts, Okta: cat.Groups[ts]})
 	}
 	if s.opts.CatalogSource != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -149,7 +151,7 @@ func (s *Server) adminAccess(c echo.Context) error {
 		}
 	}
 	if page.ShowMembers {
-		groups := sortedKeys(cat.Groups)
+		groups := slices.Sorted(maps.Keys(cat.Groups))
 		if isGroup {
 			groups = []string{page.Resource}
 		}
@@ -178,7 +180,7 @@ func (s *Server) adminResourceSummaries(ctx context.Context, cat *grants.Catalog
 	}
 	byName := map[string]*adminResourceSummary{}
 	var out []adminResourceSummary
-	for _, name := range sortedKeys(cat.Resources) {
+	for _, name := range slices.Sorted(maps.Keys(cat.Resources)) {
 		r := cat.Resources[name]
 		out = append(out, adminResourceSummary{Name: name, Group: r.Group, Description: r.Description, InCatalog: true})
 	}
@@ -204,7 +206,7 @@ func (s *Server) adminGroupSummaries(ctx context.Context, cat *grants.Catalog) (
 		return nil, err
 	}
 	var out []adminGroupSummary
-	for _, ts := range sortedKeys(cat.Groups) {
+	for _, ts := range slices.Sorted(maps.Keys(cat.Groups)) {
 		out = append(out, adminGroupSummary{Tailscale: ts, Okta: cat.Groups[ts], Members: sizes[ts]})
 	}
 	return out, nil

@@ -2,7 +2,9 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -76,7 +78,7 @@ func (s *Server) adminRequests(c echo.Context) error {
 		page.Requests = append(page.Requests, row)
 	}
 	page.Choices = append(page.Choices, adminChoice{Value: "", Label: "All resources"})
-	for _, name := range sortedKeys(cat.Resources) {
+	for _, name := range slices.Sorted(maps.Keys(cat.Resources)) {
 		page.Choices = append(page.Choices, adminChoice{Value: name, Label: name, Selected: name == page.Resource})
 	}
 	page.Pages.First = adminPageURL("/admin/requests", adminWithParam(q, "after", ""))

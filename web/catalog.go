@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -137,7 +138,7 @@ func (s *Server) catalogPage(c echo.Context) error {
 		a, ok := applied[group]
 		return catalogGroupRow{Tailscale: group, Okta: okta, Version: cat.Version(editGroup, group), Confirmed: ok, Applied: len(a.Members)}
 	}
-	for _, g := range sortedKeys(cat.Groups) {
+	for _, g := range slices.Sorted(maps.Keys(cat.Groups)) {
 		page.Groups = append(page.Groups, row(g, cat.Groups[g]))
 	}
 	for _, g := range cat.KeepEmpty {

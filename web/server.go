@@ -1,5 +1,3 @@
-// Package web is the portal's HTTP face: pages, the JSON API, sign-in,
-// sessions, health and metrics.
 package web
 
 import (
@@ -14,7 +12,6 @@ import (
 	"net/http"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -332,13 +329,4 @@ func (s *Server) render(c echo.Context, code int, name string, page any) error {
 		return c.String(http.StatusInternalServerError, "internal error rendering the page")
 	}
 	return c.HTML(code, b.String())
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -7,9 +7,10 @@ import (
 
 	"context"
 	"fmt"
+	"time"
+
 	"github.com/accessportal/portal/grants/database"
 	psync "github.com/accessportal/portal/sync"
-	"time"
 )
 
 func runSync(ctx context.Context, env *cliEnv, args []string) error {

@@ -1,5 +1,3 @@
-// Package database opens the portal's database (SQLite or PostgreSQL) with
-// gorm and applies the embedded migrations.
 package database
 
 import (

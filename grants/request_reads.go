@@ -2,8 +2,118 @@ package grants
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+
+	"gorm.io/gorm"
 )
+
+// GetRequest reads one request with its decisions and grant.
+func (s *Store) GetRequest(ctx context.Context, id int64) (*Request, error) {
+	db := s.db.DB
+	var req Request
+	err := db.WithContext(ctx).Where("id = ?", id).Take(&req).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, noSuchRequest(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading request %d: %w", id, err)
+	}
+	reqs := []*Request{&req}
+	if err := loadRequestDetails(ctx, db, reqs); err != nil {
+		return nil, err
+	}
+	return &req, nil
+}
+
+// RequestQuery selects requests for ListRequests.
+type RequestQuery struct {
+	// Status keeps only requests with this status; "" keeps all.
+	Status string
+	// All lists everybody's requests (admins). Otherwise only Requester's
+	// requests and those for Resources are listed.
+	All       bool
+	Requester string
+	Resources []string
+	// Limit caps the answer (newest first); 0 means 500.
+	Limit int
+}
+
+// ListRequests lists requests newest first, with their decisions and grants.
+func (s *Store) ListRequests(ctx context.Context, q RequestQuery) ([]*Request, error) {
+	db := s.db.DB
+	if q.Limit <= 0 {
+		q.Limit = 500
+	}
+	tx := db.WithContext(ctx).Model(&Request{})
+	if !q.All {
+		if len(q.Resources) > 0 {
+			tx = tx.Where("requester = ? OR resource IN ?", q.Requester, q.Resources)
+		} else {
+			tx = tx.Where("requester = ?", q.Requester)
+		}
+	}
+	if q.Status != "" {
+		tx = tx.Where("status = ?", q.Status)
+	}
+	var rows []Request
+	if err := tx.Order("created_at DESC, id DESC").Limit(q.Limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("listing requests: %w", err)
+	}
+	out := make([]*Request, len(rows))
+	for i := range rows {
+		out[i] = &rows[i]
+	}
+	if err := loadRequestDetails(ctx, db, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// loadRequestDetails fills the decisions and grants of reqs, two queries in
+// all.
+func loadRequestDetails(ctx context.Context, db *gorm.DB, reqs []*Request) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(reqs))
+	var grantIDs []int64
+	byID := make(map[int64]*Request, len(reqs))
+	for _, r := range reqs {
+		ids = append(ids, r.ID)
+		byID[r.ID] = r
+		r.Decisions = nil
+		if r.GrantID != nil {
+			grantIDs = append(grantIDs, *r.GrantID)
+		}
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		var decisions []Approval
+		if err := db.WithContext(ctx).Where("request_id IN ?", chunk).Order("at, id").Find(&decisions).Error; err != nil {
+			return fmt.Errorf("reading decisions: %w", err)
+		}
+		for _, a := range decisions {
+			byID[a.RequestID].Decisions = append(byID[a.RequestID].Decisions, a)
+		}
+	}
+	grantsByID := map[int64]*Grant{}
+	for chunk := range slices.Chunk(grantIDs, 500) {
+		var gs []Grant
+		if err := db.WithContext(ctx).Where("id IN ?", chunk).Find(&gs).Error; err != nil {
+			return fmt.Errorf("reading grants: %w", err)
+		}
+		for i := range gs {
+			grantsByID[gs[i].ID] = &gs[i]
+		}
+	}
+	for _, r := range reqs {
+		if r.GrantID != nil {
+			r.Grant = grantsByID[*r.GrantID]
+		}
+	}
+	return nil
+}
 
 // RequestsOf reads one page of requester's requests, newest first, with
 // their grants; status "" means any status.
