@@ -101,22 +101,6 @@ func (s *Store) EndedGrantsOf(ctx context.Context, email string, p Page) ([]Gran
 	return ended, more, nil
 }
 
-// GrantsByID reads these grants, keyed by id.
-func (s *Store) GrantsByID(ctx context.Context, ids []int64) (map[int64]*Grant, error) {
-	out := map[int64]*Grant{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var gs []Grant
-	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&gs).Error; err != nil {
-		return nil, fmt.Errorf("reading grants: %w", err)
-	}
-	for i := range gs {
-		out[gs[i].ID] = &gs[i]
-	}
-	return out, nil
-}
-
 // CountActiveGrants counts the active grants of a resource.
 func (s *Store) CountActiveGrants(ctx context.Context, resource string) (int64, error) {
 	var n int64

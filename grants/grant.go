@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,6 +74,7 @@ func ConfirmGrants(ctx context.Context, db *gorm.DB, members map[string][]string
 		return nil, nil, fmt.Errorf("reading grants to confirm: %w", err)
 	}
 	t := now.UTC()
+	var toApply, toRemove []Grant
 	for _, g := range pending {
 		if _, managed := members[g.GroupName]; !managed {
 			continue
@@ -80,26 +82,52 @@ func ConfirmGrants(ctx context.Context, db *gorm.DB, members map[string][]string
 		present := in(g.GroupName, g.UserEmail)
 		switch {
 		case g.Status == GrantActive && present:
-			res := db.WithContext(ctx).Model(&Grant{}).Where("id = ? AND applied_at IS NULL", g.ID).Update("applied_at", t)
-			if res.Error != nil {
-				return applied, removed, res.Error
-			}
-			if res.RowsAffected == 1 {
-				g.AppliedAt = &t
-				applied = append(applied, g)
-			}
+			toApply = append(toApply, g)
 		case g.Status != GrantActive && !present:
-			res := db.WithContext(ctx).Model(&Grant{}).Where("id = ? AND removed_at IS NULL", g.ID).Update("removed_at", t)
-			if res.Error != nil {
-				return applied, removed, res.Error
-			}
-			if res.RowsAffected == 1 {
-				g.RemovedAt = &t
-				removed = append(removed, g)
-			}
+			toRemove = append(toRemove, g)
 		}
 	}
+	applied, err = stampGrants(ctx, db, "applied_at", toApply, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	removed, err = stampGrants(ctx, db, "removed_at", toRemove, t)
+	if err != nil {
+		return applied, nil, err
+	}
 	return applied, removed, nil
+}
+
+// stampGrants sets column (applied_at or removed_at) to t on those of gs
+// whose column is still NULL, a few hundred rows per statement, and returns
+// the grants it stamped: a grant stamped concurrently elsewhere is left
+// out, so that each stamp is audited once.
+func stampGrants(ctx context.Context, db *gorm.DB, column string, gs []Grant, t time.Time) ([]Grant, error) {
+	byID := make(map[int64]Grant, len(gs))
+	ids := make([]int64, len(gs))
+	for i, g := range gs {
+		byID[g.ID], ids[i] = g, g.ID
+	}
+	var out []Grant
+	for chunk := range slices.Chunk(ids, 500) {
+		var stamped []int64
+		err := db.WithContext(ctx).Raw("UPDATE grants SET "+column+" = ? WHERE id IN ? AND "+column+" IS NULL RETURNING id", t, chunk).
+			Scan(&stamped).Error
+		if err != nil {
+			return out, fmt.Errorf("stamping grants' %s: %w", column, err)
+		}
+		slices.Sort(stamped)
+		for _, id := range stamped {
+			g := byID[id]
+			if column == "applied_at" {
+				g.AppliedAt = &t
+			} else {
+				g.RemovedAt = &t
+			}
+			out = append(out, g)
+		}
+	}
+	return out, nil
 }
 
 // grantJSON is the API's Grant (CONTRACT.md), plus who granted it and why.

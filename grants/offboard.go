@@ -204,10 +204,16 @@ func offboard(ctx context.Context, db *gorm.DB, p departedPerson, now time.Time)
 		if err := tx.Where("email = ? AND disabled_at IS NULL", p.Email).Find(&toks).Error; err != nil {
 			return err
 		}
-		for _, tok := range toks {
-			if err := tx.Model(&APIToken{}).Where("id = ?", tok.ID).Update("disabled_at", t).Error; err != nil {
-				return err
+		if len(toks) > 0 {
+			ids := make([]int64, len(toks))
+			for i, tok := range toks {
+				ids[i] = tok.ID
 			}
+			if err := tx.Model(&APIToken{}).Where("id IN ?", ids).Update("disabled_at", t).Error; err != nil {
+				return fmt.Errorf("disabling %s's API tokens: %w", p.Email, err)
+			}
+		}
+		for _, tok := range toks {
 			o.TokensDisabled++
 			if err := audit("token.disable", fmt.Sprintf("token:%d", tok.ID), map[string]any{"reason": reason}); err != nil {
 				return err
@@ -272,21 +278,27 @@ func ConfirmOffboardings(ctx context.Context, tx *gorm.DB, members map[string][]
 	if err := tx.WithContext(ctx).Where("ended_at IS NULL AND policy_confirmed_at IS NULL").Find(&open).Error; err != nil {
 		return fmt.Errorf("reading offboardings: %w", err)
 	}
+	inPolicy := map[string]bool{}
+	for _, ms := range members {
+		for _, m := range ms {
+			inPolicy[m] = true
+		}
+	}
+	var gone []Offboarding
+	var ids []int64
 	for _, o := range open {
-		present := false
-		for _, ms := range members {
-			for _, m := range ms {
-				if m == o.Email {
-					present = true
-				}
-			}
+		if !inPolicy[o.Email] {
+			gone = append(gone, o)
+			ids = append(ids, o.ID)
 		}
-		if present {
-			continue
-		}
-		if err := tx.WithContext(ctx).Model(&Offboarding{}).Where("id = ?", o.ID).Update("policy_confirmed_at", now.UTC()).Error; err != nil {
-			return err
-		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := tx.WithContext(ctx).Model(&Offboarding{}).Where("id IN ?", ids).Update("policy_confirmed_at", now.UTC()).Error; err != nil {
+		return fmt.Errorf("confirming offboardings: %w", err)
+	}
+	for _, o := range gone {
 		if err := AppendAudit(ctx, tx, Event{At: now, Actor: "system", Action: "offboard.confirmed", Target: fmt.Sprintf("offboarding:%d", o.ID),
 			Details: map[string]any{"user": o.Email, "startedAt": o.StartedAt, "eventReceivedAt": o.EventReceivedAt}}); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -90,7 +91,10 @@ func (s *Store) AuthenticateToken(ctx context.Context, secret string, now time.T
 	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > time.Minute {
 		t := now.UTC()
 		tok.LastUsedAt = &t
-		db.WithContext(ctx).Model(&APIToken{}).Where("id = ?", tok.ID).Update("last_used_at", t)
+		if err := db.WithContext(ctx).Model(&APIToken{}).Where("id = ?", tok.ID).Update("last_used_at", t).Error; err != nil {
+			// The token is valid all the same; only its last use is stale.
+			slog.WarnContext(ctx, "recording an API token's use", "token", tok.ID, "err", err)
+		}
 	}
 	return &tok, nil
 }

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -216,13 +215,8 @@ func TestJustInTimeAccessEndToEnd(t *testing.T) {
 				sweeps <- res
 			},
 		})
-		srv, err := web.New(web.Options{DB: db, BaseURL: "http://portal.test", Catalog: catalog, Clock: clock.Now,
+		ts := servePortal(t, web.Options{DB: db, Catalog: catalog, Clock: clock.Now,
 			Wake: func() { rec.Wake(); sweeper.Wake() }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := httptest.NewServer(srv.Handler())
-		t.Cleanup(ts.Close)
 		ctx, cancel := context.WithCancel(t.Context())
 		var loops gosync.WaitGroup
 		loops.Go(func() { rec.Run(ctx) })

@@ -510,21 +510,9 @@ func (s *Server) catalogPreview(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	e := catalogEditFromForm(c.FormValue)
-	cur, etag, err := s.currentCatalog(c)
-	if err != nil {
+	cur, etag, proposed, answered, err := s.proposeEdit(c, e)
+	if answered || err != nil {
 		return err
-	}
-	if e.conflicts(cur, etag) {
-		return s.catalogRenderForm(c, http.StatusConflict, e, cur, etag, nil, true)
-	}
-	proposed, ferr := e.apply(cur)
-	if ferr == nil {
-		if ferr, err = s.catalogCheckEdit(ctx, e, cur, proposed); err != nil {
-			return err
-		}
-	}
-	if ferr != nil {
-		return s.catalogRenderForm(c, http.StatusBadRequest, e, cur, etag, ferr, false)
 	}
 	page := catalogPreviewPage{Edit: e, Summary: grants.Changes(cur, proposed)}
 	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
@@ -548,6 +536,29 @@ func (s *Server) catalogPreview(c echo.Context) error {
 	return s.render(c, http.StatusOK, "catalog_preview.html", page)
 }
 
+// proposeEdit reads the current catalog and applies the edit to it. When
+// the edit conflicts with another admin's change or is wrong, it answers
+// with the form (answered is true; err is the answer's).
+func (s *Server) proposeEdit(c echo.Context, e catalogEdit) (cur *grants.Catalog, etag string, proposed *grants.Catalog, answered bool, err error) {
+	cur, etag, err = s.currentCatalog(c)
+	if err != nil {
+		return nil, "", nil, false, err
+	}
+	if e.conflicts(cur, etag) {
+		return nil, "", nil, true, s.catalogRenderForm(c, http.StatusConflict, e, cur, etag, nil, true)
+	}
+	proposed, ferr := e.apply(cur)
+	if ferr == nil {
+		if ferr, err = s.catalogCheckEdit(c.Request().Context(), e, cur, proposed); err != nil {
+			return nil, "", nil, false, err
+		}
+	}
+	if ferr != nil {
+		return nil, "", nil, true, s.catalogRenderForm(c, http.StatusBadRequest, e, cur, etag, ferr, false)
+	}
+	return cur, etag, proposed, false, nil
+}
+
 // catalogSave saves an edit: one CatalogStore.Replace, audited with the
 // catalog before and after, then a reconcile. Another admin's change to
 // the same definition since the form was rendered is a conflict: the form
@@ -565,21 +576,9 @@ func (s *Server) catalogSave(c echo.Context) error {
 	e := catalogEditFromForm(c.FormValue)
 	var summary []string
 	for attempt := 1; ; attempt++ {
-		cur, etag, err := s.currentCatalog(c)
-		if err != nil {
+		cur, etag, proposed, answered, err := s.proposeEdit(c, e)
+		if answered || err != nil {
 			return err
-		}
-		if e.conflicts(cur, etag) {
-			return s.catalogRenderForm(c, http.StatusConflict, e, cur, etag, nil, true)
-		}
-		proposed, ferr := e.apply(cur)
-		if ferr == nil {
-			if ferr, err = s.catalogCheckEdit(ctx, e, cur, proposed); err != nil {
-				return err
-			}
-		}
-		if ferr != nil {
-			return s.catalogRenderForm(c, http.StatusBadRequest, e, cur, etag, ferr, false)
 		}
 		_, err = st.Replace(ctx, "catalog", proposed.Format(), etag, p.Email, s.now())
 		if errors.Is(err, grants.ErrStaleCatalog) && attempt < 3 {

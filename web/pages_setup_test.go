@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -47,11 +46,8 @@ func newPagesPortal(t *testing.T, db *database.DB, withPolicy bool) *pagesPortal
 	}
 	tp := &testPortal{db: db, now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), catalog: cat}
 	pp := &pagesPortal{oidcPortal: &oidcPortal{testPortal: tp, okta: okta}, clients: map[string]*http.Client{}}
-	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
-	t.Cleanup(ts.Close)
 	opts := web.Options{
-		DB: db, BaseURL: ts.URL, Catalog: func() *grants.Catalog { return tp.catalog },
+		DB: db, Catalog: func() *grants.Catalog { return tp.catalog },
 		OIDC:  &web.OIDCConfig{Issuer: oktaURL, ClientID: "portal", ClientSecret: "s3cret"},
 		Clock: func() time.Time { return tp.now }, Wake: func() { tp.wakes++ },
 	}
@@ -62,11 +58,7 @@ func newPagesPortal(t *testing.T, db *database.DB, withPolicy bool) *pagesPortal
 			return pp.policy, pp.policyErr
 		}
 	}
-	s, err := web.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = s.Handler()
+	ts := servePortal(t, opts)
 	tp.srv = ts
 	okta.AddClient(oktafake.Client{ID: "portal", Secret: "s3cret", RedirectURIs: []string{ts.URL + "/auth/callback"}})
 	for i, person := range jitPeople {

@@ -69,7 +69,7 @@ func runToken(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := grants.LookupPerson(ctx, db.DB, tok.Email); err != nil {
+	if _, err := grants.NewStore(db).LookupPerson(ctx, tok.Email); err != nil {
 		fmt.Fprintf(env.stderr, "note: %s is not in the directory snapshot yet; the token answers 403 until Okta lists them as ACTIVE\n", tok.Email)
 	}
 	exp := "never expires"
@@ -155,7 +155,7 @@ func runAudit(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer db.Close()
-	n, err := grants.VerifyAudit(ctx, db.DB)
+	n, err := grants.NewStore(db).VerifyAudit(ctx)
 	var ce *grants.ChainError
 	if errors.As(err, &ce) {
 		return fmt.Errorf("audit log broken after %d good event(s): %w", n, err)

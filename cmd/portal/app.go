@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -215,28 +216,34 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 
 func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "serve", "serve\n\nRuns the portal with configuration from the environment (see README).")
-	rest, err := parseFlags(fs, args)
+	a, err := openApp(ctx, env, fs, args)
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(rest); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(env.getenv)
-	if err != nil {
-		return err
-	}
-	a, err := newApp(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		a.db.Close()
 		return fmt.Errorf("PORTAL_ADDR: %w", err)
 	}
-	slog.Info("portal serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "catalog", a.catalog.Source())
+	slog.Info("portal serving", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "catalog", a.catalog.Source())
 	return a.run(ctx, ln)
+}
+
+// openApp parses a command's flags (it takes no arguments), reads the
+// configuration from the environment and opens the portal.
+func openApp(ctx context.Context, env *cliEnv, fs *flag.FlagSet, args []string) (*app, error) {
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := wantArgs(rest); err != nil {
+		return nil, err
+	}
+	cfg, err := loadConfig(env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return newApp(ctx, cfg)
 }
 
 // catalogChanged runs after the catalog changed (here or on another

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"errors"
-
-	"gorm.io/gorm"
-
 	"context"
 	"fmt"
 	"time"
@@ -16,18 +12,7 @@ import (
 func runSync(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "sync", "sync [--dry-run]\n\nReads Okta and the tailnet policy; with --dry-run prints the unified diff a reconcile\nwould write and changes nothing, without it reconciles once and exits.")
 	dryRun := fs.Bool("dry-run", false, "print the diff only; change nothing")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(rest); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(env.getenv)
-	if err != nil {
-		return err
-	}
-	a, err := newApp(ctx, cfg)
+	a, err := openApp(ctx, env, fs, args)
 	if err != nil {
 		return err
 	}
@@ -72,27 +57,17 @@ func runSync(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-// errDryRun rolls back the dry run's transaction.
-var errDryRun = errors.New("dry run")
-
 // dryRunPlan reads Okta into a transaction that is rolled back, so the plan
 // sees the directory as it is now while the database stays untouched.
 func (a *app) dryRunPlan(ctx context.Context) (*psync.Plan, error) {
 	var plan *psync.Plan
-	err := a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		tdb := &database.DB{DB: tx, Dialect: a.db.Dialect}
-		if _, err := a.directory.Poll(ctx, tdb, a.catalog.Current().OktaGroups(), true); err != nil {
+	err := a.db.InRolledBackTx(ctx, func(tx *database.DB) error {
+		if _, err := a.directory.Poll(ctx, tx, a.catalog.Current().OktaGroups(), true); err != nil {
 			return err
 		}
-		p, err := a.reconciler.Plan(ctx, tx)
-		if err != nil {
-			return err
-		}
+		p, err := a.reconciler.Plan(ctx, tx.DB)
 		plan = p
-		return errDryRun
+		return err
 	})
-	if errors.Is(err, errDryRun) {
-		return plan, nil
-	}
-	return nil, err
+	return plan, err
 }
