@@ -2,12 +2,9 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,74 +61,6 @@ type adminDrift struct {
 
 type adminGroup struct {
 	Tailscale, Okta string
-}
-
-func (s *Server) adminDashboard(c echo.Context) error {
-	ctx := c.Request().Context()
-	var page adminPage
-	var err error
-	if page.Status, err = s.store.SyncStatus(ctx); err != nil {
-		return err
-	}
-	holds, err := psync.Holds(ctx, s.store.DB().DB)
-	if err != nil {
-		return err
-	}
-	page.Holds = holds
-	cat := s.opts.Catalog()
-	for _, ts := range slices.Sorted(maps.Keys(cat.Groups)) {
-		page.Groups = append(page.Groups, adminGroup{Tailscale: ts, Okta: cat.Groups[ts]})
-	}
-	if s.opts.CatalogSource != nil {
-		page.CatalogSource = s.opts.CatalogSource()
-	}
-	drift, err := s.store.ListAuditPage(ctx, grants.AuditPageQuery{
-		AuditFilter: grants.AuditFilter{Action: "sync.drift"}, Limit: adminDriftShown,
-	})
-	if err != nil {
-		return err
-	}
-	for _, e := range drift.Events {
-		page.Drift = append(page.Drift, newAdminDrift(e))
-	}
-	if page.Notifications, err = s.store.NotificationHealth(ctx); err != nil {
-		return err
-	}
-	page.adminChrome = s.newAdminChrome(c, "/admin")
-	return s.render(c, http.StatusOK, "admin.html", page)
-}
-
-// adminSyncNow wakes the reconciler from the dashboard.
-func (s *Server) adminSyncNow(c echo.Context) error {
-	p, _, err := s.sessionPerson(c)
-	if err != nil {
-		return err
-	}
-	if err := s.store.AppendAudit(c.Request().Context(), grants.Event{At: s.now(), Actor: p.Email, Action: "sync.request", Target: "tailnet policy"}); err != nil {
-		return err
-	}
-	s.wake()
-	s.flash(c, "A reconcile was started.")
-	return c.Redirect(http.StatusSeeOther, "/admin")
-}
-
-// adminConfirmHold lets a held mass removal through.
-func (s *Server) adminConfirmHold(c echo.Context) error {
-	p, _, err := s.sessionPerson(c)
-	if err != nil {
-		return err
-	}
-	group := c.FormValue("group")
-	_, err = psync.ConfirmHold(c.Request().Context(), s.store.DB().DB, group, p.Email, s.now())
-	if errors.Is(err, psync.ErrNoHold) {
-		return httpError(http.StatusNotFound, "there is no held removal for "+group)
-	}
-	if err != nil {
-		return err
-	}
-	s.wake()
-	s.flash(c, "Removal from "+group+" confirmed; the next reconcile applies it.")
-	return c.Redirect(http.StatusSeeOther, "/admin")
 }
 
 // newAdminDrift reads what a sync.drift event says was added to and removed

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -55,12 +54,6 @@ type tokenRow struct {
 	Email, Name                       string
 	Created, Expires, LastUsed, Ended adminTime
 	Live, Disabled                    bool
-}
-
-// tokensMine shows the signed-in person's API tokens and the form to
-// create one.
-func (s *Server) tokensMine(c echo.Context) error {
-	return s.renderTokens(c, http.StatusOK, false, "", "", "")
 }
 
 // adminTokens shows everybody's API tokens (owner= narrows to one person).
@@ -124,62 +117,4 @@ func (s *Server) renderTokens(c echo.Context, code int, adminView bool, secret, 
 		c.Response().Header().Set("Cache-Control", "no-store")
 	}
 	return s.render(c, code, "admin_tokens.html", page)
-}
-
-// tokensCreate mints an API token for the signed-in person and shows its
-// secret once.
-func (s *Server) tokensCreate(c echo.Context) error {
-	p, _, err := s.sessionPerson(c)
-	if err != nil {
-		return err
-	}
-	name := strings.TrimSpace(c.FormValue("name"))
-	switch {
-	case name == "":
-		return s.renderTokens(c, http.StatusBadRequest, false, "", "", "Give the token a name that says where it is used, such as “laptop CLI”.")
-	case utf8.RuneCountInString(name) > tokenNameMax:
-		return s.renderTokens(c, http.StatusBadRequest, false, "", "", fmt.Sprintf("The name is too long: at most %d characters.", tokenNameMax))
-	}
-	var ttl time.Duration
-	for _, l := range tokenLifetimes {
-		if l.Value == c.FormValue("ttl") {
-			ttl = l.TTL
-		}
-	}
-	if ttl == 0 {
-		return s.renderTokens(c, http.StatusBadRequest, false, "", "", "Choose one of the lifetimes offered.")
-	}
-	secret, _, err := s.store.CreateToken(c.Request().Context(), p.Email, name, ttl, s.now())
-	if err != nil {
-		return err
-	}
-	return s.renderTokens(c, http.StatusCreated, false, secret, name, "")
-}
-
-// tokensRevoke disables a token: one's own, or any for an admin.
-func (s *Server) tokensRevoke(c echo.Context) error {
-	id, err := idParam(c, "token")
-	if err != nil {
-		return err
-	}
-	p, admin, err := s.sessionPerson(c)
-	if err != nil {
-		return err
-	}
-	allowed := []string{"/tokens"}
-	if admin {
-		allowed = append(allowed, "/admin/tokens")
-	}
-	back := adminBack(c.FormValue("back"), allowed...)
-	tok, err := s.store.RevokeToken(c.Request().Context(), id, p, admin, s.now())
-	code, msg, refused := clientError(err)
-	switch {
-	case refused && code != http.StatusNotFound:
-		s.flash(c, "Token not revoked: "+msg+".")
-	case err != nil:
-		return err
-	default:
-		s.flash(c, fmt.Sprintf("Token “%s” of %s revoked; it no longer works.", tok.Name, tok.Email))
-	}
-	return c.Redirect(http.StatusSeeOther, back)
 }

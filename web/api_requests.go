@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,85 +24,6 @@ type decisionBody struct {
 	Comment string `json:"comment"`
 }
 
-// apiCreateRequest files a request: 201 with the Request, approved at once
-// for members of the resource's autoApprove groups.
-func (s *Server) apiCreateRequest(c echo.Context) error {
-	var body createRequestBody
-	if err := bindJSON(c, &body); err != nil {
-		return err
-	}
-	if strings.TrimSpace(body.Resource) == "" {
-		return httpError(http.StatusBadRequest, "resource is required")
-	}
-	d, err := parseDuration(body.Duration)
-	if err != nil {
-		return err
-	}
-	p, _ := person(c)
-	req, err := s.store.CreateRequest(c.Request().Context(), s.opts.Catalog(), p,
-		grants.RequestInput{Resource: body.Resource, Duration: d, Reason: body.Reason}, s.now())
-	if err != nil {
-		return err
-	}
-	s.wake()
-	return c.JSON(http.StatusCreated, req)
-}
-
-// apiListRequests lists, newest first, the requests the caller made or may
-// approve — every request for an admin — optionally of one status, at most
-// limit (default 500, at most 5000).
-func (s *Server) apiListRequests(c echo.Context) error {
-	p, admin := person(c)
-	status := c.QueryParam("status")
-	if status != "" && !slices.Contains(grants.RequestStatuses, status) {
-		return httpError(http.StatusBadRequest, "status must be one of "+strings.Join(grants.RequestStatuses, ", "))
-	}
-	limit, err := intParam(c, "limit", 500, 5000)
-	if err != nil {
-		return err
-	}
-	cat := s.opts.Catalog()
-	reqs, err := s.store.ListRequests(c.Request().Context(), grants.RequestQuery{
-		Status: status, All: admin, Requester: p.Email, Resources: cat.ApprovableResources(p), Limit: limit,
-	})
-	if err != nil {
-		return err
-	}
-	if reqs == nil {
-		reqs = []*grants.Request{}
-	}
-	return c.JSON(http.StatusOK, reqs)
-}
-
-// apiGetRequest shows one request to its requester, its approvers and the
-// admins. Anyone else gets 404, the same answer as for an id that does not
-// exist, so that request ids and their existence do not leak.
-func (s *Server) apiGetRequest(c echo.Context) error {
-	id, err := idParam(c, "request")
-	if err != nil {
-		return err
-	}
-	req, err := s.store.GetRequest(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	p, _ := person(c)
-	if !s.opts.Catalog().MayView(p, req) {
-		return httpError(http.StatusNotFound, "no request "+strconv.FormatInt(id, 10))
-	}
-	return c.JSON(http.StatusOK, req)
-}
-
-// apiApproveRequest records the caller's approval.
-func (s *Server) apiApproveRequest(c echo.Context) error {
-	return s.decideRequest(c, (*grants.Store).ApproveRequest)
-}
-
-// apiDenyRequest records the caller's denial.
-func (s *Server) apiDenyRequest(c echo.Context) error {
-	return s.decideRequest(c, (*grants.Store).DenyRequest)
-}
-
 // decideFunc is (*grants.Store).ApproveRequest or DenyRequest.
 type decideFunc func(s *grants.Store, ctx context.Context, cat *grants.Catalog, id int64, by *grants.Person, comment string, now time.Time) (*grants.Request, error)
 
@@ -118,26 +38,6 @@ func (s *Server) decideRequest(c echo.Context, decide decideFunc) error {
 	}
 	p, _ := person(c)
 	req, err := decide(s.store, c.Request().Context(), s.opts.Catalog(), id, p, body.Comment, s.now())
-	if err != nil {
-		return err
-	}
-	s.wake()
-	return c.JSON(http.StatusOK, req)
-}
-
-// apiCancelRequest withdraws the caller's pending request. The body, if
-// any, must be an empty object.
-func (s *Server) apiCancelRequest(c echo.Context) error {
-	id, err := idParam(c, "request")
-	if err != nil {
-		return err
-	}
-	var body struct{}
-	if err := bindJSON(c, &body); err != nil {
-		return err
-	}
-	p, _ := person(c)
-	req, err := s.store.CancelRequest(c.Request().Context(), s.opts.Catalog(), id, p, s.now())
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accessportal/portal/grants"
 	psync "github.com/accessportal/portal/sync"
 )
 
@@ -32,57 +30,9 @@ type syncStatusResponse struct {
 	Holds         []psync.SyncHold `json:"holds"`
 }
 
-func (s *Server) apiSyncStatus(c echo.Context) error {
-	ctx := c.Request().Context()
-	st, err := s.store.SyncStatus(ctx)
-	if err != nil {
-		return err
-	}
-	holds, err := psync.Holds(ctx, s.store.DB().DB)
-	if err != nil {
-		return err
-	}
-	if holds == nil {
-		holds = []psync.SyncHold{}
-	}
-	return c.JSON(http.StatusOK, syncStatusResponse{
-		LastRunAt: utc(st.LastRunAt), LastSuccessAt: utc(st.LastSuccessAt), LastError: st.LastError,
-		PolicyETag: st.PolicyETag, Held: st.Held, HeldReason: st.HeldReason, Holds: holds,
-	})
-}
-
-// apiSyncNow wakes the reconciler: 202, the pass runs right away.
-func (s *Server) apiSyncNow(c echo.Context) error {
-	p, _ := person(c)
-	if err := s.store.AppendAudit(c.Request().Context(), grants.Event{At: s.now(), Actor: p.Email, Action: "sync.request", Target: "tailnet policy"}); err != nil {
-		return err
-	}
-	s.wake()
-	return c.JSON(http.StatusAccepted, map[string]string{"status": "reconcile started"})
-}
-
 // confirmHoldRequest is the body of POST /api/v1/sync/confirm.
 type confirmHoldRequest struct {
 	Group string `json:"group"` // "" = every held group
-}
-
-// apiSyncConfirm lets a held mass removal through (an extension of the
-// contract's sync routes).
-func (s *Server) apiSyncConfirm(c echo.Context) error {
-	var req confirmHoldRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	p, _ := person(c)
-	groups, err := psync.ConfirmHold(c.Request().Context(), s.store.DB().DB, req.Group, p.Email, s.now())
-	if errors.Is(err, psync.ErrNoHold) {
-		return httpError(http.StatusNotFound, err.Error())
-	}
-	if err != nil {
-		return err
-	}
-	s.wake()
-	return c.JSON(http.StatusOK, map[string]any{"confirmed": groups})
 }
 
 func (s *Server) wake() {

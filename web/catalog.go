@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/accessportal/portal/grants"
-	psync "github.com/accessportal/portal/sync"
 )
 
 // catalogRoutes adds the catalog API and the catalog pages under
@@ -114,62 +112,6 @@ func (s *Server) catalogHeaderFor(c echo.Context, etag string) (catalogHeader, e
 	return h, err
 }
 
-// catalogPage shows every definition of the catalog: editable in database
-// mode, read-only with "managed in FILE" in file mode.
-func (s *Server) catalogPage(c echo.Context) error {
-	if _, err := s.catalogStore(); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	cat, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	page := catalogPage{Admins: cat.Admins}
-	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
-		return err
-	}
-	page.Title = "Catalog"
-	applied, err := psync.AppliedGroups(ctx, s.store.DB().DB)
-	if err != nil {
-		return err
-	}
-	row := func(group, okta string) catalogGroupRow {
-		a, ok := applied[group]
-		return catalogGroupRow{Tailscale: group, Okta: okta, Version: cat.Version(editGroup, group), Confirmed: ok, Applied: len(a.Members)}
-	}
-	for _, g := range slices.Sorted(maps.Keys(cat.Groups)) {
-		page.Groups = append(page.Groups, row(g, cat.Groups[g]))
-	}
-	for _, g := range cat.KeepEmpty {
-		page.KeepEmpty = append(page.KeepEmpty, row(g, ""))
-	}
-	active, err := s.catalogActiveGrants(ctx)
-	if err != nil {
-		return err
-	}
-	for _, name := range cat.ResourceNames() {
-		page.Resources = append(page.Resources, catalogResourceRow{Resource: cat.Resources[name], ActiveGrants: active[name]})
-	}
-	return s.render(c, http.StatusOK, "catalog_overview.html", page)
-}
-
-// catalogExport downloads the catalog in use as HuJSON, as
-// `portal catalog export` prints it.
-func (s *Server) catalogExport(c echo.Context) error {
-	if _, err := s.catalogStore(); err != nil {
-		return err
-	}
-	cat, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set("Content-Disposition", `attachment; filename="catalog.hujson"`)
-	h.Set("ETag", etag)
-	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", cat.Format())
-}
-
 // catalogActiveGrants counts the active grants of each resource.
 func (s *Server) catalogActiveGrants(ctx context.Context) (map[string]int64, error) {
 	rows, err := s.store.ActiveGrantCounts(ctx)
@@ -216,22 +158,6 @@ func (s *Server) catalogSearchOktaGroups(ctx context.Context, q, selected string
 		}
 	}
 	return out, nil
-}
-
-// catalogOktaGroups answers the live search of static/catalog.js: the
-// choice list of the group form, as HTML.
-func (s *Server) catalogOktaGroups(c echo.Context) error {
-	choices, err := s.catalogSearchOktaGroups(c.Request().Context(), c.QueryParam("q"), c.QueryParam("okta"))
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	page := catalogFormPage{Choices: choices, Edit: catalogEdit{Q: c.QueryParam("q"), Okta: c.QueryParam("okta")}}
-	if err := s.pages["catalog_group_form.html"].ExecuteTemplate(&b, "catalog-okta-choices", page); err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTML(http.StatusOK, b.String())
 }
 
 // catalogTime renders a time the way the catalog pages show times.

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aymanbagabas/go-udiff"
 	"github.com/labstack/echo/v4"
 
 	"github.com/accessportal/portal/grants"
@@ -312,88 +311,6 @@ func catalogEditFromResource(r grants.Resource) catalogEdit {
 	}
 }
 
-// catalogGroupForm is the form to add a synced group (/admin/catalog/new-group)
-// or to change the Okta group one follows (/admin/catalog/groups/:group/edit).
-// The Okta group is chosen from the directory snapshot, searched with ?q=.
-func (s *Server) catalogGroupForm(c echo.Context) error {
-	if _, err := s.catalogRequireEditable(); err != nil {
-		return err
-	}
-	cur, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	key := c.Param("group")
-	e := catalogEdit{Kind: editGroup, ETag: etag}
-	if key != "" {
-		okta, ok := cur.Groups[key]
-		if !ok {
-			return errCatalogNotFound("Synced group " + key)
-		}
-		e.Original, e.Group, e.Okta, e.Base = key, key, okta, cur.Version(editGroup, key)
-	}
-	if c.QueryParam("kind") == editGroup {
-		// The search, or the preview's "Back", resubmitted the form.
-		e = catalogEditFromForm(c.QueryParam)
-		if key != "" {
-			e.Original, e.Group = key, key
-		}
-	}
-	return s.catalogRenderForm(c, http.StatusOK, e, cur, etag, nil, false)
-}
-
-// catalogRemoveForm asks how to stop syncing a group: empty it, or leave
-// it with its current members, unmanaged.
-func (s *Server) catalogRemoveForm(c echo.Context) error {
-	if _, err := s.catalogRequireEditable(); err != nil {
-		return err
-	}
-	cur, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	key := c.Param("group")
-	okta, ok := cur.Groups[key]
-	if !ok {
-		return errCatalogNotFound("Synced group " + key)
-	}
-	e := catalogEdit{Kind: editGroupRemove, ETag: etag, Original: key, Group: key, Okta: okta, Base: cur.Version(editGroupRemove, key)}
-	if c.QueryParam("kind") == editGroupRemove {
-		e = catalogEditFromForm(c.QueryParam)
-		e.Original, e.Group = key, key
-	}
-	return s.catalogRenderForm(c, http.StatusOK, e, cur, etag, nil, false)
-}
-
-// catalogResourceForm is the form to create a resource
-// (/admin/catalog/new-resource) or to edit one (/admin/catalog/resources/:name/edit).
-func (s *Server) catalogResourceForm(c echo.Context) error {
-	if _, err := s.catalogRequireEditable(); err != nil {
-		return err
-	}
-	cur, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	key := c.Param("name")
-	e := catalogEdit{Kind: editResource, ETag: etag, RequireReason: true}
-	if key != "" {
-		r, ok := cur.Resources[key]
-		if !ok {
-			return errCatalogNotFound("Resource " + key)
-		}
-		e = catalogEditFromResource(r)
-		e.ETag, e.Base = etag, cur.Version(editResource, key)
-	}
-	if c.QueryParam("kind") == editResource {
-		e = catalogEditFromForm(c.QueryParam)
-		if key != "" {
-			e.Original, e.Name = key, key
-		}
-	}
-	return s.catalogRenderForm(c, http.StatusOK, e, cur, etag, nil, false)
-}
-
 // catalogRenderForm shows the edit's form again with what was typed: after
 // an error (next to its field), or after a conflict (with the other
 // admin's version, and the form moved onto it so that saving again applies
@@ -501,41 +418,6 @@ func (p catalogPreviewPage) CatalogDiffLines() []catalogDiffLine {
 // BackURL returns to the form with what was typed.
 func (p catalogPreviewPage) BackURL() string { return p.Edit.formURL(true) }
 
-// catalogPreview shows what an edit would change before it is saved: the
-// catalog, in words and as a diff, and the exact diff of the tailnet policy
-// file the reconciler would write.
-func (s *Server) catalogPreview(c echo.Context) error {
-	if _, err := s.catalogRequireEditable(); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	e := catalogEditFromForm(c.FormValue)
-	cur, etag, proposed, answered, err := s.proposeEdit(c, e)
-	if answered || err != nil {
-		return err
-	}
-	page := catalogPreviewPage{Edit: e, Summary: grants.Changes(cur, proposed)}
-	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
-		return err
-	}
-	page.Title = "Preview"
-	page.CatalogDiff = udiff.Unified("catalog (now)", "catalog (after saving)", string(cur.Format()), string(proposed.Format()))
-	if page.Notes, err = s.catalogNotes(ctx, e, cur, proposed); err != nil {
-		return err
-	}
-	if s.opts.PreviewCatalog == nil {
-		page.PreviewError = "the policy preview is not available on this server"
-	} else if plan, err := s.opts.PreviewCatalog(ctx, proposed); err != nil {
-		page.PreviewError = err.Error()
-	} else {
-		page.Changes, page.Held = plan.Changes, plan.Held
-		if len(plan.Changes) > 0 {
-			page.PolicyDiff = plan.Diff()
-		}
-	}
-	return s.render(c, http.StatusOK, "catalog_preview.html", page)
-}
-
 // proposeEdit reads the current catalog and applies the edit to it. When
 // the edit conflicts with another admin's change or is wrong, it answers
 // with the form (answered is true; err is the answer's).
@@ -557,46 +439,6 @@ func (s *Server) proposeEdit(c echo.Context, e catalogEdit) (cur *grants.Catalog
 		return nil, "", nil, true, s.catalogRenderForm(c, http.StatusBadRequest, e, cur, etag, ferr, false)
 	}
 	return cur, etag, proposed, false, nil
-}
-
-// catalogSave saves an edit: one CatalogStore.Replace, audited with the
-// catalog before and after, then a reconcile. Another admin's change to
-// the same definition since the form was rendered is a conflict: the form
-// comes back with their version and this admin's input.
-func (s *Server) catalogSave(c echo.Context) error {
-	st, err := s.catalogRequireEditable()
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	p, err := s.catalogAdmin(c)
-	if err != nil {
-		return err
-	}
-	e := catalogEditFromForm(c.FormValue)
-	var summary []string
-	for attempt := 1; ; attempt++ {
-		cur, etag, proposed, answered, err := s.proposeEdit(c, e)
-		if answered || err != nil {
-			return err
-		}
-		_, err = st.Replace(ctx, "catalog", proposed.Format(), etag, p.Email, s.now())
-		if errors.Is(err, grants.ErrStaleCatalog) && attempt < 3 {
-			continue // a save elsewhere landed between the read and the write
-		}
-		if err != nil {
-			return err
-		}
-		summary = grants.Changes(cur, proposed)
-		break
-	}
-	s.wake()
-	msg := "Saved. " + strings.Join(summary, " ")
-	if len(summary) == 0 {
-		msg = "Saved; the catalog did not change."
-	}
-	s.flash(c, msg)
-	return c.Redirect(http.StatusSeeOther, e.pageURL())
 }
 
 // catalogNotes warns about what the preview cannot show: Okta groups the

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -41,62 +39,6 @@ type catalogGroupPage struct {
 
 // ConfirmedAt says when the reconciler last confirmed the group.
 func (p catalogGroupPage) ConfirmedAt() string { return catalogTime(p.Applied.ConfirmedAt) }
-
-// catalogGroupMembers shows who is in a synced (or kept empty) group and
-// why: the ACTIVE members of its Okta group, with a link to manage that
-// group in Okta, and since when the policy holds them.
-func (s *Server) catalogGroupMembers(c echo.Context) error {
-	if _, err := s.catalogStore(); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	cat, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	group := c.Param("group")
-	okta, synced := cat.Groups[group]
-	page := catalogGroupPage{Group: group, Okta: okta, KeptEmpty: catalogContains(cat.KeepEmpty, group)}
-	if !synced && !page.KeptEmpty {
-		for _, r := range cat.Resources {
-			if r.Group == group {
-				return c.Redirect(http.StatusSeeOther, "/admin/catalog/resources/"+r.Name)
-			}
-		}
-		return errCatalogNotFound("Group " + group)
-	}
-	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
-		return err
-	}
-	page.Title = group
-	if page.Applied, page.Confirmed, err = psync.LastApplied(ctx, s.store.DB().DB, group); err != nil {
-		return err
-	}
-	var want []catalogMember
-	if synced {
-		g, err := s.store.DirectoryGroupByName(ctx, okta)
-		if err != nil {
-			return err
-		}
-		if g.ID != "" && s.opts.OktaAdminURL != "" {
-			page.OktaLink = strings.TrimRight(s.opts.OktaAdminURL, "/") + "/admin/group/" + g.ID
-		}
-		rows, err := s.store.ActiveMembersOf(ctx, okta)
-		if err != nil {
-			return err
-		}
-		for _, r := range rows {
-			want = append(want, catalogMember{Email: r.Email, Name: r.Name,
-				Source: fmt.Sprintf("Okta group %q", okta), Until: "while ACTIVE in " + okta})
-		}
-	}
-	since, err := s.catalogAddedSince(ctx, group)
-	if err != nil {
-		return err
-	}
-	page.Members = catalogMembership(want, page.Applied.Members, since)
-	return s.render(c, http.StatusOK, "catalog_group_members.html", page)
-}
 
 // catalogMembership merges who should be in a group with who the policy
 // holds: both is "in the tailnet", only wanted is "joining", only in the
@@ -227,11 +169,6 @@ func (p catalogResourcePage) DefaultDuration() string {
 	return grants.FormatDuration(p.Resource.DefaultDuration)
 }
 
-// catalogResourceMembers shows a resource's rules and who holds it now.
-func (s *Server) catalogResourceMembers(c echo.Context) error {
-	return s.renderCatalogResource(c, http.StatusOK, catalogGrantForm{}, "")
-}
-
 func (s *Server) renderCatalogResource(c echo.Context, code int, form catalogGrantForm, grantError string) error {
 	if _, err := s.catalogStore(); err != nil {
 		return err
@@ -272,47 +209,4 @@ func (s *Server) renderCatalogResource(c echo.Context, code int, form catalogGra
 		page.Ended = append(page.Ended, catalogGrantRow{Grant: g, Source: catalogGrantSource(g)})
 	}
 	return s.render(c, code, "catalog_resource_members.html", page)
-}
-
-// catalogDirectGrant gives a person a resource directly: an admin grant
-// (grants.DirectGrant: audited, a reason, the resource's maximum, never for
-// oneself). A retired resource takes no new grants. Works in both catalog
-// modes: grants are not part of the catalog.
-func (s *Server) catalogDirectGrant(c echo.Context) error {
-	if _, err := s.catalogStore(); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	p, err := s.catalogAdmin(c)
-	if err != nil {
-		return err
-	}
-	cat, _, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	name := c.Param("name")
-	r, ok := cat.Resources[name]
-	if !ok {
-		return errCatalogNotFound("Resource " + name)
-	}
-	form := catalogGrantForm{User: strings.TrimSpace(c.FormValue("user")), Duration: strings.TrimSpace(c.FormValue("duration")), Reason: c.FormValue("reason")}
-	if r.Retired {
-		return s.renderCatalogResource(c, http.StatusConflict, form, name+" is retired: it takes no new grants (restore it first)")
-	}
-	d, err := parseDuration(form.Duration)
-	if err == nil {
-		var g *grants.Grant
-		g, err = s.store.DirectGrant(ctx, cat, p, grants.DirectGrantInput{Resource: name, User: form.User, Duration: d, Reason: form.Reason}, s.now())
-		if err == nil {
-			s.wake()
-			s.flash(c, fmt.Sprintf("%s holds %s until %s (admin grant %d, audited). The reconciler adds them to %s now.",
-				g.UserEmail, name, catalogTime(g.ExpiresAt), g.ID, g.GroupName))
-			return c.Redirect(http.StatusSeeOther, "/admin/catalog/resources/"+name)
-		}
-	}
-	if code, msg, ok := clientError(err); ok {
-		return s.renderCatalogResource(c, code, form, msg)
-	}
-	return err
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -20,32 +19,6 @@ type myRequestsPageData struct {
 	Pager    pager
 }
 
-// myRequestsPage lists the signed-in person's requests, newest first, one
-// page at a time, optionally of one status.
-func (s *Server) myRequestsPage(c echo.Context) error {
-	p, _ := s.pagePerson(c)
-	before, err := beforeParam(c)
-	if err != nil {
-		return err
-	}
-	status := c.QueryParam("status")
-	if status != "" && !slices.Contains(grants.RequestStatuses, status) {
-		return httpError(http.StatusBadRequest, "status must be one of the listed statuses, not "+strconv.Quote(status))
-	}
-	rows, more, err := s.store.RequestsOf(c.Request().Context(), p.Email, status, grants.Page{Before: before, Size: pageSize})
-	if err != nil {
-		return err
-	}
-	page := myRequestsPageData{Flash: s.popFlash(c), Status: status, Statuses: grants.RequestStatuses}
-	var last int64
-	for i := range rows {
-		page.Requests = append(page.Requests, s.newRequestView(&rows[i]))
-		last = rows[i].ID
-	}
-	page.Pager = newPager(c.Request().URL, before, last, more)
-	return s.render(c, http.StatusOK, "requests.html", page)
-}
-
 // requestPageData is the data of one request's page.
 type requestPageData struct {
 	Flash string
@@ -60,12 +33,6 @@ type requestPageData struct {
 	MayCancel bool
 	// Decide is the approver's view while the request waits for them.
 	Decide *decisionItem
-}
-
-// requestPage shows a request to its requester, its approvers and the
-// admins; others get 404, as for a request that does not exist.
-func (s *Server) requestPage(c echo.Context) error {
-	return s.showRequest(c, http.StatusOK, "", "")
 }
 
 // showRequest renders the request of the path, with an error message and
@@ -116,32 +83,6 @@ func (s *Server) showRequest(c echo.Context, code int, errMsg, comment string) e
 		}
 	}
 	return s.render(c, code, "request.html", page)
-}
-
-// cancelRequestForm withdraws the signed-in person's pending request.
-func (s *Server) cancelRequestForm(c echo.Context) error {
-	p, _ := s.pagePerson(c)
-	id, err := idParam(c, "request")
-	if err != nil {
-		return err
-	}
-	req, err := s.store.CancelRequest(c.Request().Context(), s.opts.Catalog(), id, p, s.now())
-	if err != nil {
-		return s.refusedOnRequestPage(c, err, "")
-	}
-	s.wake()
-	s.flash(c, fmt.Sprintf("Request #%d for %s was cancelled.", req.ID, req.Resource))
-	return localRedirect(c, c.FormValue("next"), "/requests/"+strconv.FormatInt(req.ID, 10))
-}
-
-// approveRequestForm records the signed-in approver's approval.
-func (s *Server) approveRequestForm(c echo.Context) error {
-	return s.decideRequestForm(c, (*grants.Store).ApproveRequest)
-}
-
-// denyRequestForm records the signed-in approver's denial.
-func (s *Server) denyRequestForm(c echo.Context) error {
-	return s.decideRequestForm(c, (*grants.Store).DenyRequest)
 }
 
 func (s *Server) decideRequestForm(c echo.Context, decide decideFunc) error {
