@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/accessportal/portal/grants/database"
+
 	"gorm.io/gorm"
 )
 
@@ -42,10 +44,8 @@ const genesisHash = "00000000000000000000000000000000000000000000000000000000000
 // single writer (transactions begin IMMEDIATE).
 func AppendAudit(ctx context.Context, tx *gorm.DB, e Event) error {
 	tx = tx.WithContext(ctx)
-	if tx.Dialector.Name() == "postgres" {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(7426151)").Error; err != nil {
-			return fmt.Errorf("locking audit log: %w", err)
-		}
+	if err := database.LockAuditChain(tx); err != nil {
+		return err
 	}
 	details := "{}"
 	if len(e.Details) > 0 {
@@ -124,3 +124,28 @@ func VerifyAudit(ctx context.Context, db *gorm.DB) (int, error) {
 		}
 	}
 }
+
+// AppendAudit appends one event to the audit chain in a transaction of its own.
+func (s *Store) AppendAudit(ctx context.Context, e Event) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return AppendAudit(ctx, tx, e) })
+}
+
+// VerifyAudit checks the audit chain and returns how many events it holds.
+func (s *Store) VerifyAudit(ctx context.Context) (int, error) { return VerifyAudit(ctx, s.db.DB) }
+
+// inAuditedTx runs fn in a transaction that first takes the audit chain's
+// lock (on PostgreSQL; SQLite transactions begin IMMEDIATE, which
+// serializes them anyway). Taking it first gives every audited writer the
+// same lock order — audit chain, then rows — so that they cannot deadlock.
+func inAuditedTx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := database.LockAuditChain(tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+func requestTarget(id int64) string { return fmt.Sprintf("request:%d", id) }
+
+func grantTarget(id int64) string { return fmt.Sprintf("grant:%d", id) }

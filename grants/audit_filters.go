@@ -74,7 +74,8 @@ type AuditPage struct {
 // ListAuditPage returns one page of the audit log matching the filter,
 // ordered by time and then id, newest first. Events are appended in time
 // order, so this is the order of the log.
-func ListAuditPage(ctx context.Context, db *gorm.DB, q AuditPageQuery) (*AuditPage, error) {
+func (s *Store) ListAuditPage(ctx context.Context, q AuditPageQuery) (*AuditPage, error) {
+	db := s.db.DB
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
@@ -90,7 +91,7 @@ func ListAuditPage(ctx context.Context, db *gorm.DB, q AuditPageQuery) (*AuditPa
 			return nil, fmt.Errorf("reading audit event %d: %w", cursor, err)
 		}
 		if ev.ID == 0 {
-			return nil, refuse(ErrNotFound, "no audit event %d", cursor)
+			return nil, refuse(ErrInvalid, "no audit event %d", cursor)
 		}
 		at := dbTime(ev.At)
 		if newer {
@@ -137,9 +138,9 @@ type FilteredAuditExport struct {
 
 // Write streams the export to w and returns the number of events written.
 // Events appended after it starts are not included.
-func (x FilteredAuditExport) Write(ctx context.Context, db *gorm.DB, w io.Writer) (int, error) {
+func (x FilteredAuditExport) Write(ctx context.Context, s *Store, w io.Writer) (int, error) {
 	var last *AuditEvent
-	return streamAudit(ctx, db, w, x.Format, x.Batch, x.Flush, func(tx *gorm.DB, batch *[]AuditEvent, limit int) error {
+	return streamAudit(ctx, s.db.DB, w, x.Format, x.Batch, x.Flush, func(tx *gorm.DB, batch *[]AuditEvent, limit int) error {
 		tx = x.Filter.apply(tx)
 		if last != nil {
 			at := dbTime(last.At)

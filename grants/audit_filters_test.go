@@ -70,7 +70,7 @@ func TestListAuditPageFiltersAndPages(t *testing.T) {
 				if pages > 20 {
 					t.Fatalf("%s: paging does not end", c.name)
 				}
-				page, err := grants.ListAuditPage(ctx, db.DB, q)
+				page, err := grants.NewStore(db).ListAuditPage(ctx, q)
 				if err != nil {
 					t.Fatalf("%s: %v", c.name, err)
 				}
@@ -99,9 +99,9 @@ func TestListAuditPageFiltersAndPages(t *testing.T) {
 		}
 
 		// Back to newer: the page after the second page is the first.
-		first, _ := grants.ListAuditPage(ctx, db.DB, grants.AuditPageQuery{Limit: 10})
-		second, _ := grants.ListAuditPage(ctx, db.DB, grants.AuditPageQuery{Before: first.Events[9].ID, Limit: 10})
-		back, err := grants.ListAuditPage(ctx, db.DB, grants.AuditPageQuery{After: second.Events[0].ID, Limit: 10})
+		first, _ := grants.NewStore(db).ListAuditPage(ctx, grants.AuditPageQuery{Limit: 10})
+		second, _ := grants.NewStore(db).ListAuditPage(ctx, grants.AuditPageQuery{Before: first.Events[9].ID, Limit: 10})
+		back, err := grants.NewStore(db).ListAuditPage(ctx, grants.AuditPageQuery{After: second.Events[0].ID, Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +109,7 @@ func TestListAuditPageFiltersAndPages(t *testing.T) {
 			t.Errorf("newer page = %v (newer %v, older %v), want %v", eventIDs(back.Events), back.Newer, back.Older, eventIDs(first.Events))
 		}
 		var refused *grants.Refusal
-		if _, err := grants.ListAuditPage(ctx, db.DB, grants.AuditPageQuery{Before: 99999}); !errors.As(err, &refused) || !errors.Is(err, grants.ErrNotFound) {
+		if _, err := grants.NewStore(db).ListAuditPage(ctx, grants.AuditPageQuery{Before: 99999}); !errors.As(err, &refused) || !errors.Is(err, grants.ErrInvalid) {
 			t.Errorf("unknown cursor: %v", err)
 		}
 	})
@@ -124,7 +124,7 @@ func TestListAuditPageKeepsEventsOfTheSameMoment(t *testing.T) {
 		var all []int64
 		q := grants.AuditPageQuery{Limit: 4}
 		for {
-			page, err := grants.ListAuditPage(t.Context(), db.DB, q)
+			page, err := grants.NewStore(db).ListAuditPage(t.Context(), q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,7 +148,7 @@ func TestFilteredAuditExport(t *testing.T) {
 
 		var buf bytes.Buffer
 		flushes := 0
-		n, err := grants.FilteredAuditExport{Format: grants.AuditCSV, Filter: f, Batch: 7, Flush: func() { flushes++ }}.Write(t.Context(), db.DB, &buf)
+		n, err := grants.FilteredAuditExport{Format: grants.AuditCSV, Filter: f, Batch: 7, Flush: func() { flushes++ }}.Write(t.Context(), grants.NewStore(db), &buf)
 		if err != nil || n != 30 {
 			t.Fatalf("CSV export: %d events, %v", n, err)
 		}
@@ -175,7 +175,7 @@ func TestFilteredAuditExport(t *testing.T) {
 		}
 
 		buf.Reset()
-		n, err = grants.FilteredAuditExport{Format: grants.AuditJSON, Filter: grants.AuditFilter{Target: "grant:2"}, Batch: 3}.Write(t.Context(), db.DB, &buf)
+		n, err = grants.FilteredAuditExport{Format: grants.AuditJSON, Filter: grants.AuditFilter{Target: "grant:2"}, Batch: 3}.Write(t.Context(), grants.NewStore(db), &buf)
 		var out []grants.AuditRecord
 		if jerr := json.Unmarshal(buf.Bytes(), &out); err != nil || jerr != nil || n != 20 || len(out) != 20 {
 			t.Fatalf("JSON export: %d events, %v, %v", n, err, jerr)
@@ -186,10 +186,10 @@ func TestFilteredAuditExport(t *testing.T) {
 			}
 		}
 		buf.Reset()
-		if n, err := (grants.FilteredAuditExport{Format: grants.AuditJSON, Filter: grants.AuditFilter{Actor: "nobody"}}).Write(t.Context(), db.DB, &buf); err != nil || n != 0 || buf.String() != "[]\n" {
+		if n, err := (grants.FilteredAuditExport{Format: grants.AuditJSON, Filter: grants.AuditFilter{Actor: "nobody"}}).Write(t.Context(), grants.NewStore(db), &buf); err != nil || n != 0 || buf.String() != "[]\n" {
 			t.Errorf("empty export = %d %v %q", n, err, buf.String())
 		}
-		if _, err := (grants.FilteredAuditExport{Format: "xml"}).Write(t.Context(), db.DB, &buf); !errors.Is(err, grants.ErrInvalid) {
+		if _, err := (grants.FilteredAuditExport{Format: "xml"}).Write(t.Context(), grants.NewStore(db), &buf); !errors.Is(err, grants.ErrInvalid) {
 			t.Errorf("format xml: %v", err)
 		}
 	})

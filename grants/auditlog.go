@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/accessportal/portal/grants/database"
+
 	"gorm.io/gorm"
 )
 
@@ -55,10 +57,8 @@ func appendAuditBatch(ctx context.Context, tx *gorm.DB, events []Event) error {
 		return nil
 	}
 	tx = tx.WithContext(ctx)
-	if tx.Dialector.Name() == "postgres" {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(7426151)").Error; err != nil {
-			return fmt.Errorf("locking audit log: %w", err)
-		}
+	if err := database.LockAuditChain(tx); err != nil {
+		return err
 	}
 	var last AuditEvent
 	prev := genesisHash
@@ -104,7 +104,8 @@ type AuditQuery struct {
 }
 
 // ListAudit returns audit events newest first.
-func ListAudit(ctx context.Context, db *gorm.DB, q AuditQuery) ([]AuditEvent, error) {
+func (s *Store) ListAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error) {
+	db := s.db.DB
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
@@ -150,9 +151,9 @@ var AuditCSVHeader = []string{"id", "at", "actor", "action", "target", "details"
 // Write streams the export to w and returns the number of events written.
 // Events appended after it starts are not included. When it fails midway
 // the output is cut short (a JSON array stays unclosed, so the cut shows).
-func (x AuditExport) Write(ctx context.Context, db *gorm.DB, w io.Writer) (int, error) {
+func (x AuditExport) Write(ctx context.Context, s *Store, w io.Writer) (int, error) {
 	var last int64
-	return streamAudit(ctx, db, w, x.Format, x.Batch, x.Flush, func(tx *gorm.DB, batch *[]AuditEvent, limit int) error {
+	return streamAudit(ctx, s.db.DB, w, x.Format, x.Batch, x.Flush, func(tx *gorm.DB, batch *[]AuditEvent, limit int) error {
 		tx = tx.Where("id > ?", last)
 		if !x.Since.IsZero() {
 			tx = tx.Where("at >= ?", dbTime(x.Since))

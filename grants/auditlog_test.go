@@ -43,7 +43,7 @@ func TestAuditExportStreamsInBatches(t *testing.T) {
 			var buf bytes.Buffer
 			flushes := 0
 			x := grants.AuditExport{Format: format, Batch: 40, Flush: func() { flushes++ }}
-			n, err := x.Write(t.Context(), db.DB, &buf)
+			n, err := x.Write(t.Context(), grants.NewStore(db), &buf)
 			if err != nil || n != 250 {
 				t.Fatalf("%s: wrote %d, %v", format, n, err)
 			}
@@ -86,10 +86,10 @@ func TestAuditExportStreamsInBatches(t *testing.T) {
 		// since is inclusive, until exclusive.
 		var buf bytes.Buffer
 		x := grants.AuditExport{Format: grants.AuditJSON, Since: t0.Add(10 * time.Minute), Until: t0.Add(20 * time.Minute), Batch: 3}
-		if n, err := x.Write(t.Context(), db.DB, &buf); err != nil || n != 10 {
+		if n, err := x.Write(t.Context(), grants.NewStore(db), &buf); err != nil || n != 10 {
 			t.Errorf("window: %d, %v", n, err)
 		}
-		if _, err := (grants.AuditExport{Format: "xml"}).Write(t.Context(), db.DB, &buf); err == nil {
+		if _, err := (grants.AuditExport{Format: "xml"}).Write(t.Context(), grants.NewStore(db), &buf); err == nil {
 			t.Error("xml accepted")
 		}
 	})
@@ -98,11 +98,11 @@ func TestAuditExportStreamsInBatches(t *testing.T) {
 func TestListAuditNewestFirst(t *testing.T) {
 	db := dbtest.SQLite(t)
 	appendEvents(t, db, 30)
-	evs, err := grants.ListAudit(t.Context(), db.DB, grants.AuditQuery{Limit: 5})
+	evs, err := grants.NewStore(db).ListAudit(t.Context(), grants.AuditQuery{Limit: 5})
 	if err != nil || len(evs) != 5 || evs[0].ID != 30 || evs[4].ID != 26 {
 		t.Fatalf("newest five = %v, %v", evs, err)
 	}
-	evs, _ = grants.ListAudit(t.Context(), db.DB, grants.AuditQuery{Before: 26, Since: t0.Add(20 * time.Minute)})
+	evs, _ = grants.NewStore(db).ListAudit(t.Context(), grants.AuditQuery{Before: 26, Since: t0.Add(20 * time.Minute)})
 	if len(evs) != 5 || evs[0].ID != 25 || evs[4].ID != 21 {
 		t.Errorf("page before 26 since +20m = %d events from %d", len(evs), evs[0].ID)
 	}

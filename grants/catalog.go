@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -186,7 +187,11 @@ func (c *Catalog) ManagedGroups() []string {
 // written so that the defaults in force are visible; zero counts and
 // durations are left out so that parsing applies the defaults; retired is
 // written only when true.
-func (c *Catalog) Format() []byte {
+func (c *Catalog) Format() []byte { return c.format("", nil) }
+
+// format is Format with the resource named typed, when typed is not "",
+// written as an admin typed it (t) instead of from Resources.
+func (c *Catalog) format(typed string, t *ResourceText) []byte {
 	var b bytes.Buffer
 	b.WriteString("{\n")
 	fmt.Fprintf(&b, "  \"admins\": %s,\n", formatStringList(c.Admins))
@@ -194,7 +199,7 @@ func (c *Catalog) Format() []byte {
 	b.WriteString(`  "groups": {`)
 	if len(c.Groups) > 0 {
 		b.WriteString("\n")
-		for _, group := range sortedKeys(c.Groups) {
+		for _, group := range slices.Sorted(maps.Keys(c.Groups)) {
 			fmt.Fprintf(&b, "    %s: %s,\n", quote(group), quote(c.Groups[group]))
 		}
 		b.WriteString("  ")
@@ -202,11 +207,19 @@ func (c *Catalog) Format() []byte {
 	b.WriteString("},\n")
 
 	b.WriteString(`  "resources": {`)
-	if len(c.Resources) > 0 {
+	names := c.ResourceNames()
+	if typed != "" && !slices.Contains(names, typed) {
+		names = slices.Sorted(slices.Values(append(names, typed)))
+	}
+	if len(names) > 0 {
 		b.WriteString("\n")
-		for _, name := range c.ResourceNames() {
+		for _, name := range names {
 			fmt.Fprintf(&b, "    %s: {\n", quote(name))
-			formatResource(&b, c.Resources[name])
+			if name == typed {
+				t.format(&b)
+			} else {
+				formatResource(&b, c.Resources[name])
+			}
 			b.WriteString("    },\n")
 		}
 		b.WriteString("  ")
@@ -308,15 +321,6 @@ func formatDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // catalogParser walks the hujson syntax tree of one catalog, keeping byte

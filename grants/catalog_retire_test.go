@@ -87,18 +87,18 @@ func TestRetiredResourceTakesNoNewRequests(t *testing.T) {
 		if r.MayRequest(j.people["bob"]) {
 			t.Error("a retired resource may be requested")
 		}
-		_, err := grants.CreateRequest(t.Context(), db.DB, j.cat, j.people["sam"], grants.RequestInput{Resource: "prod-db", Reason: "x"}, t0)
+		_, err := grants.NewStore(db).CreateRequest(t.Context(), j.cat, j.people["sam"], grants.RequestInput{Resource: "prod-db", Reason: "x"}, t0)
 		if !errors.Is(err, grants.ErrConflict) || err.Error() != "prod-db is retired: it takes no new requests" {
 			t.Errorf("request for a retired resource: %v", err)
 		}
-		_, err = grants.ApproveRequest(t.Context(), db.DB, j.cat, pending.ID, j.people["carol"], "", t0)
+		_, err = grants.NewStore(db).ApproveRequest(t.Context(), j.cat, pending.ID, j.people["carol"], "", t0)
 		if !errors.Is(err, grants.ErrConflict) || !strings.Contains(err.Error(), "prod-db was retired since request") {
 			t.Errorf("approving a request made before retiring: %v", err)
 		}
-		if _, err := grants.DenyRequest(t.Context(), db.DB, j.cat, pending.ID, j.people["carol"], "retired", t0); err != nil {
+		if _, err := grants.NewStore(db).DenyRequest(t.Context(), j.cat, pending.ID, j.people["carol"], "retired", t0); err != nil {
 			t.Errorf("denying it: %v", err)
 		}
-		g, err := grants.GetGrant(t.Context(), db.DB, granted.Grant.ID)
+		g, err := grants.NewStore(db).GetGrant(t.Context(), granted.Grant.ID)
 		if err != nil || g.Status != grants.GrantActive {
 			t.Errorf("the grant given before retiring = %+v, %v", g, err)
 		}
@@ -112,7 +112,7 @@ func TestRetiredResourceRefusesDirectGrants(t *testing.T) {
 			t.Fatal(err)
 		}
 		admin := &grants.Person{Email: "alice@example.com", Status: grants.StatusActive, Groups: []string{"Admins"}}
-		_, err = grants.DirectGrant(t.Context(), db.DB, cat, admin, grants.DirectGrantInput{Resource: "prod-db", User: "bob@example.com", Duration: time.Hour, Reason: "drill"}, time.Now())
+		_, err = grants.NewStore(db).DirectGrant(t.Context(), cat, admin, grants.DirectGrantInput{Resource: "prod-db", User: "bob@example.com", Duration: time.Hour, Reason: "drill"}, time.Now())
 		if !errors.Is(err, grants.ErrConflict) || !strings.Contains(err.Error(), "retired") {
 			t.Fatalf("direct grant on a retired resource: %v", err)
 		}

@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
 	gosync "sync"
 	"time"
 
@@ -45,8 +48,8 @@ type CatalogStore struct {
 // OpenCatalogStore loads the catalog: from path when it is not empty (the
 // file is the source of truth), else from the database (empty when none was
 // imported yet).
-func OpenCatalogStore(ctx context.Context, db *gorm.DB, path string) (*CatalogStore, error) {
-	s := &CatalogStore{db: db, path: path}
+func (st *Store) OpenCatalogStore(ctx context.Context, path string) (*CatalogStore, error) {
+	s := &CatalogStore{db: st.db.DB, path: path}
 	if path != "" {
 		c, err := LoadCatalogFile(path)
 		if err != nil {
@@ -192,5 +195,36 @@ func (c *Catalog) OktaGroups() []string {
 		add(r.Approvers...)
 		add(r.AutoApprove...)
 	}
-	return sortedKeys(seen)
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// Watch re-reads the database catalog every interval until ctx ends, so
+// that a change saved on another replica reaches this one, and calls
+// changed after each change it sees (here or elsewhere). In file mode it
+// returns at once: the file is read at start.
+func (s *CatalogStore) Watch(ctx context.Context, interval time.Duration, changed func()) {
+	if s.Source() == CatalogFromFile {
+		return
+	}
+	seen := s.ETag()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.Reload(ctx); err != nil {
+			if ctx.Err() == nil {
+				slog.Warn("re-reading the catalog", "err", err)
+			}
+			continue
+		}
+		if etag := s.ETag(); etag != seen {
+			seen = etag
+			slog.Info("catalog changed", "etag", etag)
+			changed()
+		}
+	}
 }

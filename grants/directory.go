@@ -101,3 +101,8 @@ func LookupPerson(ctx context.Context, db *gorm.DB, email string) (*Person, erro
 	}
 	return p, nil
 }
+
+// LookupPerson returns the ACTIVE directory user with this email and their groups.
+func (s *Store) LookupPerson(ctx context.Context, email string) (*Person, error) {
+	return LookupPerson(ctx, s.db.DB, email)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,22 +20,23 @@ const (
 	GrantRevoked = "revoked"
 )
 
-// Grant is a time-limited membership of a user in a resource's Tailscale group.
+// Grant is a time-limited membership of a user in a resource's Tailscale
+// group. Its API shape is grantJSON (MarshalJSON).
 type Grant struct {
-	ID           int64      `gorm:"primaryKey" json:"id"`
-	RequestID    *int64     `json:"requestId"`
-	Resource     string     `json:"resource"`
-	UserEmail    string     `json:"user"`
-	GroupName    string     `json:"group"`
-	StartsAt     time.Time  `json:"startsAt"`
-	ExpiresAt    time.Time  `json:"expiresAt"`
-	Status       string     `json:"status"`
-	AppliedAt    *time.Time `json:"appliedAt"`
-	RemovedAt    *time.Time `json:"removedAt"`
-	RevokedBy    string     `json:"revokedBy"`
-	RevokeReason string     `json:"revokeReason"`
-	GrantedBy    string     `json:"-"`
-	Reason       string     `json:"-"`
+	ID           int64 `gorm:"primaryKey"`
+	RequestID    *int64
+	Resource     string
+	UserEmail    string
+	GroupName    string
+	StartsAt     time.Time
+	ExpiresAt    time.Time
+	Status       string
+	AppliedAt    *time.Time
+	RemovedAt    *time.Time
+	RevokedBy    string
+	RevokeReason string
+	GrantedBy    string
+	Reason       string
 }
 
 // ActiveGrantHolders returns, per Tailscale group, the emails holding an
@@ -80,6 +82,7 @@ func ConfirmGrants(ctx context.Context, db *gorm.DB, members map[string][]string
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading grants to confirm: %w", err)
 	}
+	var toApply, toRemove []Grant
 	for _, g := range pending {
 		if _, managed := members[g.GroupName]; !managed {
 			continue
@@ -88,26 +91,52 @@ func ConfirmGrants(ctx context.Context, db *gorm.DB, members map[string][]string
 		running := g.Status == GrantActive && g.ExpiresAt.After(cutoff)
 		switch {
 		case running && present:
-			res := db.WithContext(ctx).Model(&Grant{}).Where("id = ? AND applied_at IS NULL", g.ID).Update("applied_at", t)
-			if res.Error != nil {
-				return applied, removed, res.Error
-			}
-			if res.RowsAffected == 1 {
-				g.AppliedAt = &t
-				applied = append(applied, g)
-			}
+			toApply = append(toApply, g)
 		case !running && !present:
-			res := db.WithContext(ctx).Model(&Grant{}).Where("id = ? AND removed_at IS NULL", g.ID).Update("removed_at", t)
-			if res.Error != nil {
-				return applied, removed, res.Error
-			}
-			if res.RowsAffected == 1 {
-				g.RemovedAt = &t
-				removed = append(removed, g)
-			}
+			toRemove = append(toRemove, g)
 		}
 	}
+	applied, err = stampGrants(ctx, db, "applied_at", toApply, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	removed, err = stampGrants(ctx, db, "removed_at", toRemove, t)
+	if err != nil {
+		return applied, nil, err
+	}
 	return applied, removed, nil
+}
+
+// stampGrants sets column (applied_at or removed_at) to t on those of gs
+// whose column is still NULL, a few hundred rows per statement, and returns
+// the grants it stamped: a grant stamped concurrently elsewhere is left
+// out, so that each stamp is audited once.
+func stampGrants(ctx context.Context, db *gorm.DB, column string, gs []Grant, t time.Time) ([]Grant, error) {
+	byID := make(map[int64]Grant, len(gs))
+	ids := make([]int64, len(gs))
+	for i, g := range gs {
+		byID[g.ID], ids[i] = g, g.ID
+	}
+	var out []Grant
+	for chunk := range slices.Chunk(ids, 500) {
+		var stamped []int64
+		err := db.WithContext(ctx).Raw("UPDATE grants SET "+column+" = ? WHERE id IN ? AND "+column+" IS NULL RETURNING id", t, chunk).
+			Scan(&stamped).Error
+		if err != nil {
+			return out, fmt.Errorf("stamping grants' %s: %w", column, err)
+		}
+		slices.Sort(stamped)
+		for _, id := range stamped {
+			g := byID[id]
+			if column == "applied_at" {
+				g.AppliedAt = &t
+			} else {
+				g.RemovedAt = &t
+			}
+			out = append(out, g)
+		}
+	}
+	return out, nil
 }
 
 // grantJSON is the API's Grant (CONTRACT.md), plus who granted it and why.
@@ -231,7 +260,8 @@ type DirectGrantInput struct {
 // directory snapshot and not the admin; the duration obeys the resource's
 // maximum; a reason is required. An active grant is extended, never
 // shortened. Refusals are *Refusal.
-func DirectGrant(ctx context.Context, db *gorm.DB, cat *Catalog, admin *Person, in DirectGrantInput, now time.Time) (*Grant, error) {
+func (s *Store) DirectGrant(ctx context.Context, cat *Catalog, admin *Person, in DirectGrantInput, now time.Time) (*Grant, error) {
+	db := s.db.DB
 	if !cat.IsAdmin(admin) {
 		return nil, refuse(ErrForbidden, "only portal admins may grant access directly")
 	}
@@ -278,14 +308,15 @@ func DirectGrant(ctx context.Context, db *gorm.DB, cat *Catalog, admin *Person, 
 	if err != nil {
 		return nil, err
 	}
-	return GetGrant(ctx, db, g.ID)
+	return s.GetGrant(ctx, g.ID)
 }
 
 // RevokeGrant ends an active grant now: by its grantee (relinquishing it) or
 // by an admin, with a reason. The reconciler then removes the user from the
 // group and stamps removedAt. Others get ErrNotFound, so that grant ids do
 // not leak; a grant that is no longer active is ErrConflict.
-func RevokeGrant(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by *Person, reason string, now time.Time) (*Grant, error) {
+func (s *Store) RevokeGrant(ctx context.Context, cat *Catalog, id int64, by *Person, reason string, now time.Time) (*Grant, error) {
+	db := s.db.DB
 	reason, err := checkText("reason", reason)
 	if err != nil {
 		return nil, err
@@ -330,11 +361,12 @@ func RevokeGrant(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by *P
 	if err != nil {
 		return nil, err
 	}
-	return GetGrant(ctx, db, id)
+	return s.GetGrant(ctx, id)
 }
 
 // GetGrant reads one grant.
-func GetGrant(ctx context.Context, db *gorm.DB, id int64) (*Grant, error) {
+func (s *Store) GetGrant(ctx context.Context, id int64) (*Grant, error) {
+	db := s.db.DB
 	var g Grant
 	err := db.WithContext(ctx).Where("id = ?", id).Take(&g).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -360,7 +392,8 @@ type GrantQuery struct {
 }
 
 // ListGrants lists grants, newest first.
-func ListGrants(ctx context.Context, db *gorm.DB, q GrantQuery) ([]Grant, error) {
+func (s *Store) ListGrants(ctx context.Context, q GrantQuery) ([]Grant, error) {
+	db := s.db.DB
 	if q.Limit <= 0 {
 		q.Limit = 500
 	}

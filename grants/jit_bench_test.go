@@ -177,7 +177,7 @@ func newJITBench(b *testing.B, db *database.DB) *jitBench {
 	j := newJIT(b, db)
 	st, tn := newSlowTailnet(b)
 	rec := reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: func() *grants.Catalog { return j.cat }, Policy: tn})
-	sw := grants.NewSweeper(grants.SweeperOptions{DB: db.DB, Wake: rec.Wake})
+	sw := grants.NewSweeper(grants.SweeperOptions{Store: grants.NewStore(db), Wake: rec.Wake})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg gosync.WaitGroup
 	wg.Go(func() { rec.Run(ctx) })
@@ -243,12 +243,12 @@ func BenchmarkApprovalToPolicyWrite(b *testing.B) {
 		for b.Loop() {
 			p := jb.newEngineer(b, i)
 			i++
-			r, err := grants.CreateRequest(b.Context(), db.DB, jb.cat, p, grants.RequestInput{Resource: "prod-db", Reason: "bench"}, time.Now())
+			r, err := grants.NewStore(db).CreateRequest(b.Context(), jb.cat, p, grants.RequestInput{Resource: "prod-db", Reason: "bench"}, time.Now())
 			if err != nil {
 				b.Fatal(err)
 			}
 			from := jb.tailnet.count()
-			approved, err := grants.ApproveRequest(b.Context(), db.DB, jb.cat, r.ID, carol, "", time.Now())
+			approved, err := grants.NewStore(db).ApproveRequest(b.Context(), jb.cat, r.ID, carol, "", time.Now())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -275,7 +275,7 @@ func BenchmarkExpiryLag(b *testing.B) {
 		for b.Loop() {
 			p := jb.newEngineer(b, i)
 			i++
-			g, err := grants.DirectGrant(b.Context(), db.DB, jb.cat, admin, grants.DirectGrantInput{Resource: "prod-db", User: p.Email, Duration: 2 * time.Second, Reason: "bench"}, time.Now())
+			g, err := grants.NewStore(db).DirectGrant(b.Context(), jb.cat, admin, grants.DirectGrantInput{Resource: "prod-db", User: p.Email, Duration: 2 * time.Second, Reason: "bench"}, time.Now())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -384,7 +384,7 @@ func BenchmarkAuditExport(b *testing.B) {
 						}
 					}
 				})
-				got, err := grants.AuditExport{Format: format}.Write(b.Context(), db.DB, io.Discard)
+				got, err := grants.AuditExport{Format: format}.Write(b.Context(), grants.NewStore(db), io.Discard)
 				close(stop)
 				wg.Wait()
 				if err != nil || got != n {

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/accessportal/portal/grants/database"
 )
 
@@ -23,7 +21,8 @@ func (lease) TableName() string { return "leases" }
 
 // TryLease takes or renews the named lease for holder until now+ttl. It
 // succeeds when the lease is free, expired, or already held by holder.
-func TryLease(ctx context.Context, db *gorm.DB, name, holder string, ttl time.Duration, now time.Time) (bool, error) {
+func (s *Store) TryLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error) {
+	db := s.db.DB
 	now = now.UTC()
 	until := now.Add(ttl)
 	// One statement, atomic on both dialects: insert, or take over when
@@ -38,12 +37,14 @@ WHERE leases.holder = excluded.holder OR leases.expires_at < ?`, name, holder, u
 }
 
 // ReleaseLease gives the lease up so another replica can take it at once.
-func ReleaseLease(ctx context.Context, db *gorm.DB, name, holder string) error {
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	db := s.db.DB
 	return db.WithContext(ctx).Where("name = ? AND holder = ?", name, holder).Delete(&lease{}).Error
 }
 
 // LeaseHolder returns who holds the lease now, or "".
-func LeaseHolder(ctx context.Context, db *gorm.DB, name string, now time.Time) (string, error) {
+func (s *Store) LeaseHolder(ctx context.Context, name string, now time.Time) (string, error) {
+	db := s.db.DB
 	var l lease
 	err := db.WithContext(ctx).Where("name = ? AND expires_at >= ?", name, now.UTC()).Limit(1).Find(&l).Error
 	return l.Holder, err
@@ -84,7 +85,7 @@ func CheckLease(ctx context.Context) error {
 // lock is checked every second and the holder is recorded in the leases
 // table; when the lock is lost fn's context is cancelled, and when ctx ends
 // the lock is released.
-func RunUnderLease(ctx context.Context, db *database.DB, o LeaseOptions, fn func(ctx context.Context)) {
+func (s *Store) RunUnderLease(ctx context.Context, o LeaseOptions, fn func(ctx context.Context)) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
@@ -94,7 +95,7 @@ func RunUnderLease(ctx context.Context, db *database.DB, o LeaseOptions, fn func
 	ticker := time.NewTicker(o.Retry)
 	defer ticker.Stop()
 	for {
-		l, ok, err := db.TryLock(ctx, o.Name)
+		l, ok, err := s.db.TryLock(ctx, o.Name)
 		if err != nil && ctx.Err() == nil {
 			slog.Warn("lease unavailable", "lease", o.Name, "err", err)
 		}
@@ -103,7 +104,7 @@ func RunUnderLease(ctx context.Context, db *database.DB, o LeaseOptions, fn func
 			if o.OnChange != nil {
 				o.OnChange(true)
 			}
-			held(ctx, db, l, o, fn)
+			s.held(ctx, l, o, fn)
 			if o.OnChange != nil {
 				o.OnChange(false)
 			}
@@ -118,7 +119,7 @@ func RunUnderLease(ctx context.Context, db *database.DB, o LeaseOptions, fn func
 
 // held runs fn while the lock holds; it returns when fn returns, the lock
 // is lost, or ctx ends, and releases the lock.
-func held(ctx context.Context, db *database.DB, l *database.Lock, o LeaseOptions, fn func(ctx context.Context)) {
+func (s *Store) held(ctx context.Context, l *database.Lock, o LeaseOptions, fn func(ctx context.Context)) {
 	defer l.Release()
 	fctx, cancel := context.WithCancel(context.WithValue(ctx, leaseKey{}, l))
 	defer cancel()
@@ -127,7 +128,7 @@ func held(ctx context.Context, db *database.DB, l *database.Lock, o LeaseOptions
 		defer close(done)
 		fn(fctx)
 	}()
-	recordHolder(ctx, db, o)
+	s.recordHolder(ctx, o)
 	check := time.NewTicker(time.Second)
 	defer check.Stop()
 	renew := time.NewTicker(max(o.TTL/3, time.Second))
@@ -135,11 +136,11 @@ func held(ctx context.Context, db *database.DB, l *database.Lock, o LeaseOptions
 	for {
 		select {
 		case <-done:
-			releaseRow(db, o)
+			s.releaseRow(o)
 			return
 		case <-ctx.Done():
 			<-done
-			releaseRow(db, o)
+			s.releaseRow(o)
 			return
 		case <-check.C:
 			if err := l.Check(fctx); err != nil {
@@ -149,26 +150,26 @@ func held(ctx context.Context, db *database.DB, l *database.Lock, o LeaseOptions
 				return
 			}
 		case <-renew.C:
-			recordHolder(fctx, db, o)
+			s.recordHolder(fctx, o)
 		}
 	}
 }
 
 // recordHolder writes this process into the leases table, whoever was
 // there: the lock, not the row, says who holds the lease.
-func recordHolder(ctx context.Context, db *database.DB, o LeaseOptions) {
+func (s *Store) recordHolder(ctx context.Context, o LeaseOptions) {
 	now := o.Clock().UTC()
-	err := db.WithContext(ctx).Exec(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`, o.Name, o.Holder, now.Add(o.TTL)).Error
 	if err != nil && ctx.Err() == nil {
 		slog.Warn("recording the lease holder", "lease", o.Name, "err", err)
 	}
 }
 
-func releaseRow(db *database.DB, o LeaseOptions) {
+func (s *Store) releaseRow(o LeaseOptions) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := ReleaseLease(ctx, db.DB, o.Name, o.Holder); err != nil {
+	if err := s.ReleaseLease(ctx, o.Name, o.Holder); err != nil {
 		slog.Warn("releasing lease", "lease", o.Name, "err", err)
 	}
 }

@@ -16,7 +16,7 @@ func TestLeaseOneHolderAtATime(t *testing.T) {
 		t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 		take := func(holder string, at time.Time) bool {
 			t.Helper()
-			ok, err := grants.TryLease(ctx, db.DB, "loops", holder, 10*time.Second, at)
+			ok, err := grants.NewStore(db).TryLease(ctx, "loops", holder, 10*time.Second, at)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -37,10 +37,10 @@ func TestLeaseOneHolderAtATime(t *testing.T) {
 		if !take("b", t0.Add(16*time.Second)) {
 			t.Fatal("b could not take over an expired lease")
 		}
-		if h, _ := grants.LeaseHolder(ctx, db.DB, "loops", t0.Add(16*time.Second)); h != "b" {
+		if h, _ := grants.NewStore(db).LeaseHolder(ctx, "loops", t0.Add(16*time.Second)); h != "b" {
 			t.Fatalf("holder = %q, want b", h)
 		}
-		if err := grants.ReleaseLease(ctx, db.DB, "loops", "b"); err != nil {
+		if err := grants.NewStore(db).ReleaseLease(ctx, "loops", "b"); err != nil {
 			t.Fatal(err)
 		}
 		if !take("a", t0.Add(17*time.Second)) {

@@ -18,9 +18,9 @@ type stateCollector struct {
 }
 
 // NewStateCollector returns a Prometheus collector of the portal's state.
-func NewStateCollector(db *gorm.DB) prometheus.Collector {
+func NewStateCollector(s *Store) prometheus.Collector {
 	return &stateCollector{
-		db:          db,
+		db:          s.db.DB,
 		grants:      prometheus.NewDesc("portal_grants", "Grants by status.", []string{"status"}, nil),
 		pending:     prometheus.NewDesc("portal_requests_pending", "Requests waiting for a decision.", nil, nil),
 		offboarding: prometheus.NewDesc("portal_offboardings_open", "Offboardings whose policy removal is not confirmed yet.", nil, nil),

@@ -138,7 +138,7 @@ func enqueueExpiryReminder(tx *gorm.DB, g *Grant, now time.Time) error {
 
 // NotifierOptions configure a Notifier.
 type NotifierOptions struct {
-	DB *gorm.DB
+	Store *Store
 	// WebhookURL receives Slack-compatible incoming-webhook JSON
 	// ({"text": …}). Empty turns notifications off: queued ones are marked
 	// skipped.
@@ -228,7 +228,7 @@ func (n *Notifier) Run(ctx context.Context) {
 // Deliver makes one pass over the due notifications, oldest first, and
 // returns when the next pending one is due (zero when none is).
 func (n *Notifier) Deliver(ctx context.Context) (time.Time, error) {
-	db := n.o.DB.WithContext(ctx)
+	db := n.o.Store.db.WithContext(ctx)
 	for {
 		now := n.o.Clock()
 		var due []Notification
@@ -260,7 +260,7 @@ func (n *Notifier) Deliver(ctx context.Context) (time.Time, error) {
 // deliverOne posts one notification and records the outcome. Only database
 // errors are returned; a failed post is recorded and retried later.
 func (n *Notifier) deliverOne(ctx context.Context, note *Notification) error {
-	db := n.o.DB.WithContext(ctx)
+	db := n.o.Store.db.WithContext(ctx)
 	now := n.o.Clock()
 	skip := func(why string) error {
 		return db.Model(&Notification{}).Where("id = ?", note.ID).
@@ -312,7 +312,7 @@ func (n *Notifier) staleReminder(ctx context.Context, note *Notification, detail
 		return true, nil
 	}
 	var g Grant
-	err := n.o.DB.WithContext(ctx).Where("id = ?", *note.GrantID).Limit(1).Find(&g).Error
+	err := n.o.Store.db.WithContext(ctx).Where("id = ?", *note.GrantID).Limit(1).Find(&g).Error
 	if err != nil {
 		return false, fmt.Errorf("reading grant %d: %w", *note.GrantID, err)
 	}
@@ -323,7 +323,10 @@ func (n *Notifier) staleReminder(ctx context.Context, note *Notification, detail
 
 // post sends one Slack-compatible message.
 func (n *Notifier) post(ctx context.Context, text string) error {
-	body, _ := json.Marshal(map[string]string{"text": text})
+	body, err := json.Marshal(map[string]string{"text": text})
+	if err != nil {
+		return fmt.Errorf("encoding webhook message: %w", err)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.o.WebhookURL, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("building webhook request: %w", err)
@@ -340,9 +343,12 @@ func (n *Notifier) post(ctx context.Context, text string) error {
 		return fmt.Errorf("posting to the webhook: %w", err)
 	}
 	defer res.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+	msg, err := io.ReadAll(io.LimitReader(res.Body, 512))
 	if res.StatusCode/100 != 2 {
 		return fmt.Errorf("webhook answered %s: %s", res.Status, strings.TrimSpace(string(msg)))
+	}
+	if err != nil {
+		return fmt.Errorf("reading the webhook's answer: %w", err)
 	}
 	return nil
 }
@@ -436,7 +442,8 @@ type NotificationStatus struct {
 
 // NotificationHealth counts pending, retrying and failed deliveries and
 // returns the most recent delivery error.
-func NotificationHealth(ctx context.Context, db *gorm.DB) (NotificationStatus, error) {
+func (s *Store) NotificationHealth(ctx context.Context) (NotificationStatus, error) {
+	db := s.db.DB
 	var st NotificationStatus
 	db = db.WithContext(ctx)
 	if err := db.Model(&Notification{}).Where("status = ?", DeliveryPending).Count(&st.Pending).Error; err != nil {

@@ -63,7 +63,7 @@ func (w *webhook) received() (posts int, texts []string) {
 
 func newNotifier(db *database.DB, url string, clock *fakeClock, maxAttempts int) *grants.Notifier {
 	return grants.NewNotifier(grants.NotifierOptions{
-		DB: db.DB, WebhookURL: url, BaseURL: "https://access.example.com", Clock: clock.Now, After: clock.After,
+		Store: grants.NewStore(db), WebhookURL: url, BaseURL: "https://access.example.com", Clock: clock.Now, After: clock.After,
 		MaxAttempts: maxAttempts,
 	})
 }
@@ -83,7 +83,7 @@ func TestNotifierRetriesWithBackoffThenDelivers(t *testing.T) {
 		if !next.Equal(t0.Add(30 * time.Second)) {
 			t.Errorf("after a failure the next try is at %s, want +30s", next)
 		}
-		st, err := grants.NotificationHealth(t.Context(), db.DB)
+		st, err := grants.NewStore(db).NotificationHealth(t.Context())
 		if err != nil || st.Pending != 1 || st.Retrying != 1 || st.Failed != 0 || !strings.Contains(st.LastError, "500") ||
 			!strings.Contains(st.LastError, "slack is having a moment") || st.LastErrorAt == nil || !st.LastErrorAt.Equal(t0) {
 			t.Fatalf("health after a failure = %+v, %v", st, err)
@@ -110,7 +110,7 @@ func TestNotifierRetriesWithBackoffThenDelivers(t *testing.T) {
 		if texts[0] != want {
 			t.Errorf("text = %q\nwant   %q", texts[0], want)
 		}
-		st, _ = grants.NotificationHealth(t.Context(), db.DB)
+		st, _ = grants.NewStore(db).NotificationHealth(t.Context())
 		if st.Pending != 0 || st.Failed != 0 {
 			t.Errorf("health after delivery = %+v", st)
 		}
@@ -146,12 +146,12 @@ func TestNotifierGivesUpAndSaysSo(t *testing.T) {
 		if next, err := n.Deliver(t.Context()); err != nil || !next.IsZero() {
 			t.Fatalf("after giving up: next %s, %v", next, err)
 		}
-		st, _ := grants.NotificationHealth(t.Context(), db.DB)
+		st, _ := grants.NewStore(db).NotificationHealth(t.Context())
 		if st.Failed != 1 || st.Pending != 0 || !strings.Contains(st.LastError, "500") {
 			t.Errorf("health = %+v", st)
 		}
 		// The request itself is untouched by the webhook's trouble.
-		if r, err := grants.GetRequest(t.Context(), db.DB, 1); err != nil || r.Status != grants.RequestPending {
+		if r, err := grants.NewStore(db).GetRequest(t.Context(), 1); err != nil || r.Status != grants.RequestPending {
 			t.Errorf("request = %+v, %v", r, err)
 		}
 	})
@@ -171,7 +171,7 @@ func TestNotifierWithoutWebhookSkips(t *testing.T) {
 	if note.Status != grants.DeliverySkipped {
 		t.Errorf("status %s, want skipped", note.Status)
 	}
-	if st, _ := grants.NotificationHealth(t.Context(), db.DB); st.Pending != 0 || st.LastError != "" {
+	if st, _ := grants.NewStore(db).NotificationHealth(t.Context()); st.Pending != 0 || st.LastError != "" {
 		t.Errorf("health = %+v: skipping is not an error", st)
 	}
 }
@@ -186,11 +186,11 @@ func TestStaleRemindersAreSkipped(t *testing.T) {
 	// is revoked before its reminder.
 	j.request(t, "dave", "prod-db", time.Hour, t0)
 	j.request(t, "dave", "prod-db", 2*time.Hour, t0)
-	sam, err := grants.DirectGrant(t.Context(), db.DB, j.cat, j.people["alice"], grants.DirectGrantInput{Resource: "staging", User: "sam@example.com", Duration: time.Hour, Reason: "r"}, t0)
+	sam, err := grants.NewStore(db).DirectGrant(t.Context(), j.cat, j.people["alice"], grants.DirectGrantInput{Resource: "staging", User: "sam@example.com", Duration: time.Hour, Reason: "r"}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := grants.RevokeGrant(t.Context(), db.DB, j.cat, sam.ID, j.people["alice"], "done", t0); err != nil {
+	if _, err := grants.NewStore(db).RevokeGrant(t.Context(), j.cat, sam.ID, j.people["alice"], "done", t0); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Hour)

@@ -40,7 +40,8 @@ type departedPerson struct {
 // offboarding record each, every action audited. It is level-triggered and
 // idempotent: run it after every change of the directory snapshot. A person
 // who is ACTIVE again gets their open record closed (nothing is restored).
-func OffboardDeparted(ctx context.Context, db *gorm.DB, now time.Time) ([]Offboarding, error) {
+func (s *Store) OffboardDeparted(ctx context.Context, now time.Time) ([]Offboarding, error) {
+	db := s.db.DB
 	db = db.WithContext(ctx)
 	var snapshotUsers int64
 	if err := db.Model(&DirectoryUser{}).Count(&snapshotUsers).Error; err != nil {
@@ -189,13 +190,13 @@ func offboard(ctx context.Context, db *gorm.DB, p departedPerson, now time.Time)
 				}
 			}
 		}
-		res := tx.Exec("DELETE FROM sessions WHERE email = ?", p.Email)
-		if res.Error != nil {
-			return res.Error
+		deleted, err := deleteSessionsOf(tx, p.Email)
+		if err != nil {
+			return fmt.Errorf("deleting %s's sessions: %w", p.Email, err)
 		}
-		if res.RowsAffected > 0 {
-			o.SessionsDeleted += int(res.RowsAffected)
-			if err := audit("session.delete", "user:"+p.Email, map[string]any{"sessions": res.RowsAffected}); err != nil {
+		if deleted > 0 {
+			o.SessionsDeleted += int(deleted)
+			if err := audit("session.delete", "user:"+p.Email, map[string]any{"sessions": deleted}); err != nil {
 				return err
 			}
 		}
@@ -203,10 +204,16 @@ func offboard(ctx context.Context, db *gorm.DB, p departedPerson, now time.Time)
 		if err := tx.Where("email = ? AND disabled_at IS NULL", p.Email).Find(&toks).Error; err != nil {
 			return err
 		}
-		for _, tok := range toks {
-			if err := tx.Model(&APIToken{}).Where("id = ?", tok.ID).Update("disabled_at", t).Error; err != nil {
-				return err
+		if len(toks) > 0 {
+			ids := make([]int64, len(toks))
+			for i, tok := range toks {
+				ids[i] = tok.ID
 			}
+			if err := tx.Model(&APIToken{}).Where("id IN ?", ids).Update("disabled_at", t).Error; err != nil {
+				return fmt.Errorf("disabling %s's API tokens: %w", p.Email, err)
+			}
+		}
+		for _, tok := range toks {
 			o.TokensDisabled++
 			if err := audit("token.disable", fmt.Sprintf("token:%d", tok.ID), map[string]any{"reason": reason}); err != nil {
 				return err
@@ -271,21 +278,27 @@ func ConfirmOffboardings(ctx context.Context, tx *gorm.DB, members map[string][]
 	if err := tx.WithContext(ctx).Where("ended_at IS NULL AND policy_confirmed_at IS NULL").Find(&open).Error; err != nil {
 		return fmt.Errorf("reading offboardings: %w", err)
 	}
+	inPolicy := map[string]bool{}
+	for _, ms := range members {
+		for _, m := range ms {
+			inPolicy[m] = true
+		}
+	}
+	var gone []Offboarding
+	var ids []int64
 	for _, o := range open {
-		present := false
-		for _, ms := range members {
-			for _, m := range ms {
-				if m == o.Email {
-					present = true
-				}
-			}
+		if !inPolicy[o.Email] {
+			gone = append(gone, o)
+			ids = append(ids, o.ID)
 		}
-		if present {
-			continue
-		}
-		if err := tx.WithContext(ctx).Model(&Offboarding{}).Where("id = ?", o.ID).Update("policy_confirmed_at", now.UTC()).Error; err != nil {
-			return err
-		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := tx.WithContext(ctx).Model(&Offboarding{}).Where("id IN ?", ids).Update("policy_confirmed_at", now.UTC()).Error; err != nil {
+		return fmt.Errorf("confirming offboardings: %w", err)
+	}
+	for _, o := range gone {
 		if err := AppendAudit(ctx, tx, Event{At: now, Actor: "system", Action: "offboard.confirmed", Target: fmt.Sprintf("offboarding:%d", o.ID),
 			Details: map[string]any{"user": o.Email, "startedAt": o.StartedAt, "eventReceivedAt": o.EventReceivedAt}}); err != nil {
 			return err
@@ -295,7 +308,8 @@ func ConfirmOffboardings(ctx context.Context, tx *gorm.DB, members map[string][]
 }
 
 // ListOffboardings returns the most recent records first.
-func ListOffboardings(ctx context.Context, db *gorm.DB, limit int) ([]Offboarding, error) {
+func (s *Store) ListOffboardings(ctx context.Context, limit int) ([]Offboarding, error) {
+	db := s.db.DB
 	var out []Offboarding
 	err := db.WithContext(ctx).Order("started_at DESC, id DESC").Limit(limit).Find(&out).Error
 	return out, err

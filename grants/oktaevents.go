@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
@@ -32,16 +33,29 @@ type OktaEvent struct {
 // TableName is the table of received Okta events.
 func (OktaEvent) TableName() string { return "okta_events" }
 
-// TargetList decodes the event's targets.
-func (e *OktaEvent) TargetList() []OktaEventTarget {
+// DecodeTargets decodes the event's targets.
+func (e *OktaEvent) DecodeTargets() ([]OktaEventTarget, error) {
 	var ts []OktaEventTarget
-	json.Unmarshal([]byte(e.Targets), &ts)
+	if err := json.Unmarshal([]byte(e.Targets), &ts); err != nil {
+		return nil, fmt.Errorf("decoding targets of Okta event %s: %w", e.UUID, err)
+	}
+	return ts, nil
+}
+
+// TargetList decodes the event's targets; an undecodable list is logged
+// and counts as no targets (the event hook stored what Okta sent).
+func (e *OktaEvent) TargetList() []OktaEventTarget {
+	ts, err := e.DecodeTargets()
+	if err != nil {
+		slog.Warn("ignoring the targets of an Okta event", "err", err)
+	}
 	return ts
 }
 
 // StoreOktaEvents stores events durably, ignoring ones already received
 // (same uuid). It returns how many were new.
-func StoreOktaEvents(ctx context.Context, db *gorm.DB, events []OktaEvent) (int64, error) {
+func (s *Store) StoreOktaEvents(ctx context.Context, events []OktaEvent) (int64, error) {
+	db := s.db.DB
 	if len(events) == 0 {
 		return 0, nil
 	}

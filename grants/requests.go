@@ -2,195 +2,13 @@ package grants
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
-
-// Request statuses.
-const (
-	RequestPending   = "pending"
-	RequestApproved  = "approved"
-	RequestDenied    = "denied"
-	RequestCancelled = "cancelled"
-	// RequestExpired is a pending request nobody decided within the request TTL.
-	RequestExpired = "expired"
-)
-
-// RequestStatuses are every request status, in lifecycle order.
-var RequestStatuses = []string{RequestPending, RequestApproved, RequestDenied, RequestCancelled, RequestExpired}
-
-// Decisions an approver records on a request.
-const (
-	DecisionApprove = "approve"
-	DecisionDeny    = "deny"
-)
-
-// maxTextLen bounds reasons and comments: they end up in the audit log,
-// notifications and the dashboard.
-const maxTextLen = 2000
-
-// Request is a person's request for a resource for a while.
-type Request struct {
-	ID              int64 `gorm:"primaryKey"`
-	Resource        string
-	Requester       string // email
-	DurationSeconds int64
-	Reason          string
-	Status          string
-	CreatedAt       time.Time
-	DecidedAt       *time.Time
-	GrantID         *int64
-
-	// Decisions are the approvers' decisions, oldest first; loaded by
-	// GetRequest and ListRequests.
-	Decisions []Approval `gorm:"-"`
-	// Grant is the grant this request created or extended, if any.
-	Grant *Grant `gorm:"-"`
-}
-
-// Duration is how long the request asks access for.
-func (r *Request) Duration() time.Duration { return time.Duration(r.DurationSeconds) * time.Second }
-
-// Approval is one approver's decision on a request: DecisionApprove or
-// DecisionDeny.
-type Approval struct {
-	ID        int64 `gorm:"primaryKey"`
-	RequestID int64
-	Approver  string
-	Decision  string
-	Comment   string
-	At        time.Time
-}
-
-// decisionJSON is one decision as the API shows it.
-type decisionJSON struct {
-	By      string    `json:"by"`
-	At      time.Time `json:"at"`
-	Comment string    `json:"comment"`
-}
-
-// requestJSON is the API's Request (CONTRACT.md), plus "denial": the
-// decision that denied it, or null.
-type requestJSON struct {
-	ID        int64          `json:"id"`
-	Resource  string         `json:"resource"`
-	Requester string         `json:"requester"`
-	Duration  string         `json:"duration"`
-	Reason    string         `json:"reason"`
-	Status    string         `json:"status"`
-	Approvals []decisionJSON `json:"approvals"`
-	Denial    *decisionJSON  `json:"denial"`
-	Grant     *Grant         `json:"grant"`
-	CreatedAt time.Time      `json:"createdAt"`
-	DecidedAt *time.Time     `json:"decidedAt"`
-}
-
-// MarshalJSON renders the request in the API's shape: duration as a Go
-// duration ("2h", "90m"), times in UTC, "approvals" holding the approving
-// decisions only.
-func (r Request) MarshalJSON() ([]byte, error) {
-	out := requestJSON{
-		ID: r.ID, Resource: r.Resource, Requester: r.Requester, Duration: formatDuration(r.Duration()),
-		Reason: r.Reason, Status: r.Status, Approvals: []decisionJSON{}, Grant: r.Grant,
-		CreatedAt: r.CreatedAt.UTC(), DecidedAt: utcPtr(r.DecidedAt),
-	}
-	for _, a := range r.Decisions {
-		d := decisionJSON{By: a.Approver, At: a.At.UTC(), Comment: a.Comment}
-		if a.Decision == DecisionDeny {
-			out.Denial = &d
-			continue
-		}
-		out.Approvals = append(out.Approvals, d)
-	}
-	return json.Marshal(out)
-}
-
-// Refusal is an operation the rules refuse. Kind is ErrInvalid,
-// ErrForbidden, ErrNotFound or ErrConflict; the message says why, in words
-// meant for the person who asked.
-type Refusal struct {
-	Kind error
-	Msg  string
-}
-
-func (r *Refusal) Error() string { return r.Msg }
-
-// Unwrap lets errors.Is match the kind.
-func (r *Refusal) Unwrap() error { return r.Kind }
-
-// Kinds of refusal.
-var (
-	ErrInvalid   = errors.New("invalid input")
-	ErrForbidden = errors.New("not allowed")
-	ErrNotFound  = errors.New("not found")
-	ErrConflict  = errors.New("wrong state")
-)
-
-func refuse(kind error, format string, args ...any) *Refusal {
-	return &Refusal{Kind: kind, Msg: fmt.Sprintf(format, args...)}
-}
-
-// IsAdmin reports whether p administers the portal: ACTIVE and in one of
-// the admin groups.
-func (c *Catalog) IsAdmin(p *Person) bool {
-	return p != nil && p.Active() && p.InAny(c.Admins)
-}
-
-// MayRequest reports whether p may request r: r is not retired, p is
-// ACTIVE and in one of its eligible groups (anyone when it names none).
-func (r *Resource) MayRequest(p *Person) bool {
-	return !r.Retired && p != nil && p.Active() && (len(r.Eligible) == 0 || p.InAny(r.Eligible))
-}
-
-// MayApprove reports whether p may approve requests for r: ACTIVE and in one
-// of its approver groups, or an admin when it names none. Whether p is the
-// requester is a separate rule (nobody approves their own request).
-func (c *Catalog) MayApprove(p *Person, r Resource) bool {
-	if len(r.Approvers) == 0 {
-		return c.IsAdmin(p)
-	}
-	return p != nil && p.Active() && p.InAny(r.Approvers)
-}
-
-// ApprovableResources lists, sorted, the resources whose requests p may
-// approve.
-func (c *Catalog) ApprovableResources(p *Person) []string {
-	var out []string
-	for _, name := range c.ResourceNames() {
-		if c.MayApprove(p, c.Resources[name]) {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-// MayView reports whether p may see req: its requester, its approvers and
-// the admins.
-func (c *Catalog) MayView(p *Person, req *Request) bool {
-	if p == nil {
-		return false
-	}
-	if req.Requester == p.Email || c.IsAdmin(p) {
-		return true
-	}
-	r, ok := c.Resources[req.Resource]
-	return ok && c.MayApprove(p, r)
-}
-
-// approverGroups are the Okta groups whose members approve r.
-func (c *Catalog) approverGroups(r Resource) []string {
-	if len(r.Approvers) == 0 {
-		return c.Admins
-	}
-	return r.Approvers
-}
 
 // RequestInput is what a person asks for.
 type RequestInput struct {
@@ -205,7 +23,8 @@ type RequestInput struct {
 // autoApprove groups are approved at once (their grant is created or
 // extended); other requests wait for approvers, who are notified. Refusals
 // are *Refusal.
-func CreateRequest(ctx context.Context, db *gorm.DB, cat *Catalog, requester *Person, in RequestInput, now time.Time) (*Request, error) {
+func (s *Store) CreateRequest(ctx context.Context, cat *Catalog, requester *Person, in RequestInput, now time.Time) (*Request, error) {
+	db := s.db.DB
 	res, ok := cat.Resources[in.Resource]
 	if !ok {
 		return nil, refuse(ErrNotFound, "no resource %q in the catalog", in.Resource)
@@ -269,7 +88,7 @@ func CreateRequest(ctx context.Context, db *gorm.DB, cat *Catalog, requester *Pe
 	if err != nil {
 		return nil, err
 	}
-	return GetRequest(ctx, db, req.ID)
+	return s.GetRequest(ctx, req.ID)
 }
 
 // ApproveRequest records approver's approval of request id. When the
@@ -277,18 +96,19 @@ func CreateRequest(ctx context.Context, db *gorm.DB, cat *Catalog, requester *Pe
 // is approved and the requester's grant created or extended (never
 // shortened), all in one transaction. Nobody approves their own request, not
 // even an admin. Refusals are *Refusal.
-func ApproveRequest(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
-	return decide(ctx, db, cat, id, approver, DecisionApprove, comment, now)
+func (s *Store) ApproveRequest(ctx context.Context, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
+	return s.decide(ctx, cat, id, approver, DecisionApprove, comment, now)
 }
 
 // DenyRequest records approver's denial: one denial denies the request.
 // Approvers of the resource and admins may deny; the requester cancels
 // instead. Refusals are *Refusal.
-func DenyRequest(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
-	return decide(ctx, db, cat, id, approver, DecisionDeny, comment, now)
+func (s *Store) DenyRequest(ctx context.Context, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
+	return s.decide(ctx, cat, id, approver, DecisionDeny, comment, now)
 }
 
-func decide(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by *Person, decision, comment string, now time.Time) (*Request, error) {
+func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, decision, comment string, now time.Time) (*Request, error) {
+	db := s.db.DB
 	comment, err := checkText("comment", comment)
 	if err != nil {
 		return nil, err
@@ -369,7 +189,7 @@ func decide(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by *Person
 	if err != nil {
 		return nil, err
 	}
-	return GetRequest(ctx, db, id)
+	return s.GetRequest(ctx, id)
 }
 
 // checkRequesterStillEligible refuses to approve for someone who since left
@@ -431,7 +251,8 @@ func finish(tx *gorm.DB, req *Request, status string, now time.Time) error {
 }
 
 // CancelRequest withdraws a pending request; only its requester may.
-func CancelRequest(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by *Person, now time.Time) (*Request, error) {
+func (s *Store) CancelRequest(ctx context.Context, cat *Catalog, id int64, by *Person, now time.Time) (*Request, error) {
+	db := s.db.DB
 	err := inAuditedTx(ctx, db, func(tx *gorm.DB) error {
 		req, err := lockRequest(tx, id)
 		if err != nil {
@@ -455,13 +276,14 @@ func CancelRequest(ctx context.Context, db *gorm.DB, cat *Catalog, id int64, by 
 	if err != nil {
 		return nil, err
 	}
-	return GetRequest(ctx, db, id)
+	return s.GetRequest(ctx, id)
 }
 
 // ExpireStaleRequests marks pending requests created more than ttl before
 // now as expired, each with its audit event, and notifies their requesters.
 // It returns the ids it expired.
-func ExpireStaleRequests(ctx context.Context, db *gorm.DB, ttl time.Duration, now time.Time) ([]int64, error) {
+func (s *Store) ExpireStaleRequests(ctx context.Context, ttl time.Duration, now time.Time) ([]int64, error) {
+	db := s.db.DB
 	cutoff := dbTime(now.Add(-ttl))
 	var expired []int64
 	for {
@@ -506,110 +328,6 @@ func ExpireStaleRequests(ctx context.Context, db *gorm.DB, ttl time.Duration, no
 	}
 }
 
-// GetRequest reads one request with its decisions and grant.
-func GetRequest(ctx context.Context, db *gorm.DB, id int64) (*Request, error) {
-	var req Request
-	err := db.WithContext(ctx).Where("id = ?", id).Take(&req).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, noSuchRequest(id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading request %d: %w", id, err)
-	}
-	reqs := []*Request{&req}
-	if err := loadRequestDetails(ctx, db, reqs); err != nil {
-		return nil, err
-	}
-	return &req, nil
-}
-
-// RequestQuery selects requests for ListRequests.
-type RequestQuery struct {
-	// Status keeps only requests with this status; "" keeps all.
-	Status string
-	// All lists everybody's requests (admins). Otherwise only Requester's
-	// requests and those for Resources are listed.
-	All       bool
-	Requester string
-	Resources []string
-	// Limit caps the answer (newest first); 0 means 500.
-	Limit int
-}
-
-// ListRequests lists requests newest first, with their decisions and grants.
-func ListRequests(ctx context.Context, db *gorm.DB, q RequestQuery) ([]*Request, error) {
-	if q.Limit <= 0 {
-		q.Limit = 500
-	}
-	tx := db.WithContext(ctx).Model(&Request{})
-	if !q.All {
-		if len(q.Resources) > 0 {
-			tx = tx.Where("requester = ? OR resource IN ?", q.Requester, q.Resources)
-		} else {
-			tx = tx.Where("requester = ?", q.Requester)
-		}
-	}
-	if q.Status != "" {
-		tx = tx.Where("status = ?", q.Status)
-	}
-	var rows []Request
-	if err := tx.Order("created_at DESC, id DESC").Limit(q.Limit).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("listing requests: %w", err)
-	}
-	out := make([]*Request, len(rows))
-	for i := range rows {
-		out[i] = &rows[i]
-	}
-	if err := loadRequestDetails(ctx, db, out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// loadRequestDetails fills the decisions and grants of reqs, two queries in
-// all.
-func loadRequestDetails(ctx context.Context, db *gorm.DB, reqs []*Request) error {
-	if len(reqs) == 0 {
-		return nil
-	}
-	ids := make([]int64, 0, len(reqs))
-	var grantIDs []int64
-	byID := make(map[int64]*Request, len(reqs))
-	for _, r := range reqs {
-		ids = append(ids, r.ID)
-		byID[r.ID] = r
-		r.Decisions = nil
-		if r.GrantID != nil {
-			grantIDs = append(grantIDs, *r.GrantID)
-		}
-	}
-	for chunk := range slices.Chunk(ids, 500) {
-		var decisions []Approval
-		if err := db.WithContext(ctx).Where("request_id IN ?", chunk).Order("at, id").Find(&decisions).Error; err != nil {
-			return fmt.Errorf("reading decisions: %w", err)
-		}
-		for _, a := range decisions {
-			byID[a.RequestID].Decisions = append(byID[a.RequestID].Decisions, a)
-		}
-	}
-	grantsByID := map[int64]*Grant{}
-	for chunk := range slices.Chunk(grantIDs, 500) {
-		var gs []Grant
-		if err := db.WithContext(ctx).Where("id IN ?", chunk).Find(&gs).Error; err != nil {
-			return fmt.Errorf("reading grants: %w", err)
-		}
-		for i := range gs {
-			grantsByID[gs[i].ID] = &gs[i]
-		}
-	}
-	for _, r := range reqs {
-		if r.GrantID != nil {
-			r.Grant = grantsByID[*r.GrantID]
-		}
-	}
-	return nil
-}
-
 // lockRequest reads a request for update (a row lock on PostgreSQL; SQLite
 // transactions already hold the write lock).
 func lockRequest(tx *gorm.DB, id int64) (*Request, error) {
@@ -628,96 +346,4 @@ func lockRequest(tx *gorm.DB, id int64) (*Request, error) {
 // caller may not see: the same words, so that ids do not leak.
 func noSuchRequest(id int64) *Refusal {
 	return refuse(ErrNotFound, "no request %d", id)
-}
-
-// requestDuration applies the resource's rules to a requested duration.
-func requestDuration(res Resource, d time.Duration) (time.Duration, error) {
-	maxD := res.MaxDuration
-	if maxD <= 0 {
-		maxD = defaultMaxDuration
-	}
-	if d == 0 {
-		d = res.DefaultDuration
-		if d <= 0 {
-			d = min(defaultRequestDuration, maxD)
-		}
-	}
-	switch {
-	case d < 0:
-		return 0, refuse(ErrInvalid, "duration %s must be positive", formatDuration(d))
-	case d%time.Second != 0:
-		return 0, refuse(ErrInvalid, "duration %s must be a whole number of seconds", d)
-	case d > maxD:
-		return 0, refuse(ErrInvalid, "duration %s is longer than the maximum %s for %s", formatDuration(d), formatDuration(maxD), res.Name)
-	}
-	return d, nil
-}
-
-// checkText trims a reason or comment and bounds its length.
-func checkText(what, s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if len(s) > maxTextLen {
-		return "", refuse(ErrInvalid, "the %s is too long (%d bytes; at most %d)", what, len(s), maxTextLen)
-	}
-	return s, nil
-}
-
-// inAuditedTx runs fn in a transaction that first takes the audit chain's
-// lock (on PostgreSQL; SQLite transactions begin IMMEDIATE, which
-// serializes them anyway). Taking it first gives every audited writer the
-// same lock order — audit chain, then rows — so that they cannot deadlock.
-func inAuditedTx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if tx.Dialector.Name() == "postgres" {
-			// The same key as AppendAudit's lock; transaction advisory
-			// locks are re-entrant.
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(7426151)").Error; err != nil {
-				return fmt.Errorf("locking audit log: %w", err)
-			}
-		}
-		return fn(tx)
-	})
-}
-
-// FormatDuration renders d as the catalog and the API write durations: a
-// Go duration without useless zero units ("2h", "90m", "1h30m").
-func FormatDuration(d time.Duration) string { return formatDuration(d) }
-
-// dbTime is t as stored: UTC, microseconds (PostgreSQL's precision).
-func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
-func requestTarget(id int64) string { return fmt.Sprintf("request:%d", id) }
-
-func grantTarget(id int64) string { return fmt.Sprintf("grant:%d", id) }
-
-// matching returns the groups of mine that are in wanted, sorted.
-func matching(mine, wanted []string) []string {
-	var out []string
-	for _, g := range mine {
-		if slices.Contains(wanted, g) {
-			out = append(out, g)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// quoteList renders group names for messages: "Security" or "SRE", "On-Call".
-func quoteList(names []string) string {
-	if len(names) == 0 {
-		return "(nobody: no group is configured)"
-	}
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
-	}
-	return strings.Join(q, ", ")
 }

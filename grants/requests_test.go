@@ -89,7 +89,7 @@ func addPerson(t testing.TB, db *database.DB, id, email, status string, groups .
 
 func (j *jit) request(t testing.TB, who, resource string, d time.Duration, now time.Time) *grants.Request {
 	t.Helper()
-	r, err := grants.CreateRequest(t.Context(), j.db.DB, j.cat, j.people[who], grants.RequestInput{Resource: resource, Duration: d, Reason: "because"}, now)
+	r, err := grants.NewStore(j.db).CreateRequest(t.Context(), j.cat, j.people[who], grants.RequestInput{Resource: resource, Duration: d, Reason: "because"}, now)
 	if err != nil {
 		t.Fatalf("%s requests %s: %v", who, resource, err)
 	}
@@ -98,7 +98,7 @@ func (j *jit) request(t testing.TB, who, resource string, d time.Duration, now t
 
 func (j *jit) approve(t testing.TB, who string, id int64, now time.Time) *grants.Request {
 	t.Helper()
-	r, err := grants.ApproveRequest(t.Context(), j.db.DB, j.cat, id, j.people[who], "", now)
+	r, err := grants.NewStore(j.db).ApproveRequest(t.Context(), j.cat, id, j.people[who], "", now)
 	if err != nil {
 		t.Fatalf("%s approves %d: %v", who, id, err)
 	}
@@ -129,7 +129,7 @@ func TestRefusalKinds(t *testing.T) {
 			return fmt.Sprint(err)
 		}
 		req := func(who, resource string, d time.Duration, reason string) error {
-			_, err := grants.CreateRequest(ctx, db.DB, j.cat, j.people[who], grants.RequestInput{Resource: resource, Duration: d, Reason: reason}, t0)
+			_, err := grants.NewStore(db).CreateRequest(ctx, j.cat, j.people[who], grants.RequestInput{Resource: resource, Duration: d, Reason: reason}, t0)
 			return err
 		}
 		cases := []struct {
@@ -154,20 +154,20 @@ func TestRefusalKinds(t *testing.T) {
 		if r.Duration() != time.Hour {
 			t.Errorf("default duration = %s, want the catalog default 1h", r.Duration())
 		}
-		_, err := grants.ApproveRequest(ctx, db.DB, j.cat, r.ID, j.people["bob"], "", t0)
+		_, err := grants.NewStore(db).ApproveRequest(ctx, j.cat, r.ID, j.people["bob"], "", t0)
 		if kind(err) != "forbidden" {
 			t.Errorf("self-approval: %v", err)
 		}
-		_, err = grants.ApproveRequest(ctx, db.DB, j.cat, r.ID, j.people["frank"], "", t0)
+		_, err = grants.NewStore(db).ApproveRequest(ctx, j.cat, r.ID, j.people["frank"], "", t0)
 		if kind(err) != "forbidden" {
 			t.Errorf("approval by a suspended approver: %v", err)
 		}
-		_, err = grants.ApproveRequest(ctx, db.DB, j.cat, 999, j.people["carol"], "", t0)
+		_, err = grants.NewStore(db).ApproveRequest(ctx, j.cat, 999, j.people["carol"], "", t0)
 		if kind(err) != "notfound" {
 			t.Errorf("unknown request: %v", err)
 		}
 		j.approve(t, "carol", r.ID, t0)
-		_, err = grants.DenyRequest(ctx, db.DB, j.cat, r.ID, j.people["sam"], "", t0)
+		_, err = grants.NewStore(db).DenyRequest(ctx, j.cat, r.ID, j.people["sam"], "", t0)
 		if kind(err) != "conflict" {
 			t.Errorf("denying an approved request: %v", err)
 		}
@@ -256,7 +256,7 @@ func TestConcurrentApprovalsInTheDomain(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				_, err = grants.ApproveRequest(t.Context(), db.DB, j.cat, r.ID, p, "", t0)
+				_, err = grants.NewStore(db).ApproveRequest(t.Context(), j.cat, r.ID, p, "", t0)
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -283,7 +283,7 @@ func TestGrantAccessNeverShortens(t *testing.T) {
 		j := newJIT(t, db)
 		admin := j.people["alice"]
 		grant := func(d time.Duration, now time.Time) *grants.Grant {
-			g, err := grants.DirectGrant(t.Context(), db.DB, j.cat, admin, grants.DirectGrantInput{Resource: "staging", User: "bob@example.com", Duration: d, Reason: "r"}, now)
+			g, err := grants.NewStore(db).DirectGrant(t.Context(), j.cat, admin, grants.DirectGrantInput{Resource: "staging", User: "bob@example.com", Duration: d, Reason: "r"}, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -311,13 +311,13 @@ func TestResourceLeavesTheCatalog(t *testing.T) {
 	r := j.request(t, "bob", "prod-db", 0, t0)
 	delete(j.cat.Resources, "prod-db")
 	ctx := t.Context()
-	if _, err := grants.ApproveRequest(ctx, db.DB, j.cat, r.ID, j.people["alice"], "", t0); !errors.Is(err, grants.ErrConflict) || !strings.Contains(err.Error(), "no longer in the catalog") {
+	if _, err := grants.NewStore(db).ApproveRequest(ctx, j.cat, r.ID, j.people["alice"], "", t0); !errors.Is(err, grants.ErrConflict) || !strings.Contains(err.Error(), "no longer in the catalog") {
 		t.Errorf("admin approving = %v", err)
 	}
-	if _, err := grants.ApproveRequest(ctx, db.DB, j.cat, r.ID, j.people["carol"], "", t0); !errors.Is(err, grants.ErrNotFound) {
+	if _, err := grants.NewStore(db).ApproveRequest(ctx, j.cat, r.ID, j.people["carol"], "", t0); !errors.Is(err, grants.ErrNotFound) {
 		t.Errorf("former approver approving = %v, want not found", err)
 	}
-	got, err := grants.DenyRequest(ctx, db.DB, j.cat, r.ID, j.people["alice"], "gone", t0)
+	got, err := grants.NewStore(db).DenyRequest(ctx, j.cat, r.ID, j.people["alice"], "gone", t0)
 	if err != nil || got.Status != grants.RequestDenied {
 		t.Errorf("admin denying = %+v, %v", got, err)
 	}

@@ -20,7 +20,7 @@ const sweepBatch = 500
 
 // SweeperOptions configure a Sweeper.
 type SweeperOptions struct {
-	DB *gorm.DB
+	Store *Store
 	// RequestTTL is how long a request may stay pending (default 24h).
 	RequestTTL time.Duration
 	// Wake wakes the reconciler after grants expired.
@@ -138,14 +138,14 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
 	now := s.o.Clock()
 	var err error
-	res.ExpiredGrants, err = ExpireGrants(ctx, s.o.DB, now)
+	res.ExpiredGrants, err = s.o.Store.ExpireGrants(ctx, now)
 	if len(res.ExpiredGrants) > 0 && s.o.Wake != nil {
 		s.o.Wake()
 	}
 	if err != nil {
 		return res, err
 	}
-	res.ExpiredRequests, err = ExpireStaleRequests(ctx, s.o.DB, s.o.RequestTTL, now)
+	res.ExpiredRequests, err = s.o.Store.ExpireStaleRequests(ctx, s.o.RequestTTL, now)
 	if err != nil {
 		return res, err
 	}
@@ -156,7 +156,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 // next is the earliest expiresAt of an active grant or expiry of a pending
 // request.
 func (s *Sweeper) next(ctx context.Context) (time.Time, error) {
-	db := s.o.DB.WithContext(ctx)
+	db := s.o.Store.db.WithContext(ctx)
 	var g Grant
 	if err := db.Select("id", "expires_at").Where("status = ?", GrantActive).Order("expires_at").Limit(1).Find(&g).Error; err != nil {
 		return time.Time{}, fmt.Errorf("reading the next grant to expire: %w", err)
@@ -181,7 +181,8 @@ func (s *Sweeper) next(ctx context.Context) (time.Time, error) {
 // as expired, in batches of sweepBatch, each grant with its grant.expire
 // audit event in the batch's transaction. It returns the ids it expired; the
 // reconciler removes the users.
-func ExpireGrants(ctx context.Context, db *gorm.DB, now time.Time) ([]int64, error) {
+func (s *Store) ExpireGrants(ctx context.Context, now time.Time) ([]int64, error) {
+	db := s.db.DB
 	cutoff := dbTime(now)
 	var expired []int64
 	for {

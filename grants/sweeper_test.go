@@ -84,7 +84,7 @@ func startSweeper(t *testing.T, db *database.DB, clock *fakeClock, ttl time.Dura
 	t.Helper()
 	s := &sweeperRun{clock: clock, results: make(chan grants.SweepResult, 100)}
 	s.Sweeper = grants.NewSweeper(grants.SweeperOptions{
-		DB: db.DB, RequestTTL: ttl, Clock: clock.Now, After: clock.After, MaxSleep: 24 * time.Hour,
+		Store: grants.NewStore(db), RequestTTL: ttl, Clock: clock.Now, After: clock.After, MaxSleep: 24 * time.Hour,
 		Wake: func() { s.wakes.Add(1) },
 		OnSweep: func(res grants.SweepResult, err error) {
 			if err != nil {
@@ -216,7 +216,7 @@ func TestSweeperCatchesUpAfterDowntime(t *testing.T) {
 		if !res.Next.Equal(t0.Add(23 * time.Hour)) {
 			t.Errorf("next = %s, want the young request's expiry", res.Next)
 		}
-		got, err := grants.GetRequest(t.Context(), db.DB, stale.ID)
+		got, err := grants.NewStore(db).GetRequest(t.Context(), stale.ID)
 		if err != nil || got.Status != grants.RequestExpired || got.DecidedAt == nil || !got.DecidedAt.Equal(t0) {
 			t.Errorf("stale request = %+v, %v", got, err)
 		}
@@ -253,7 +253,7 @@ func TestSweepExpiresManyInBatches(t *testing.T) {
 		if err := db.CreateInBatches(rows, 200).Error; err != nil {
 			t.Fatal(err)
 		}
-		ids, err := grants.ExpireGrants(t.Context(), db.DB, at)
+		ids, err := grants.NewStore(db).ExpireGrants(t.Context(), at)
 		if err != nil || len(ids) != 1202 {
 			t.Fatalf("expired %d, %v", len(ids), err)
 		}

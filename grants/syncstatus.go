@@ -1,7 +1,9 @@
 package grants
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -46,3 +48,13 @@ func (st *SyncStatus) RefusalMap() map[string]string {
 
 // TableName is the table of the reconciler's status.
 func (SyncStatus) TableName() string { return "sync_status" }
+
+// SyncStatus reads the reconciler's status; the zero status before the
+// first pass.
+func (s *Store) SyncStatus(ctx context.Context) (SyncStatus, error) {
+	var st SyncStatus
+	if err := s.db.WithContext(ctx).Where("id = 1").Limit(1).Find(&st).Error; err != nil {
+		return st, fmt.Errorf("reading sync status: %w", err)
+	}
+	return st, nil
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -35,7 +36,8 @@ var ErrInvalidToken = errors.New("invalid, expired or disabled API token")
 
 // CreateToken mints a token for email. ttl 0 means it does not expire. It
 // returns the secret, which is shown once and never stored.
-func CreateToken(ctx context.Context, db *gorm.DB, email, name string, ttl time.Duration, now time.Time) (string, *APIToken, error) {
+func (s *Store) CreateToken(ctx context.Context, email, name string, ttl time.Duration, now time.Time) (string, *APIToken, error) {
+	db := s.db.DB
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" || !strings.Contains(email, "@") {
 		return "", nil, fmt.Errorf("creating token: %q is not an email address", email)
@@ -69,7 +71,8 @@ func CreateToken(ctx context.Context, db *gorm.DB, email, name string, ttl time.
 }
 
 // AuthenticateToken finds the live token with this secret and records its use.
-func AuthenticateToken(ctx context.Context, db *gorm.DB, secret string, now time.Time) (*APIToken, error) {
+func (s *Store) AuthenticateToken(ctx context.Context, secret string, now time.Time) (*APIToken, error) {
+	db := s.db.DB
 	if !strings.HasPrefix(secret, tokenPrefix) {
 		return nil, ErrInvalidToken
 	}
@@ -88,7 +91,10 @@ func AuthenticateToken(ctx context.Context, db *gorm.DB, secret string, now time
 	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > time.Minute {
 		t := now.UTC()
 		tok.LastUsedAt = &t
-		db.WithContext(ctx).Model(&APIToken{}).Where("id = ?", tok.ID).Update("last_used_at", t)
+		if err := db.WithContext(ctx).Model(&APIToken{}).Where("id = ?", tok.ID).Update("last_used_at", t).Error; err != nil {
+			// The token is valid all the same; only its last use is stale.
+			slog.WarnContext(ctx, "recording an API token's use", "token", tok.ID, "err", err)
+		}
 	}
 	return &tok, nil
 }

@@ -31,7 +31,8 @@ type TokenPage struct {
 
 // ListTokens lists API tokens newest first, one page at a time (keyset on
 // the id).
-func ListTokens(ctx context.Context, db *gorm.DB, q TokenQuery) (*TokenPage, error) {
+func (s *Store) ListTokens(ctx context.Context, q TokenQuery) (*TokenPage, error) {
+	db := s.db.DB
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
@@ -61,7 +62,8 @@ func (t *APIToken) Live(now time.Time) bool {
 // or by an admin (admin true). Anyone else gets ErrNotFound, as for a token
 // that does not exist, so that token ids do not leak; a token disabled
 // already is ErrConflict.
-func RevokeToken(ctx context.Context, db *gorm.DB, id int64, by *Person, admin bool, now time.Time) (*APIToken, error) {
+func (s *Store) RevokeToken(ctx context.Context, id int64, by *Person, admin bool, now time.Time) (*APIToken, error) {
+	db := s.db.DB
 	var tok APIToken
 	err := inAuditedTx(ctx, db, func(tx *gorm.DB) error {
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&tok).Error

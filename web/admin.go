@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -63,67 +62,6 @@ type adminGroup struct {
 	Tailscale, Okta string
 }
 
-func (s *Server) adminDashboard(c echo.Context) error {
-	ctx := c.Request().Context()
-	var page adminPage
-	if err := s.db.WithContext(ctx).Where("id = 1").Limit(1).Find(&page.Status).Error; err != nil {
-		return err
-	}
-	holds, err := grants.NewStore(s.db).Holds(ctx)
-	if err != nil {
-		return err
-	}
-	page.Holds = holds
-	cat := s.opts.Catalog()
-	for _, ts := range sortedKeys(cat.Groups) {
-		page.Groups = append(page.Groups, adminGroup{Tailscale: ts, Okta: cat.Groups[ts]})
-	}
-	if s.opts.CatalogSource != nil {
-		page.CatalogSource = s.opts.CatalogSource()
-	}
-	drift, err := grants.ListAuditPage(ctx, s.db.DB, grants.AuditPageQuery{
-		AuditFilter: grants.AuditFilter{Action: "sync.drift"}, Limit: adminDriftShown,
-	})
-	if err != nil {
-		return err
-	}
-	for _, e := range drift.Events {
-		page.Drift = append(page.Drift, newAdminDrift(e))
-	}
-	if page.Notifications, err = grants.NotificationHealth(ctx, s.db.DB); err != nil {
-		return err
-	}
-	page.adminChrome = s.newAdminChrome(c, "/admin")
-	return s.render(c, http.StatusOK, "admin.html", page)
-}
-
-// adminSyncNow wakes the reconciler from the dashboard.
-func (s *Server) adminSyncNow(c echo.Context) error {
-	p, _, _ := s.sessionPerson(c)
-	if err := grants.AppendAudit(c.Request().Context(), s.db.DB, grants.Event{At: s.now(), Actor: p.Email, Action: "sync.request", Target: "tailnet policy"}); err != nil {
-		return err
-	}
-	s.wake()
-	s.sessions.Put(c.Request().Context(), "flash", "A reconcile was started.")
-	return c.Redirect(http.StatusSeeOther, "/admin")
-}
-
-// adminConfirmHold lets a held mass removal through.
-func (s *Server) adminConfirmHold(c echo.Context) error {
-	p, _, _ := s.sessionPerson(c)
-	group := c.FormValue("group")
-	_, err := grants.NewStore(s.db).ConfirmHold(c.Request().Context(), group, p.Email, s.now())
-	if errors.Is(err, grants.ErrNoHold) {
-		return httpError(http.StatusNotFound, "there is no held removal for "+group)
-	}
-	if err != nil {
-		return err
-	}
-	s.wake()
-	s.sessions.Put(c.Request().Context(), "flash", "Removal from "+group+" confirmed; the next reconcile applies it.")
-	return c.Redirect(http.StatusSeeOther, "/admin")
-}
-
 // newAdminDrift reads what a sync.drift event says was added to and removed
 // from the group by hand.
 func newAdminDrift(e grants.AuditEvent) adminDrift {
@@ -167,12 +105,7 @@ func (s *Server) newAdminChrome(c echo.Context, current string) adminChrome {
 		l.Current = l.Href == current
 		nav[i] = l
 	}
-	return adminChrome{Nav: nav, Flash: s.sessions.PopString(c.Request().Context(), "flash")}
-}
-
-// adminFlash shows msg on the next page.
-func (s *Server) adminFlash(c echo.Context, msg string) {
-	s.sessions.Put(c.Request().Context(), "flash", msg)
+	return adminChrome{Nav: nav, Flash: s.popFlash(c)}
 }
 
 // adminTime is a moment as the admin pages show it: UTC, to the second,
@@ -284,10 +217,4 @@ func adminCursor(c echo.Context, name string) (int64, error) {
 		return 0, httpError(http.StatusBadRequest, name+" must be a positive whole number, not "+strconv.Quote(v))
 	}
 	return id, nil
-}
-
-// adminLikeContains is a LIKE pattern matching text that contains s.
-func adminLikeContains(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(s) + "%"
 }

@@ -1,14 +1,16 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"gorm.io/gorm"
 
 	"github.com/accessportal/portal/grants"
 )
@@ -87,7 +89,6 @@ type adminPager struct {
 // adminAccess shows who has access to what right now.
 func (s *Server) adminAccess(c echo.Context) error {
 	ctx := c.Request().Context()
-	db := s.db.WithContext(ctx)
 	cat := s.opts.Catalog()
 	q := c.QueryParams()
 	page := adminAccessPage{
@@ -104,12 +105,12 @@ func (s *Server) adminAccess(c echo.Context) error {
 	page.ShowGrants = page.Resource == "" || isResource
 	page.ShowMembers = page.Resource == "" || (isGroup && !isResource)
 
-	summaries, err := s.adminResourceSummaries(db, cat)
+	summaries, err := s.adminResourceSummaries(ctx, cat)
 	if err != nil {
 		return err
 	}
 	page.Resources = summaries
-	if page.SyncedGroups, err = adminGroupSummaries(db, cat); err != nil {
+	if page.SyncedGroups, err = s.adminGroupSummaries(ctx, cat); err != nil {
 		return err
 	}
 	page.Choices = append(page.Choices, adminChoice{Value: "", Label: "All resources and groups"})
@@ -125,7 +126,7 @@ func (s *Server) adminAccess(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		rows, more, err := adminActiveGrants(db, page.User, page.Resource, after)
+		rows, more, err := s.adminActiveGrants(ctx, page.User, page.Resource, after)
 		if err != nil {
 			return err
 		}
@@ -150,11 +151,11 @@ func (s *Server) adminAccess(c echo.Context) error {
 		}
 	}
 	if page.ShowMembers {
-		groups := sortedKeys(cat.Groups)
+		groups := slices.Sorted(maps.Keys(cat.Groups))
 		if isGroup {
 			groups = []string{page.Resource}
 		}
-		members, more, err := adminSyncedMembers(db, cat, groups, page.User, q.Get("mgroup"), q.Get("mafter"))
+		members, more, err := s.adminSyncedMembers(ctx, cat, groups, page.User, q.Get("mgroup"), q.Get("mafter"))
 		if err != nil {
 			return err
 		}
@@ -172,21 +173,14 @@ func (s *Server) adminAccess(c echo.Context) error {
 
 // adminResourceSummaries counts active grants per resource: every resource
 // of the catalog, and resources no longer in it that still have some.
-func (s *Server) adminResourceSummaries(db *gorm.DB, cat *grants.Catalog) ([]adminResourceSummary, error) {
-	var counts []struct {
-		Resource  string
-		Active    int64
-		Unapplied int64
-	}
-	err := activeGrantsByResource(db).
-		Select("resource, COUNT(*) AS active, SUM(CASE WHEN applied_at IS NULL THEN 1 ELSE 0 END) AS unapplied").
-		Where("status = 'active'").Group("resource").Scan(&counts).Error
+func (s *Server) adminResourceSummaries(ctx context.Context, cat *grants.Catalog) ([]adminResourceSummary, error) {
+	counts, err := s.store.ActiveGrantCounts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("counting active grants: %w", err)
+		return nil, err
 	}
 	byName := map[string]*adminResourceSummary{}
 	var out []adminResourceSummary
-	for _, name := range sortedKeys(cat.Resources) {
+	for _, name := range slices.Sorted(maps.Keys(cat.Resources)) {
 		r := cat.Resources[name]
 		out = append(out, adminResourceSummary{Name: name, Group: r.Group, Description: r.Description, InCatalog: true})
 	}
@@ -205,189 +199,40 @@ func (s *Server) adminResourceSummaries(db *gorm.DB, cat *grants.Catalog) ([]adm
 }
 
 // adminGroupSummaries counts the ACTIVE members of each synced group in the
-// directory snapshot: what the reconciler puts into the group. It counts
-// memberships on the index and takes away those of users who are not
-// ACTIVE (few), rather than reading every member's row.
-func adminGroupSummaries(db *gorm.DB, cat *grants.Catalog) ([]adminGroupSummary, error) {
-	ids, err := adminOktaGroupIDs(db, cat)
+// directory snapshot: what the reconciler puts into the group.
+func (s *Server) adminGroupSummaries(ctx context.Context, cat *grants.Catalog) ([]adminGroupSummary, error) {
+	sizes, err := s.store.SyncedGroupSizes(ctx, cat)
 	if err != nil {
 		return nil, err
 	}
-	var all []string
-	for _, gs := range ids {
-		all = append(all, gs...)
-	}
-	counts := map[string]int64{} // by Okta group id
-	if len(all) > 0 {
-		var rows []struct {
-			GroupID string
-			N       int64
-		}
-		err := db.Model(&grants.DirectoryMembership{}).Select("group_id, COUNT(*) AS n").
-			Where("group_id IN ?", all).Group("group_id").Scan(&rows).Error
-		if err != nil {
-			return nil, fmt.Errorf("counting synced group members: %w", err)
-		}
-		for _, r := range rows {
-			counts[r.GroupID] += r.N
-		}
-		rows = nil
-		gone := db.Model(&grants.DirectoryUser{}).Select("id").Where("status <> ? OR email = ''", grants.StatusActive)
-		err = db.Model(&grants.DirectoryMembership{}).Select("group_id, COUNT(*) AS n").
-			Where("group_id IN ? AND user_id IN (?)", all, gone).Group("group_id").Scan(&rows).Error
-		if err != nil {
-			return nil, fmt.Errorf("counting synced group members: %w", err)
-		}
-		for _, r := range rows {
-			counts[r.GroupID] -= r.N
-		}
-	}
 	var out []adminGroupSummary
-	for _, ts := range sortedKeys(cat.Groups) {
-		okta := cat.Groups[ts]
-		sum := adminGroupSummary{Tailscale: ts, Okta: okta}
-		for _, id := range ids[okta] {
-			sum.Members += counts[id]
-		}
-		out = append(out, sum)
+	for _, ts := range slices.Sorted(maps.Keys(cat.Groups)) {
+		out = append(out, adminGroupSummary{Tailscale: ts, Okta: cat.Groups[ts], Members: sizes[ts]})
 	}
 	return out, nil
 }
 
-// adminOktaGroupIDs maps the Okta group names of the synced groups to the
-// ids of the snapshot's groups of that name.
-func adminOktaGroupIDs(db *gorm.DB, cat *grants.Catalog) (map[string][]string, error) {
-	var names []string
-	for _, okta := range cat.Groups {
-		names = append(names, okta)
-	}
-	ids := map[string][]string{}
-	if len(names) == 0 {
-		return ids, nil
-	}
-	var groups []grants.DirectoryGroup
-	if err := db.Select("id", "name").Where("name IN ?", names).Find(&groups).Error; err != nil {
-		return nil, fmt.Errorf("reading synced Okta groups: %w", err)
-	}
-	for _, g := range groups {
-		ids[g.Name] = append(ids[g.Name], g.ID)
-	}
-	return ids, nil
-}
-
-// activeGrantsByResource queries grants through the partial index of
-// active grants by resource and grantee (migration 00007). Queries on it
-// say status = 'active' literally, which the index requires; SQLite, which
-// has no statistics to prefer it, is told to use it.
-func activeGrantsByResource(db *gorm.DB) *gorm.DB {
-	if db.Dialector.Name() == "sqlite" {
-		return db.Table("grants INDEXED BY grants_active_resource_idx")
-	}
-	return db.Table("grants")
-}
-
 // adminActiveGrants reads one page of active grants ordered by resource and
-// grantee, after the grant with id after (keyset: a grantee holds at most
-// one active grant per resource).
-func adminActiveGrants(db *gorm.DB, user, resource string, after int64) ([]grants.Grant, bool, error) {
-	tx := activeGrantsByResource(db).Where("status = 'active'")
-	if resource != "" {
-		tx = tx.Where("resource = ?", resource)
+// grantee, after the grant with id after.
+func (s *Server) adminActiveGrants(ctx context.Context, user, resource string, after int64) ([]grants.Grant, bool, error) {
+	rows, more, err := s.store.ActiveGrantsPage(ctx, user, resource, after, adminAccessPageSize)
+	if errors.Is(err, grants.ErrUnknownCursor) {
+		return nil, false, httpError(http.StatusBadRequest, fmt.Sprintf("gafter: no grant %d", after))
 	}
-	if user != "" {
-		tx = tx.Where(`user_email LIKE ? ESCAPE '\'`, adminLikeContains(user))
-	}
-	if after > 0 {
-		var cur grants.Grant
-		err := db.Select("resource", "user_email").Where("id = ?", after).Take(&cur).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, false, httpError(http.StatusBadRequest, fmt.Sprintf("gafter: no grant %d", after))
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("reading grant %d: %w", after, err)
-		}
-		tx = tx.Where("resource > ? OR (resource = ? AND user_email > ?)", cur.Resource, cur.Resource, cur.UserEmail)
-	}
-	var rows []grants.Grant
-	if err := tx.Order("resource, user_email").Limit(adminAccessPageSize + 1).Find(&rows).Error; err != nil {
-		return nil, false, fmt.Errorf("listing active grants: %w", err)
-	}
-	more := len(rows) > adminAccessPageSize
-	return rows[:min(len(rows), adminAccessPageSize)], more, nil
+	return rows, more, err
 }
 
 // adminSyncedMembers reads one page of the members of the synced groups
-// (in this order), from the member afterEmail of afterGroup on. It walks
-// the users in email order and keeps those in the group, so that a page
-// stops after a page of members.
-func adminSyncedMembers(db *gorm.DB, cat *grants.Catalog, groups []string, user, afterGroup, afterEmail string) ([]adminMemberRow, bool, error) {
-	ids, err := adminOktaGroupIDs(db, cat)
+// (in this order), from the member afterEmail of afterGroup on.
+func (s *Server) adminSyncedMembers(ctx context.Context, cat *grants.Catalog, groups []string, user, afterGroup, afterEmail string) ([]adminMemberRow, bool, error) {
+	members, more, err := s.store.SyncedMembersPage(ctx, cat, groups, user, afterGroup, afterEmail, adminAccessPageSize)
 	if err != nil {
 		return nil, false, err
 	}
-	start := 0
-	if afterGroup != "" {
-		start = sort.SearchStrings(groups, afterGroup)
-		if start < len(groups) && groups[start] != afterGroup {
-			afterEmail = ""
-		}
-	} else {
-		afterEmail = ""
+	out := make([]adminMemberRow, len(members))
+	for i, m := range members {
+		out[i] = adminMemberRow{Tailscale: m.Tailscale, Okta: m.Okta, Email: m.Email, Name: m.Name,
+			NewGroup: i == 0 || members[i-1].Tailscale != m.Tailscale}
 	}
-	var out []adminMemberRow
-	for i := start; i < len(groups) && len(out) <= adminAccessPageSize; i++ {
-		okta := cat.Groups[groups[i]]
-		if len(ids[okta]) == 0 {
-			continue
-		}
-		tx := db.Model(&grants.DirectoryUser{}).Select("email", "name").
-			Where("status = ? AND email <> ''", grants.StatusActive).
-			Where("EXISTS (SELECT 1 FROM directory_memberships m WHERE m.user_id = directory_users.id AND m.group_id IN ?)", ids[okta])
-		if i == start && afterEmail != "" {
-			tx = tx.Where("email > ?", afterEmail)
-		}
-		if user != "" {
-			tx = tx.Where(`email LIKE ? ESCAPE '\'`, adminLikeContains(user))
-		}
-		var rows []grants.DirectoryUser
-		if err := tx.Order("email").Limit(adminAccessPageSize + 1 - len(out)).Find(&rows).Error; err != nil {
-			return nil, false, fmt.Errorf("listing members of %s: %w", okta, err)
-		}
-		for j, r := range rows {
-			out = append(out, adminMemberRow{Tailscale: groups[i], Okta: okta, Email: r.Email, Name: r.Name, NewGroup: j == 0})
-		}
-	}
-	more := len(out) > adminAccessPageSize
-	return out[:min(len(out), adminAccessPageSize)], more, nil
-}
-
-// adminRevokeGrant revokes an active grant from the access page, with the
-// reason the grantee is told.
-func (s *Server) adminRevokeGrant(c echo.Context) error {
-	id, err := idParam(c, "grant")
-	if err != nil {
-		return err
-	}
-	back := adminBack(c.FormValue("back"), "/admin/access")
-	reason := strings.TrimSpace(c.FormValue("reason"))
-	if reason == "" {
-		s.adminFlash(c, fmt.Sprintf("Grant %d was not revoked: give a reason (it is audited and sent to the grantee).", id))
-		return c.Redirect(http.StatusSeeOther, back)
-	}
-	p, _, err := s.sessionPerson(c)
-	if err != nil {
-		return err
-	}
-	g, err := grants.RevokeGrant(c.Request().Context(), s.db.DB, s.opts.Catalog(), id, p, reason, s.now())
-	var refused *grants.Refusal
-	if errors.As(err, &refused) {
-		s.adminFlash(c, "Grant not revoked: "+refused.Msg+".")
-		return c.Redirect(http.StatusSeeOther, back)
-	}
-	if err != nil {
-		return err
-	}
-	s.wake()
-	s.adminFlash(c, fmt.Sprintf("Grant %d revoked: %s loses %s; the next reconcile removes them from %s.", g.ID, g.UserEmail, g.Resource, g.GroupName))
-	return c.Redirect(http.StatusSeeOther, back)
+	return out, more, nil
 }

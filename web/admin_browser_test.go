@@ -57,7 +57,7 @@ func TestBrowserAdminRevokesAGrant(t *testing.T) {
 		if !strings.Contains(banner, fmt.Sprintf("Grant %d revoked", g.ID)) {
 			t.Errorf("after revoking, the banner reads %q", banner)
 		}
-		got, err := grants.GetGrant(t.Context(), db.DB, g.ID)
+		got, err := grants.NewStore(db).GetGrant(t.Context(), g.ID)
 		if err != nil || got.Status != grants.GrantRevoked || got.RevokedBy != "alice@example.com" || got.RevokeReason != "left the team" {
 			t.Errorf("grant after the browser's revoke = %+v, %v", got, err)
 		}

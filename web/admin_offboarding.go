@@ -48,19 +48,10 @@ func (s *Server) adminOffboarding(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tx := s.db.WithContext(ctx).Model(&grants.Offboarding{})
-	if page.Email != "" {
-		tx = tx.Where(`email LIKE ? ESCAPE '\'`, adminLikeContains(page.Email))
+	rows, more, err := s.store.OffboardingsPage(ctx, page.Email, before, adminOffboardingPageSize)
+	if err != nil {
+		return err
 	}
-	if before > 0 {
-		tx = tx.Where("id < ?", before)
-	}
-	var rows []grants.Offboarding
-	if err := tx.Order("id DESC").Limit(adminOffboardingPageSize + 1).Find(&rows).Error; err != nil {
-		return fmt.Errorf("listing offboardings: %w", err)
-	}
-	more := len(rows) > adminOffboardingPageSize
-	rows = rows[:min(len(rows), adminOffboardingPageSize)]
 	for _, o := range rows {
 		page.Records = append(page.Records, adminOffboardingRow{Offboarding: o, Steps: offboardingTimeline(o)})
 	}

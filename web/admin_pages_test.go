@@ -148,7 +148,7 @@ func TestAdminPagesAreForAdmins(t *testing.T) {
 		if res, _ := adminPost(t, f.bob, fmt.Sprintf("%s/admin/grants/%d/revoke", f.srv.URL, g.ID), url.Values{"reason": {"mine now"}}); res.StatusCode != http.StatusForbidden {
 			t.Errorf("employee revoking from the admin page = %d, want 403", res.StatusCode)
 		}
-		if got, _ := grants.GetGrant(t.Context(), db.DB, g.ID); got.Status != grants.GrantActive {
+		if got, _ := grants.NewStore(db).GetGrant(t.Context(), g.ID); got.Status != grants.GrantActive {
 			t.Errorf("grant after an employee's attempt: %s", got.Status)
 		}
 		// Everybody signed in has /tokens; nobody else.
@@ -310,7 +310,7 @@ func TestAdminRevokesAGrant(t *testing.T) {
 		if page := adminGet(t, f.alice, f.srv.URL+back); !strings.Contains(page, "give a reason") {
 			t.Error("no message about the missing reason")
 		}
-		if got, _ := grants.GetGrant(t.Context(), db.DB, g.ID); got.Status != grants.GrantActive {
+		if got, _ := grants.NewStore(db).GetGrant(t.Context(), g.ID); got.Status != grants.GrantActive {
 			t.Fatalf("grant revoked without a reason")
 		}
 		wakes := f.wakes
@@ -318,7 +318,7 @@ func TestAdminRevokesAGrant(t *testing.T) {
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != back {
 			t.Fatalf("revoke = %d → %q", res.StatusCode, res.Header.Get("Location"))
 		}
-		got, _ := grants.GetGrant(t.Context(), db.DB, g.ID)
+		got, _ := grants.NewStore(db).GetGrant(t.Context(), g.ID)
 		if got.Status != grants.GrantRevoked || got.RevokedBy != "alice@example.com" || got.RevokeReason != "left the project" {
 			t.Errorf("grant after revoke = %+v", got)
 		}
@@ -339,7 +339,7 @@ func TestAdminRevokesAGrant(t *testing.T) {
 		if loc := res.Header.Get("Location"); loc != "/admin/access" {
 			t.Errorf("revoke redirected to %q", loc)
 		}
-		events, _ := grants.ListAuditPage(t.Context(), db.DB, grants.AuditPageQuery{AuditFilter: grants.AuditFilter{Action: "grant.revoke"}})
+		events, _ := grants.NewStore(db).ListAuditPage(t.Context(), grants.AuditPageQuery{AuditFilter: grants.AuditFilter{Action: "grant.revoke"}})
 		if len(events.Events) != 1 || events.Events[0].Actor != "alice@example.com" || !strings.Contains(events.Events[0].Details, "left the project") {
 			t.Errorf("audit of the revoke: %+v", events.Events)
 		}
@@ -544,7 +544,7 @@ func TestAdminAuditLogFiltersPagesAndExports(t *testing.T) {
 				t.Errorf("exported row %v", r)
 			}
 		}
-		exports, _ := grants.ListAuditPage(t.Context(), db.DB, grants.AuditPageQuery{AuditFilter: grants.AuditFilter{Action: "audit.export"}})
+		exports, _ := grants.NewStore(db).ListAuditPage(t.Context(), grants.AuditPageQuery{AuditFilter: grants.AuditFilter{Action: "audit.export"}})
 		if len(exports.Events) != 1 || !strings.Contains(exports.Events[0].Details, `"target":"grant:3"`) || exports.Events[0].Actor != "alice@example.com" {
 			t.Errorf("export audit = %+v", exports.Events)
 		}
@@ -616,7 +616,7 @@ func TestTokensCreateUseAndRevoke(t *testing.T) {
 		if res, _ := do(t, "GET", f.srv.URL+"/api/v1/me", carolSecret, ""); res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("carol's token after the admin's revoke = %d", res.StatusCode)
 		}
-		revokes, _ := grants.ListAuditPage(t.Context(), db.DB, grants.AuditPageQuery{AuditFilter: grants.AuditFilter{Action: "token.revoke"}})
+		revokes, _ := grants.NewStore(db).ListAuditPage(t.Context(), grants.AuditPageQuery{AuditFilter: grants.AuditFilter{Action: "token.revoke"}})
 		if len(revokes.Events) != 2 || revokes.Events[0].Actor != "alice@example.com" || revokes.Events[1].Actor != "bob@example.com" {
 			t.Errorf("token.revoke audit = %+v", revokes.Events)
 		}

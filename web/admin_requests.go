@@ -2,7 +2,9 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -38,7 +40,6 @@ type adminRequestRow struct {
 // adminRequests lists pending requests.
 func (s *Server) adminRequests(c echo.Context) error {
 	ctx := c.Request().Context()
-	db := s.db.WithContext(ctx)
 	cat := s.opts.Catalog()
 	q := c.QueryParams()
 	page := adminRequestsPage{
@@ -49,36 +50,14 @@ func (s *Server) adminRequests(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tx := db.Model(&grants.Request{}).Where("status = ?", grants.RequestPending)
-	if page.Resource != "" {
-		tx = tx.Where("resource = ?", page.Resource)
+	rows, more, err := s.store.PendingRequestsPage(ctx, page.Requester, page.Resource, after, adminRequestsPageSize)
+	if err != nil {
+		return err
 	}
-	if page.Requester != "" {
-		tx = tx.Where(`requester LIKE ? ESCAPE '\'`, adminLikeContains(page.Requester))
-	}
-	if after > 0 {
-		tx = tx.Where("id > ?", after)
-	}
-	var rows []grants.Request
-	if err := tx.Order("id").Limit(adminRequestsPageSize + 1).Find(&rows).Error; err != nil {
-		return fmt.Errorf("listing pending requests: %w", err)
-	}
-	more := len(rows) > adminRequestsPageSize
-	rows = rows[:min(len(rows), adminRequestsPageSize)]
-
 	approvedBy := map[int64][]string{}
-	if len(rows) > 0 {
-		ids := make([]int64, len(rows))
-		for i, r := range rows {
-			ids[i] = r.ID
-		}
-		var approvals []grants.Approval
-		err := db.Where("request_id IN ? AND decision = ?", ids, grants.DecisionApprove).Order("at, id").Find(&approvals).Error
-		if err != nil {
-			return fmt.Errorf("reading approvals: %w", err)
-		}
-		for _, a := range approvals {
-			approvedBy[a.RequestID] = append(approvedBy[a.RequestID], a.Approver)
+	for _, r := range rows {
+		for _, a := range r.Decisions {
+			approvedBy[r.ID] = append(approvedBy[r.ID], a.Approver)
 		}
 	}
 	now := s.now()
@@ -99,7 +78,7 @@ func (s *Server) adminRequests(c echo.Context) error {
 		page.Requests = append(page.Requests, row)
 	}
 	page.Choices = append(page.Choices, adminChoice{Value: "", Label: "All resources"})
-	for _, name := range sortedKeys(cat.Resources) {
+	for _, name := range slices.Sorted(maps.Keys(cat.Resources)) {
 		page.Choices = append(page.Choices, adminChoice{Value: name, Label: name, Selected: name == page.Resource})
 	}
 	page.Pages.First = adminPageURL("/admin/requests", adminWithParam(q, "after", ""))

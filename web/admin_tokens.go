@@ -1,12 +1,10 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -58,12 +56,6 @@ type tokenRow struct {
 	Live, Disabled                    bool
 }
 
-// tokensMine shows the signed-in person's API tokens and the form to
-// create one.
-func (s *Server) tokensMine(c echo.Context) error {
-	return s.renderTokens(c, http.StatusOK, false, "", "", "")
-}
-
 // adminTokens shows everybody's API tokens (owner= narrows to one person).
 func (s *Server) adminTokens(c echo.Context) error {
 	return s.renderTokens(c, http.StatusOK, true, "", "", "")
@@ -88,7 +80,7 @@ func (s *Server) renderTokens(c echo.Context, code int, adminView bool, secret, 
 		page.Owner = strings.ToLower(strings.TrimSpace(q.Get("owner")))
 		query.Email = page.Owner
 	}
-	list, err := grants.ListTokens(c.Request().Context(), s.db.DB, query)
+	list, err := s.store.ListTokens(c.Request().Context(), query)
 	if err != nil {
 		return err
 	}
@@ -118,71 +110,11 @@ func (s *Server) renderTokens(c echo.Context, code int, adminView bool, secret, 
 	if adminView {
 		page.adminChrome = s.newAdminChrome(c, "/admin/tokens")
 	} else {
-		page.Flash = s.sessions.PopString(c.Request().Context(), "flash")
+		page.Flash = s.popFlash(c)
 	}
 	if secret != "" {
 		// The page holds a secret: keep it out of every cache.
 		c.Response().Header().Set("Cache-Control", "no-store")
 	}
 	return s.render(c, code, "admin_tokens.html", page)
-}
-
-// tokensCreate mints an API token for the signed-in person and shows its
-// secret once.
-func (s *Server) tokensCreate(c echo.Context) error {
-	p, _, err := s.sessionPerson(c)
-	if err != nil {
-		return err
-	}
-	name := strings.TrimSpace(c.FormValue("name"))
-	switch {
-	case name == "":
-		return s.renderTokens(c, http.StatusBadRequest, false, "", "", "Give the token a name that says where it is used, such as “laptop CLI”.")
-	case utf8.RuneCountInString(name) > tokenNameMax:
-		return s.renderTokens(c, http.StatusBadRequest, false, "", "", fmt.Sprintf("The name is too long: at most %d characters.", tokenNameMax))
-	}
-	var ttl time.Duration
-	for _, l := range tokenLifetimes {
-		if l.Value == c.FormValue("ttl") {
-			ttl = l.TTL
-		}
-	}
-	if ttl == 0 {
-		return s.renderTokens(c, http.StatusBadRequest, false, "", "", "Choose one of the lifetimes offered.")
-	}
-	secret, _, err := grants.CreateToken(c.Request().Context(), s.db.DB, p.Email, name, ttl, s.now())
-	if err != nil {
-		return err
-	}
-	return s.renderTokens(c, http.StatusCreated, false, secret, name, "")
-}
-
-// tokensRevoke disables a token: one's own, or any for an admin.
-func (s *Server) tokensRevoke(c echo.Context) error {
-	id, err := idParam(c, "token")
-	if err != nil {
-		return err
-	}
-	p, admin, err := s.sessionPerson(c)
-	if err != nil {
-		return err
-	}
-	allowed := []string{"/tokens"}
-	if admin {
-		allowed = append(allowed, "/admin/tokens")
-	}
-	back := adminBack(c.FormValue("back"), allowed...)
-	tok, err := grants.RevokeToken(c.Request().Context(), s.db.DB, id, p, admin, s.now())
-	var refused *grants.Refusal
-	switch {
-	case errors.As(err, &refused) && errors.Is(err, grants.ErrNotFound):
-		return httpError(http.StatusNotFound, refused.Msg)
-	case errors.As(err, &refused):
-		s.adminFlash(c, "Token not revoked: "+refused.Msg+".")
-	case err != nil:
-		return err
-	default:
-		s.adminFlash(c, fmt.Sprintf("Token “%s” of %s revoked; it no longer works.", tok.Name, tok.Email))
-	}
-	return c.Redirect(http.StatusSeeOther, back)
 }

@@ -9,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"gorm.io/gorm"
 
 	"github.com/accessportal/portal/grants"
 )
@@ -33,7 +32,7 @@ func (s *Server) apiAudit(c echo.Context) error {
 			return httpError(http.StatusBadRequest, "before must be an audit event id, not "+strconv.Quote(v))
 		}
 	}
-	events, err := grants.ListAudit(c.Request().Context(), s.db.DB, grants.AuditQuery{Since: since, Before: before, Limit: limit})
+	events, err := s.store.ListAudit(c.Request().Context(), grants.AuditQuery{Since: since, Before: before, Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -44,45 +43,9 @@ func (s *Server) apiAudit(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// apiAuditExport downloads the audit log oldest first (chain order, with
-// each event's prevHash and hash so that the chain can be checked offline)
-// as CSV or one JSON array (format=, default json), between since=
-// (inclusive) and until= (exclusive). It streams in batches: memory stays
-// constant however long the log. The export itself is audited.
-func (s *Server) apiAuditExport(c echo.Context) error {
-	format := c.QueryParam("format")
-	if format == "" {
-		format = grants.AuditJSON
-	}
-	if format != grants.AuditCSV && format != grants.AuditJSON {
-		return httpError(http.StatusBadRequest, "format must be csv or json, not "+strconv.Quote(format))
-	}
-	since, err := parseTime(c, "since")
-	if err != nil {
-		return err
-	}
-	until, err := parseTime(c, "until")
-	if err != nil {
-		return err
-	}
-	if !since.IsZero() && !until.IsZero() && !until.After(since) {
-		return httpError(http.StatusBadRequest, "until must be after since")
-	}
-	p, _ := person(c)
-	details := map[string]any{"format": format}
-	if !since.IsZero() {
-		details["since"] = since.UTC()
-	}
-	if !until.IsZero() {
-		details["until"] = until.UTC()
-	}
-	x := grants.AuditExport{Format: format, Since: since, Until: until, Flush: c.Response().Flush}
-	return s.sendAuditExport(c, p.Email, format, details, x)
-}
-
 // auditWriter is an audit export: the API's or the dashboard's filtered one.
 type auditWriter interface {
-	Write(ctx context.Context, db *gorm.DB, w io.Writer) (int, error)
+	Write(ctx context.Context, s *grants.Store, w io.Writer) (int, error)
 }
 
 // sendAuditExport audits the export (who, which format and filters), then
@@ -90,7 +53,7 @@ type auditWriter interface {
 // the download short (an unclosed JSON array shows it); why is logged.
 func (s *Server) sendAuditExport(c echo.Context, actor, format string, details map[string]any, x auditWriter) error {
 	ctx := c.Request().Context()
-	if err := grants.AppendAudit(ctx, s.db.DB, grants.Event{At: s.now(), Actor: actor, Action: "audit.export", Target: "audit log", Details: details}); err != nil {
+	if err := s.store.AppendAudit(ctx, grants.Event{At: s.now(), Actor: actor, Action: "audit.export", Target: "audit log", Details: details}); err != nil {
 		return err
 	}
 	contentType := "application/json"
@@ -103,7 +66,7 @@ func (s *Server) sendAuditExport(c echo.Context, actor, format string, details m
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name))
 	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
-	n, err := x.Write(ctx, s.db.DB, c.Response())
+	n, err := x.Write(ctx, s.store, c.Response())
 	if err != nil {
 		slog.Log(context.WithoutCancel(ctx), levelFor(ctx), "audit export cut short", "events", n, "err", err)
 	}

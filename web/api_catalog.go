@@ -1,9 +1,6 @@
 package web
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"net/http"
 	"strings"
 
@@ -37,73 +34,12 @@ func (s *Server) currentCatalog(c echo.Context) (*grants.Catalog, string, error)
 	}
 }
 
-// apiGetCatalog answers GET /api/v1/catalog: the catalog in use in the
-// file's shape, with its ETag and where it comes from.
-func (s *Server) apiGetCatalog(c echo.Context) error {
-	if s.opts.CatalogStore == nil {
-		return errNoCatalogStore
-	}
-	cat, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	return s.catalogJSON(c, cat, etag)
-}
-
 func (s *Server) catalogJSON(c echo.Context, cat *grants.Catalog, etag string) error {
 	h := c.Response().Header()
 	h.Set("ETag", etag)
 	h.Set("X-Catalog-Source", s.opts.CatalogStore.Source())
 	h.Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, cat)
-}
-
-// apiPutCatalog answers PUT /api/v1/catalog: the whole catalog (JSON or
-// HuJSON) replaces the database catalog, audited with before and after.
-//
-// If-Match is required (428 without it): a script must say which version it
-// edited, so that it never overwrites an admin's change unseen. "If-Match: *"
-// replaces whatever is there, deliberately. A stale ETag or a file-managed
-// catalog is 409; an invalid catalog is 400 with the start-up message.
-func (s *Server) apiPutCatalog(c echo.Context) error {
-	st := s.opts.CatalogStore
-	if st == nil {
-		return errNoCatalogStore
-	}
-	if st.Source() == grants.CatalogFromFile {
-		return httpError(http.StatusConflict, "the catalog is managed in the file "+st.Path()+" (PORTAL_CATALOG); edit the file instead")
-	}
-	ifMatch := strings.TrimSpace(c.Request().Header.Get("If-Match"))
-	if ifMatch == "" {
-		return httpError(http.StatusPreconditionRequired, "If-Match is required: send the ETag from GET /api/v1/catalog (or * to replace whatever catalog is there)")
-	}
-	body, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		// The body limit's reader fails with echo's 413.
-		var he *echo.HTTPError
-		if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
-			return httpError(http.StatusRequestEntityTooLarge, "the catalog is larger than 1 MiB")
-		}
-		return err
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return httpError(http.StatusBadRequest, "the body must be the whole catalog; an empty catalog is written {}")
-	}
-	_, current, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	match, ok := catalogMatchETag(ifMatch, current)
-	if !ok {
-		return httpError(http.StatusConflict, "the catalog changed since you read it (If-Match "+ifMatch+", current ETag "+current+"); GET it again, re-apply your change and PUT with the new ETag")
-	}
-	p, _ := person(c)
-	cat, err := st.Replace(c.Request().Context(), "catalog", body, match, p.Email, s.now())
-	if err != nil {
-		return catalogRefusal(err)
-	}
-	s.wake()
-	return s.catalogJSON(c, cat, st.ETag())
 }
 
 // catalogMatchETag applies an If-Match header (one ETag, a list, or *) to the
@@ -120,16 +56,4 @@ func catalogMatchETag(header, current string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// catalogRefusal turns a CatalogStore.Replace error into the API's answer.
-func catalogRefusal(err error) error {
-	var ce *grants.CatalogError
-	switch {
-	case errors.As(err, &ce):
-		return httpError(http.StatusBadRequest, ce.Error())
-	case errors.Is(err, grants.ErrStaleCatalog), errors.Is(err, grants.ErrCatalogFromFile):
-		return httpError(http.StatusConflict, err.Error())
-	}
-	return err
 }

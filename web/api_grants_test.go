@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -210,7 +209,7 @@ func TestJustInTimeAccessEndToEnd(t *testing.T) {
 		rec := reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: catalog, Policy: tailnet, Clock: clock.Now, MinInterval: time.Millisecond})
 		sweeps := make(chan grants.SweepResult, 100)
 		sweeper := grants.NewSweeper(grants.SweeperOptions{
-			DB: db.DB, Wake: rec.Wake, Clock: clock.Now, After: clock.After,
+			Store: grants.NewStore(db), Wake: rec.Wake, Clock: clock.Now, After: clock.After,
 			OnSweep: func(res grants.SweepResult, err error) {
 				if err != nil {
 					t.Errorf("sweep: %v", err)
@@ -218,13 +217,8 @@ func TestJustInTimeAccessEndToEnd(t *testing.T) {
 				sweeps <- res
 			},
 		})
-		srv, err := web.New(web.Options{DB: db, BaseURL: "http://portal.test", Catalog: catalog, Clock: clock.Now,
+		ts := servePortal(t, web.Options{DB: db, Catalog: catalog, Clock: clock.Now,
 			Wake: func() { rec.Wake(); sweeper.Wake() }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := httptest.NewServer(srv.Handler())
-		t.Cleanup(ts.Close)
 		ctx, cancel := context.WithCancel(t.Context())
 		var loops gosync.WaitGroup
 		loops.Go(func() { rec.Run(ctx) })

@@ -2,15 +2,12 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"gorm.io/gorm"
 
 	"github.com/accessportal/portal/grants"
 )
@@ -27,87 +24,8 @@ type decisionBody struct {
 	Comment string `json:"comment"`
 }
 
-// apiCreateRequest files a request: 201 with the Request, approved at once
-// for members of the resource's autoApprove groups.
-func (s *Server) apiCreateRequest(c echo.Context) error {
-	var body createRequestBody
-	if err := bindJSON(c, &body); err != nil {
-		return err
-	}
-	if strings.TrimSpace(body.Resource) == "" {
-		return httpError(http.StatusBadRequest, "resource is required")
-	}
-	d, err := parseDuration(body.Duration)
-	if err != nil {
-		return err
-	}
-	p, _ := person(c)
-	req, err := grants.CreateRequest(c.Request().Context(), s.db.DB, s.opts.Catalog(), p,
-		grants.RequestInput{Resource: body.Resource, Duration: d, Reason: body.Reason}, s.now())
-	if err != nil {
-		return refusal(err)
-	}
-	s.wake()
-	return c.JSON(http.StatusCreated, req)
-}
-
-// apiListRequests lists, newest first, the requests the caller made or may
-// approve — every request for an admin — optionally of one status, at most
-// limit (default 500, at most 5000).
-func (s *Server) apiListRequests(c echo.Context) error {
-	p, admin := person(c)
-	status := c.QueryParam("status")
-	if status != "" && !slices.Contains(grants.RequestStatuses, status) {
-		return httpError(http.StatusBadRequest, "status must be one of "+strings.Join(grants.RequestStatuses, ", "))
-	}
-	limit, err := intParam(c, "limit", 500, 5000)
-	if err != nil {
-		return err
-	}
-	cat := s.opts.Catalog()
-	reqs, err := grants.ListRequests(c.Request().Context(), s.db.DB, grants.RequestQuery{
-		Status: status, All: admin, Requester: p.Email, Resources: cat.ApprovableResources(p), Limit: limit,
-	})
-	if err != nil {
-		return err
-	}
-	if reqs == nil {
-		reqs = []*grants.Request{}
-	}
-	return c.JSON(http.StatusOK, reqs)
-}
-
-// apiGetRequest shows one request to its requester, its approvers and the
-// admins. Anyone else gets 404, the same answer as for an id that does not
-// exist, so that request ids and their existence do not leak.
-func (s *Server) apiGetRequest(c echo.Context) error {
-	id, err := idParam(c, "request")
-	if err != nil {
-		return err
-	}
-	req, err := grants.GetRequest(c.Request().Context(), s.db.DB, id)
-	if err != nil {
-		return refusal(err)
-	}
-	p, _ := person(c)
-	if !s.opts.Catalog().MayView(p, req) {
-		return httpError(http.StatusNotFound, "no request "+strconv.FormatInt(id, 10))
-	}
-	return c.JSON(http.StatusOK, req)
-}
-
-// apiApproveRequest records the caller's approval.
-func (s *Server) apiApproveRequest(c echo.Context) error {
-	return s.decideRequest(c, grants.ApproveRequest)
-}
-
-// apiDenyRequest records the caller's denial.
-func (s *Server) apiDenyRequest(c echo.Context) error {
-	return s.decideRequest(c, grants.DenyRequest)
-}
-
-// decideFunc is grants.ApproveRequest or grants.DenyRequest.
-type decideFunc func(ctx context.Context, db *gorm.DB, cat *grants.Catalog, id int64, by *grants.Person, comment string, now time.Time) (*grants.Request, error)
+// decideFunc is (*grants.Store).ApproveRequest or DenyRequest.
+type decideFunc func(s *grants.Store, ctx context.Context, cat *grants.Catalog, id int64, by *grants.Person, comment string, now time.Time) (*grants.Request, error)
 
 func (s *Server) decideRequest(c echo.Context, decide decideFunc) error {
 	id, err := idParam(c, "request")
@@ -119,53 +37,12 @@ func (s *Server) decideRequest(c echo.Context, decide decideFunc) error {
 		return err
 	}
 	p, _ := person(c)
-	req, err := decide(c.Request().Context(), s.db.DB, s.opts.Catalog(), id, p, body.Comment, s.now())
+	req, err := decide(s.store, c.Request().Context(), s.opts.Catalog(), id, p, body.Comment, s.now())
 	if err != nil {
-		return refusal(err)
+		return err
 	}
 	s.wake()
 	return c.JSON(http.StatusOK, req)
-}
-
-// apiCancelRequest withdraws the caller's pending request. The body, if
-// any, must be an empty object.
-func (s *Server) apiCancelRequest(c echo.Context) error {
-	id, err := idParam(c, "request")
-	if err != nil {
-		return err
-	}
-	var body struct{}
-	if err := bindJSON(c, &body); err != nil {
-		return err
-	}
-	p, _ := person(c)
-	req, err := grants.CancelRequest(c.Request().Context(), s.db.DB, s.opts.Catalog(), id, p, s.now())
-	if err != nil {
-		return refusal(err)
-	}
-	s.wake()
-	return c.JSON(http.StatusOK, req)
-}
-
-// refusal turns the domain's refusals into API errors with their message;
-// other errors pass through as 500s.
-func refusal(err error) error {
-	var r *grants.Refusal
-	if !errors.As(err, &r) {
-		return err
-	}
-	code := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, grants.ErrInvalid):
-		code = http.StatusBadRequest
-	case errors.Is(err, grants.ErrForbidden):
-		code = http.StatusForbidden
-	case errors.Is(err, grants.ErrNotFound):
-		code = http.StatusNotFound
-	case errors.Is(err, grants.ErrConflict):
-		code = http.StatusConflict
-	}
-	return httpError(code, r.Msg)
 }
 
 // idParam parses the positive id in the path.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -29,59 +28,16 @@ type syncStatusResponse struct {
 	Held          bool              `json:"held"`
 	HeldReason    string            `json:"heldReason"`
 	Holds         []grants.SyncHold `json:"holds"`
-}
-
-func (s *Server) apiSyncStatus(c echo.Context) error {
-	ctx := c.Request().Context()
-	var st grants.SyncStatus
-	if err := s.db.WithContext(ctx).Where("id = 1").Limit(1).Find(&st).Error; err != nil {
-		return err
-	}
-	holds, err := grants.NewStore(s.db).Holds(ctx)
-	if err != nil {
-		return err
-	}
-	if holds == nil {
-		holds = []grants.SyncHold{}
-	}
-	return c.JSON(http.StatusOK, syncStatusResponse{
-		LastRunAt: utc(st.LastRunAt), LastSuccessAt: utc(st.LastSuccessAt), LastError: st.LastError,
-		PolicyETag: st.PolicyETag, Held: st.Held, HeldReason: st.HeldReason, Holds: holds,
-	})
-}
-
-// apiSyncNow wakes the reconciler: 202, the pass runs right away.
-func (s *Server) apiSyncNow(c echo.Context) error {
-	p, _ := person(c)
-	if err := grants.AppendAudit(c.Request().Context(), s.db.DB, grants.Event{At: s.now(), Actor: p.Email, Action: "sync.request", Target: "tailnet policy"}); err != nil {
-		return err
-	}
-	s.wake()
-	return c.JSON(http.StatusAccepted, map[string]string{"status": "reconcile started"})
+	// Warnings are what the last pass skipped or the tailnet warned about.
+	Warnings []string `json:"warnings"`
+	// Refused are the managed groups whose change the tailnet refused, with
+	// its message verbatim (an extension of the contract).
+	Refused map[string]string `json:"refused"`
 }
 
 // confirmHoldRequest is the body of POST /api/v1/sync/confirm.
 type confirmHoldRequest struct {
 	Group string `json:"group"` // "" = every held group
-}
-
-// apiSyncConfirm lets a held mass removal through (an extension of the
-// contract's sync routes).
-func (s *Server) apiSyncConfirm(c echo.Context) error {
-	var req confirmHoldRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	p, _ := person(c)
-	groups, err := grants.NewStore(s.db).ConfirmHold(c.Request().Context(), req.Group, p.Email, s.now())
-	if errors.Is(err, grants.ErrNoHold) {
-		return httpError(http.StatusNotFound, err.Error())
-	}
-	if err != nil {
-		return err
-	}
-	s.wake()
-	return c.JSON(http.StatusOK, map[string]any{"confirmed": groups})
 }
 
 func (s *Server) wake() {

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -99,91 +98,6 @@ func randomString() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// login starts sign-in: PKCE, state and nonce kept in the session.
-func (s *Server) login(c echo.Context) error {
-	if s.oidc == nil {
-		return httpError(http.StatusNotFound, "sign-in is not configured")
-	}
-	conf, _, err := s.oidc.setup(c.Request().Context())
-	if err != nil {
-		return &echo.HTTPError{Code: http.StatusBadGateway, Message: "cannot reach the sign-in provider; try again shortly", Internal: err}
-	}
-	ctx := c.Request().Context()
-	state, nonce, verifier := randomString(), randomString(), oauth2.GenerateVerifier()
-	s.sessions.Put(ctx, sessionOIDCState, state)
-	s.sessions.Put(ctx, sessionOIDCNonce, nonce)
-	s.sessions.Put(ctx, sessionOIDCVerifier, verifier)
-	s.sessions.Put(ctx, sessionOIDCNext, safeNext(c.QueryParam("next")))
-	return c.Redirect(http.StatusFound, conf.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
-}
-
-// authCallback finishes sign-in and returns to the page first asked for.
-func (s *Server) authCallback(c echo.Context) error {
-	if s.oidc == nil {
-		return httpError(http.StatusNotFound, "sign-in is not configured")
-	}
-	ctx := c.Request().Context()
-	state := s.sessions.PopString(ctx, sessionOIDCState)
-	nonce := s.sessions.PopString(ctx, sessionOIDCNonce)
-	verifier := s.sessions.PopString(ctx, sessionOIDCVerifier)
-	next := safeNext(s.sessions.PopString(ctx, sessionOIDCNext))
-	if e := c.QueryParam("error"); e != "" {
-		return httpError(http.StatusUnauthorized, "sign-in failed: "+e+": "+c.QueryParam("error_description"))
-	}
-	if state == "" || c.QueryParam("state") != state {
-		return httpError(http.StatusBadRequest, "this sign-in link is stale or was not started here; start again from the sign-in button")
-	}
-	conf, verifierOIDC, err := s.oidc.setup(ctx)
-	if err != nil {
-		return &echo.HTTPError{Code: http.StatusBadGateway, Message: "cannot reach the sign-in provider; try again shortly", Internal: err}
-	}
-	octx, cancel := context.WithTimeout(s.oidc.ctx(ctx), 15*time.Second)
-	defer cancel()
-	tok, err := conf.Exchange(octx, c.QueryParam("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "sign-in failed: the provider refused the code", Internal: err}
-	}
-	raw, _ := tok.Extra("id_token").(string)
-	idt, err := verifierOIDC.Verify(octx, raw)
-	if err != nil {
-		return &echo.HTTPError{Code: http.StatusUnauthorized, Message: "sign-in failed: invalid ID token", Internal: err}
-	}
-	if idt.Nonce != nonce {
-		return httpError(http.StatusUnauthorized, "sign-in failed: the ID token does not belong to this sign-in")
-	}
-	var claims struct {
-		Email string `json:"email"`
-	}
-	if err := idt.Claims(&claims); err != nil || claims.Email == "" {
-		return httpError(http.StatusUnauthorized, "sign-in failed: the ID token carries no email")
-	}
-	email := strings.ToLower(claims.Email)
-	p, err := grants.LookupPerson(ctx, s.db.DB, email)
-	if errors.Is(err, grants.ErrUnknownPerson) {
-		return s.render(c, http.StatusForbidden, "refused.html", errorPage{Message: email + " is not in the portal's copy of the Okta directory yet."})
-	}
-	if err != nil {
-		return err
-	}
-	if !p.Active() {
-		return s.render(c, http.StatusForbidden, "refused.html", errorPage{Message: email + " is " + p.Status + " in Okta."})
-	}
-	if err := s.sessions.RenewToken(ctx); err != nil {
-		return err
-	}
-	s.sessions.Put(ctx, sessionEmailKey, email)
-	slog.InfoContext(ctx, "signed in", "email", email)
-	return c.Redirect(http.StatusSeeOther, next)
-}
-
-// logout destroys the session.
-func (s *Server) logout(c echo.Context) error {
-	if err := s.sessions.Destroy(c.Request().Context()); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/")
-}
-
 // contextKey keys the signed-in person in an echo.Context.
 const (
 	ctxPerson = "portal.person"
@@ -207,7 +121,7 @@ func (s *Server) sessionPerson(c echo.Context) (*grants.Person, bool, error) {
 	if email == "" {
 		return nil, false, grants.ErrUnknownPerson
 	}
-	p, err := grants.LookupPerson(c.Request().Context(), s.db.DB, email)
+	p, err := s.store.LookupPerson(c.Request().Context(), email)
 	if err != nil {
 		return nil, false, err
 	}
@@ -231,7 +145,7 @@ func (s *Server) requirePerson(next echo.HandlerFunc) echo.HandlerFunc {
 			if !ok {
 				return httpError(http.StatusUnauthorized, "Authorization must be \"Bearer TOKEN\"")
 			}
-			tok, err := grants.AuthenticateToken(ctx, s.db.DB, strings.TrimSpace(secret), s.now())
+			tok, err := s.store.AuthenticateToken(ctx, strings.TrimSpace(secret), s.now())
 			if errors.Is(err, grants.ErrInvalidToken) {
 				return httpError(http.StatusUnauthorized, err.Error())
 			}
@@ -245,7 +159,7 @@ func (s *Server) requirePerson(next echo.HandlerFunc) echo.HandlerFunc {
 		if email == "" {
 			return httpError(http.StatusUnauthorized, "sign in or send Authorization: Bearer TOKEN")
 		}
-		p, err := grants.LookupPerson(ctx, s.db.DB, email)
+		p, err := s.store.LookupPerson(ctx, email)
 		if errors.Is(err, grants.ErrUnknownPerson) {
 			return httpError(http.StatusForbidden, email+" is not a user of the Okta directory")
 		}

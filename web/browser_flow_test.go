@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -75,21 +74,14 @@ func newFlowPortal(t *testing.T, db *database.DB) *flowPortal {
 	catalog := func() *grants.Catalog { return cat }
 	rec := reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: catalog, Policy: tailnet, MinInterval: time.Millisecond})
 
-	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
-	t.Cleanup(ts.Close)
-	srv, err := web.New(web.Options{
-		DB: db, BaseURL: ts.URL, Catalog: catalog, Wake: rec.Wake,
+	ts := servePortal(t, web.Options{
+		DB: db, Catalog: catalog, Wake: rec.Wake,
 		OIDC: &web.OIDCConfig{Issuer: oktaURL, ClientID: "portal", ClientSecret: "s3cret"},
 		Policy: func(ctx context.Context) ([]byte, error) {
 			p, err := tailnet.ReadPolicy(ctx)
 			return p.Text, err
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv.Handler()
 	okta.AddClient(oktafake.Client{ID: "portal", Secret: "s3cret", RedirectURIs: []string{ts.URL + "/auth/callback"}})
 	for i, person := range jitPeople {
 		okta.AddUser(oktafake.User{Login: email(person.name), Email: email(person.name), FirstName: strings.ToUpper(person.name[:1]) + person.name[1:]})

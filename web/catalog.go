@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"gorm.io/gorm"
 
 	"github.com/accessportal/portal/grants"
 )
@@ -38,7 +37,7 @@ func (s *Server) catalogRoutes(e *echo.Echo, web, api *echo.Group) {
 	web.POST("/admin/catalog/preview", s.catalogPreview, admin)
 	web.POST("/admin/catalog/save", s.catalogSave, admin)
 	web.POST("/admin/catalog/resources/:name/grants", s.catalogDirectGrant, admin)
-	web.POST("/admin/catalog/grants/:id/revoke", s.catalogRevokeGrant, admin)
+	web.POST("/admin/catalog/grants/:id/revoke", s.revokeGrantForm, admin)
 }
 
 // catalogPage is the data of /admin/catalog.
@@ -53,13 +52,13 @@ type catalogPage struct {
 // catalogHeader is what every catalog page shows on top: where the catalog
 // comes from, whether it can be edited here, its version and the flash.
 type catalogHeader struct {
-	// View picks the part of catalog.html to show; Title is the page's title.
-	View, Title string
-	Source      string // grants.CatalogFromFile or grants.CatalogFromDatabase
-	File        string // the PORTAL_CATALOG file in file mode
-	Editable    bool
-	ETag        string
-	Flash       string
+	// Title is the page's title.
+	Title    string
+	Source   string // grants.CatalogFromFile or grants.CatalogFromDatabase
+	File     string // the PORTAL_CATALOG file in file mode
+	Editable bool
+	ETag     string
+	Flash    string
 	// LastChange is the newest catalog.replace audit event, when any.
 	LastChange *grants.AuditEvent
 }
@@ -107,88 +106,21 @@ func (s *Server) catalogStore() (*grants.CatalogStore, error) {
 func (s *Server) catalogHeaderFor(c echo.Context, etag string) (catalogHeader, error) {
 	st := s.opts.CatalogStore
 	h := catalogHeader{Source: st.Source(), File: st.Path(), Editable: st.Source() == grants.CatalogFromDatabase, ETag: etag}
-	h.Flash = s.sessions.PopString(c.Request().Context(), "flash")
-	var ev []grants.AuditEvent
-	err := s.db.WithContext(c.Request().Context()).Where("action = ?", "catalog.replace").Order("id DESC").Limit(1).Find(&ev).Error
-	if err != nil {
-		return h, err
-	}
-	if len(ev) == 1 {
-		h.LastChange = &ev[0]
-	}
-	return h, nil
-}
-
-// catalogPage shows every definition of the catalog: editable in database
-// mode, read-only with "managed in FILE" in file mode.
-func (s *Server) catalogPage(c echo.Context) error {
-	if _, err := s.catalogStore(); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	cat, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	page := catalogPage{Admins: cat.Admins}
-	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
-		return err
-	}
-	page.View, page.Title = "overview", "Catalog"
-	applied, err := grants.NewStore(s.db).AppliedGroups(ctx)
-	if err != nil {
-		return err
-	}
-	row := func(group, okta string) catalogGroupRow {
-		a, ok := applied[group]
-		return catalogGroupRow{Tailscale: group, Okta: okta, Version: catalogVersion(cat, editGroup, group), Confirmed: ok, Applied: len(a.Members)}
-	}
-	for _, g := range sortedKeys(cat.Groups) {
-		page.Groups = append(page.Groups, row(g, cat.Groups[g]))
-	}
-	for _, g := range cat.KeepEmpty {
-		page.KeepEmpty = append(page.KeepEmpty, row(g, ""))
-	}
-	active, err := catalogActiveGrants(ctx, s.db.DB)
-	if err != nil {
-		return err
-	}
-	for _, name := range cat.ResourceNames() {
-		page.Resources = append(page.Resources, catalogResourceRow{Resource: cat.Resources[name], ActiveGrants: active[name]})
-	}
-	return s.render(c, http.StatusOK, "catalog.html", page)
-}
-
-// catalogExport downloads the catalog in use as HuJSON, as
-// `portal catalog export` prints it.
-func (s *Server) catalogExport(c echo.Context) error {
-	if _, err := s.catalogStore(); err != nil {
-		return err
-	}
-	cat, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set("Content-Disposition", `attachment; filename="catalog.hujson"`)
-	h.Set("ETag", etag)
-	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", cat.Format())
+	h.Flash = s.popFlash(c)
+	var err error
+	h.LastChange, err = s.store.LastAuditEvent(c.Request().Context(), "catalog.replace")
+	return h, err
 }
 
 // catalogActiveGrants counts the active grants of each resource.
-func catalogActiveGrants(ctx context.Context, db *gorm.DB) (map[string]int64, error) {
-	var rows []struct {
-		Resource string
-		N        int64
-	}
-	err := db.WithContext(ctx).Model(&grants.Grant{}).Select("resource, COUNT(*) AS n").
-		Where("status = ?", grants.GrantActive).Group("resource").Scan(&rows).Error
+func (s *Server) catalogActiveGrants(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.store.ActiveGrantCounts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]int64, len(rows))
 	for _, r := range rows {
-		out[r.Resource] = r.N
+		out[r.Resource] = r.Active
 	}
 	return out, nil
 }
@@ -206,19 +138,15 @@ const catalogMaxOktaChoices = 25
 // contains q (case-insensitive), by name. The selected group is always
 // offered, first, so that a search never loses the choice made.
 func (s *Server) catalogSearchOktaGroups(ctx context.Context, q, selected string) ([]catalogOktaChoice, error) {
-	tx := s.db.WithContext(ctx).Model(&grants.DirectoryGroup{}).Order("name").Limit(catalogMaxOktaChoices)
-	if q = strings.TrimSpace(q); q != "" {
-		tx = tx.Where(`LOWER(name) LIKE ? ESCAPE '\'`, "%"+catalogLikeEscaper.Replace(strings.ToLower(q))+"%")
-	}
-	var groups []grants.DirectoryGroup
-	if err := tx.Find(&groups).Error; err != nil {
+	groups, err := s.store.SearchDirectoryGroups(ctx, strings.TrimSpace(q), catalogMaxOktaChoices)
+	if err != nil {
 		return nil, err
 	}
 	var out []catalogOktaChoice
 	if selected != "" {
 		choice := catalogOktaChoice{Name: selected, Selected: true}
-		var g grants.DirectoryGroup
-		if err := s.db.WithContext(ctx).Where("name = ?", selected).Limit(1).Find(&g).Error; err != nil {
+		g, err := s.store.DirectoryGroupByName(ctx, selected)
+		if err != nil {
 			return nil, err
 		}
 		choice.ID, choice.Description = g.ID, g.Description
@@ -230,25 +158,6 @@ func (s *Server) catalogSearchOktaGroups(ctx context.Context, q, selected string
 		}
 	}
 	return out, nil
-}
-
-// catalogLikeEscaper escapes the wildcards of a LIKE pattern (with ESCAPE '\').
-var catalogLikeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
-// catalogOktaGroups answers the live search of static/catalog.js: the
-// choice list of the group form, as HTML.
-func (s *Server) catalogOktaGroups(c echo.Context) error {
-	choices, err := s.catalogSearchOktaGroups(c.Request().Context(), c.QueryParam("q"), c.QueryParam("okta"))
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	page := catalogFormPage{Choices: choices, Edit: catalogEdit{Q: c.QueryParam("q"), Okta: c.QueryParam("okta")}}
-	if err := s.pages["catalog.html"].ExecuteTemplate(&b, "catalog-okta-choices", page); err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTML(http.StatusOK, b.String())
 }
 
 // catalogTime renders a time the way the catalog pages show times.

@@ -1,41 +1,28 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/aymanbagabas/go-udiff"
 	"github.com/labstack/echo/v4"
 
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/sync/policyfile"
 )
 
-// Kinds of catalog edit a form carries.
+// Kinds of catalog edit a form carries (grants.Edit…).
 const (
-	editGroup           = "group"             // add a synced group, or change its Okta group
-	editGroupRemove     = "group-remove"      // stop syncing a group: empty it, or leave its members
-	editKeepEmptyRemove = "keep-empty-remove" // stop managing a group kept empty
-	editResource        = "resource"          // create or edit a resource
-	editResourceRetire  = "resource-retire"   // no new requests
-	editResourceRestore = "resource-restore"  // take requests again
-)
-
-// Answers to "empty the Tailscale group or leave it?" when a mapping is removed.
-const (
-	removalEmpty = "empty"
-	removalLeave = "leave"
+	editGroup           = grants.EditGroup
+	editGroupRemove     = grants.EditGroupRemove
+	editResource        = grants.EditResource
+	editResourceRetire  = grants.EditResourceRetire
+	editResourceRestore = grants.EditResourceRestore
 )
 
 // catalogEdit is one admin change to the database catalog, as its form
@@ -47,7 +34,7 @@ type catalogEdit struct {
 	Kind string
 	// ETag is the catalog's ETag when the form was first rendered.
 	ETag string
-	// Base is catalogVersion of the edited definition then; "" means it
+	// Base is the grants.Catalog Version of the edited definition then; "" means it
 	// did not exist.
 	Base string
 	// Original is the key being changed (a Tailscale group or a resource
@@ -157,32 +144,10 @@ func (e catalogEdit) pageURL() string {
 	return "/admin/catalog"
 }
 
-// catalogVersion identifies one definition of the catalog as it is: "" when
-// the catalog lacks it. Groups: the Okta group it follows, or "empty" when
-// kept empty; resources: a hash of the resource's canonical form.
-func catalogVersion(cat *grants.Catalog, kind, key string) string {
-	if strings.HasPrefix(kind, editResource) {
-		r, ok := cat.Resources[key]
-		if !ok {
-			return ""
-		}
-		one := grants.Catalog{Resources: map[string]grants.Resource{key: r}}
-		sum := sha256.Sum256(one.Format())
-		return "resource:" + hex.EncodeToString(sum[:8])
-	}
-	if okta, ok := cat.Groups[key]; ok {
-		return "synced:" + okta
-	}
-	if slices.Contains(cat.KeepEmpty, key) {
-		return "empty"
-	}
-	return ""
-}
-
 // conflicts reports whether the edit's definition changed since its form
 // was rendered. A change elsewhere in the catalog is no conflict.
 func (e catalogEdit) conflicts(cur *grants.Catalog, etag string) bool {
-	return e.ETag != etag && e.Base != catalogVersion(cur, e.Kind, e.key())
+	return e.ETag != etag && e.Base != cur.Version(e.Kind, e.key())
 }
 
 // catalogFormError is what is wrong with an edit, next to the field it names.
@@ -196,162 +161,35 @@ func catalogFieldError(field, format string, args ...any) *catalogFormError {
 	return &catalogFormError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// catalogJSON is the catalog in the file's JSON shape, split into the
-// sections the dashboard edits and the rest (admins, offboarding, any
-// section added later), which an edit carries through untouched. Edits are
-// applied to this text so that the catalog parser validates the result
-// with the file's messages.
-type catalogJSON struct {
-	Groups    map[string]string
-	Resources map[string]map[string]any
-	KeepEmpty []string
-	Rest      map[string]json.RawMessage
+// domain is the edit as the catalog applies it.
+func (e catalogEdit) domain() grants.CatalogEdit {
+	return grants.CatalogEdit{
+		Kind: e.Kind, Key: e.key(), Adding: e.Original == "", Okta: e.Okta, Removal: e.Removal,
+		Resource: grants.ResourceText{
+			Description: e.Description, Group: e.ResourceGroup,
+			Eligible: catalogLines(e.Eligible), Approvers: catalogLines(e.Approvers), AutoApprove: catalogLines(e.AutoApprove),
+			Approvals: e.Approvals, MaxDuration: e.MaxDuration, DefaultDuration: e.DefaultDuration,
+			RequireReason: e.RequireReason,
+		},
+	}
 }
 
-// decodeCatalogJSON splits a catalog's JSON into its sections.
-func decodeCatalogJSON(raw []byte) (*catalogJSON, error) {
-	c := &catalogJSON{Groups: map[string]string{}, Resources: map[string]map[string]any{}}
-	if err := json.Unmarshal(raw, &c.Rest); err != nil {
-		return nil, err
-	}
-	for key, v := range map[string]any{"groups": &c.Groups, "resources": &c.Resources, "keepEmpty": &c.KeepEmpty} {
-		text, ok := c.Rest[key]
-		delete(c.Rest, key)
-		if !ok {
-			continue
-		}
-		dec := json.NewDecoder(bytes.NewReader(text))
-		dec.UseNumber() // approvals stay the numbers they are
-		if err := dec.Decode(v); err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
-		}
-	}
-	return c, nil
-}
-
-// encode joins the sections again.
-func (c *catalogJSON) encode() ([]byte, error) {
-	out := make(map[string]any, len(c.Rest)+3)
-	for k, v := range c.Rest {
-		out[k] = v
-	}
-	out["groups"], out["resources"] = c.Groups, c.Resources
-	if len(c.KeepEmpty) > 0 {
-		out["keepEmpty"] = c.KeepEmpty
-	}
-	return json.Marshal(out)
-}
-
-// apply returns the catalog cur would become with the edit. What the form
-// typed goes through grants.ParseCatalog, so every field is validated with
-// the same rules and messages as the catalog file.
+// apply returns the catalog cur would become with the edit, or what is
+// wrong with it next to the form field it names.
 func (e catalogEdit) apply(cur *grants.Catalog) (*grants.Catalog, *catalogFormError) {
-	raw, err := cur.MarshalJSON()
-	if err != nil {
-		return nil, catalogFieldError("", "reading the catalog: %v", err)
-	}
-	root, err := decodeCatalogJSON(raw)
-	if err != nil {
-		return nil, catalogFieldError("", "reading the catalog: %v", err)
-	}
-	key := e.key()
-	dropKeepEmpty := func() { root.KeepEmpty = slices.DeleteFunc(root.KeepEmpty, func(g string) bool { return g == key }) }
-	switch e.Kind {
-	case editGroup:
-		okta, synced := root.Groups[key]
-		switch {
-		case e.Original == "" && synced:
-			return nil, catalogFieldError("group", "groups.%s: %s already follows Okta group %q; change that mapping instead", key, key, okta)
-		case e.Original != "" && !synced:
-			return nil, catalogFieldError("", "%s is no longer a synced group of the catalog", key)
+	proposed, err := cur.Apply(e.domain())
+	var ee *grants.CatalogEditError
+	if errors.As(err, &ee) {
+		field := ee.Field
+		if e.isResource() && field == "group" {
+			field = "rgroup"
 		}
-		root.Groups[key] = e.Okta
-		dropKeepEmpty() // syncing a group kept empty fills it again
-	case editGroupRemove:
-		if _, synced := root.Groups[key]; !synced {
-			return nil, catalogFieldError("", "%s is no longer a synced group of the catalog", key)
-		}
-		delete(root.Groups, key)
-		switch e.Removal {
-		case removalEmpty:
-			root.KeepEmpty = append(root.KeepEmpty, key)
-		case removalLeave:
-		default:
-			return nil, catalogFieldError("removal", "choose whether to empty %s or to leave it with its current members", key)
-		}
-	case editKeepEmptyRemove:
-		if !slices.Contains(root.KeepEmpty, key) {
-			return nil, catalogFieldError("", "%s is no longer kept empty", key)
-		}
-		dropKeepEmpty()
-	case editResource:
-		obj := e.resourceObject()
-		old, exists := root.Resources[key]
-		switch {
-		case e.Original == "" && exists:
-			return nil, catalogFieldError("name", "resources.%s: a resource named %s already exists", key, key)
-		case e.Original != "" && !exists:
-			return nil, catalogFieldError("", "resource %s is no longer in the catalog", key)
-		case exists && old["retired"] != nil:
-			obj["retired"] = old["retired"] // retiring is its own action
-		}
-		root.Resources[key] = obj
-	case editResourceRetire, editResourceRestore:
-		obj, exists := root.Resources[key]
-		if !exists {
-			return nil, catalogFieldError("", "resource %s is no longer in the catalog", key)
-		}
-		delete(obj, "retired")
-		if e.Kind == editResourceRetire {
-			obj["retired"] = true
-		}
-	default:
-		return nil, catalogFieldError("", "unknown catalog change %q", e.Kind)
-	}
-	body, err := root.encode()
-	if err != nil {
-		return nil, catalogFieldError("", "encoding the catalog: %v", err)
-	}
-	proposed, err := grants.ParseCatalog("catalog", body)
-	var ce *grants.CatalogError
-	if errors.As(err, &ce) {
-		return nil, &catalogFormError{Field: e.fieldOf(ce), Msg: catalogFormMessage(ce)}
+		return nil, &catalogFormError{Field: field, Msg: ee.Msg}
 	}
 	if err != nil {
 		return nil, catalogFieldError("", "%v", err)
 	}
 	return proposed, nil
-}
-
-// resourceObject is the resource the form describes, in the file's shape,
-// with the text as typed: the parser judges it. Empty fields are left out,
-// so that the file's defaults apply.
-func (e catalogEdit) resourceObject() map[string]any {
-	obj := map[string]any{"requireReason": e.RequireReason}
-	set := func(key, value string) {
-		if value != "" {
-			obj[key] = value
-		}
-	}
-	set("description", e.Description)
-	set("group", e.ResourceGroup)
-	set("maxDuration", e.MaxDuration)
-	set("defaultDuration", e.DefaultDuration)
-	for key, text := range map[string]string{"eligible": e.Eligible, "approvers": e.Approvers, "autoApprove": e.AutoApprove} {
-		if list := catalogLines(text); len(list) > 0 {
-			obj[key] = list
-		}
-	}
-	if e.Approvals != "" {
-		// A number goes in as a number (the parser says what is wrong
-		// with 0 or 1.5); anything else as the string it is.
-		if json.Valid([]byte(e.Approvals)) && strings.ContainsAny(e.Approvals[:1], "-0123456789") {
-			obj["approvals"] = json.Number(e.Approvals)
-		} else {
-			obj["approvals"] = e.Approvals
-		}
-	}
-	return obj
 }
 
 // catalogLines splits a textarea into its non-blank lines, trimmed. Okta
@@ -366,45 +204,6 @@ func catalogLines(text string) []string {
 	return out
 }
 
-// fieldOf names the form field a catalog error is about.
-func (e catalogEdit) fieldOf(ce *grants.CatalogError) string {
-	if !e.isResource() {
-		if strings.Contains(ce.Msg, "Okta group") {
-			return "okta"
-		}
-		return "group"
-	}
-	rest, ok := strings.CutPrefix(ce.Key, "resources."+e.key())
-	if !ok {
-		return ""
-	}
-	rest = strings.TrimPrefix(rest, ".")
-	if i := strings.IndexByte(rest, '['); i >= 0 {
-		rest = rest[:i]
-	}
-	switch rest {
-	case "":
-		return "name"
-	case "group":
-		return "rgroup"
-	}
-	return rest
-}
-
-// catalogLineReference matches the file positions in catalog messages, which mean
-// nothing on a form.
-var catalogLineReference = regexp.MustCompile(` \((first )?on line \d+\)|, line \d+| \(line \d+\)`)
-
-// catalogFormMessage is a catalog error as a form shows it: the key and the
-// file's message, without lines of a file the admin never saw.
-func catalogFormMessage(ce *grants.CatalogError) string {
-	msg := catalogLineReference.ReplaceAllString(ce.Msg, "")
-	if ce.Key == "" {
-		return msg
-	}
-	return ce.Key + ": " + msg
-}
-
 // catalogCheckEdit applies the rules that need the database: a resource
 // whose people hold active grants keeps its Tailscale group (the grants
 // name it), so moving it waits until they end or are revoked.
@@ -416,8 +215,7 @@ func (s *Server) catalogCheckEdit(ctx context.Context, e catalogEdit, cur, propo
 	if before.Group == after.Group {
 		return nil, nil
 	}
-	var n int64
-	err := s.db.WithContext(ctx).Model(&grants.Grant{}).Where("resource = ? AND status = ?", e.Original, grants.GrantActive).Count(&n).Error
+	n, err := s.store.CountActiveGrants(ctx, e.Original)
 	if err != nil {
 		return nil, err
 	}
@@ -480,7 +278,7 @@ func catalogConflictFor(h catalogHeader, e catalogEdit, cur *grants.Catalog) *ca
 			cf.Theirs = []string{"resource " + key + " is not in the catalog now"}
 			return cf
 		}
-		cf.Theirs = catalogDescribeResource(r)
+		cf.Theirs = catalogRules(r)
 		return cf
 	}
 	switch okta, synced := cur.Groups[key]; {
@@ -494,27 +292,11 @@ func catalogConflictFor(h catalogHeader, e catalogEdit, cur *grants.Catalog) *ca
 	return cf
 }
 
-// catalogDescribeResource lists a resource's fields as "field: value" lines.
-func catalogDescribeResource(r grants.Resource) []string {
-	list := func(l []string) string {
-		if len(l) == 0 {
-			return "—"
-		}
-		return strings.Join(l, ", ")
-	}
-	lines := []string{
-		"description: " + r.Description,
-		"group: " + r.Group,
-		"eligible: " + list(r.Eligible),
-		"approvers: " + list(r.Approvers),
-		"approvals: " + strconv.Itoa(r.Approvals),
-		"autoApprove: " + list(r.AutoApprove),
-		"maxDuration: " + grants.FormatDuration(r.MaxDuration),
-		"defaultDuration: " + grants.FormatDuration(r.DefaultDuration),
-		"requireReason: " + strconv.FormatBool(r.RequireReason),
-	}
-	if r.Retired {
-		lines = append(lines, "retired: true")
+// catalogRules lists a resource's fields as "field: value" lines.
+func catalogRules(r grants.Resource) []string {
+	var lines []string
+	for _, f := range grants.DescribeResource(r) {
+		lines = append(lines, f.String())
 	}
 	return lines
 }
@@ -527,88 +309,6 @@ func catalogEditFromResource(r grants.Resource) catalogEdit {
 		Approvals: strconv.Itoa(r.Approvals), MaxDuration: grants.FormatDuration(r.MaxDuration),
 		DefaultDuration: grants.FormatDuration(r.DefaultDuration), RequireReason: r.RequireReason,
 	}
-}
-
-// catalogGroupForm is the form to add a synced group (/admin/catalog/new-group)
-// or to change the Okta group one follows (/admin/catalog/groups/:group/edit).
-// The Okta group is chosen from the directory snapshot, searched with ?q=.
-func (s *Server) catalogGroupForm(c echo.Context) error {
-	if _, err := s.catalogRequireEditable(); err != nil {
-		return err
-	}
-	cur, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	key := c.Param("group")
-	e := catalogEdit{Kind: editGroup, ETag: etag}
-	if key != "" {
-		okta, ok := cur.Groups[key]
-		if !ok {
-			return errCatalogNotFound("Synced group " + key)
-		}
-		e.Original, e.Group, e.Okta, e.Base = key, key, okta, catalogVersion(cur, editGroup, key)
-	}
-	if c.QueryParam("kind") == editGroup {
-		// The search, or the preview's "Back", resubmitted the form.
-		e = catalogEditFromForm(c.QueryParam)
-		if key != "" {
-			e.Original, e.Group = key, key
-		}
-	}
-	return s.catalogRenderForm(c, http.StatusOK, e, cur, etag, nil, false)
-}
-
-// catalogRemoveForm asks how to stop syncing a group: empty it, or leave
-// it with its current members, unmanaged.
-func (s *Server) catalogRemoveForm(c echo.Context) error {
-	if _, err := s.catalogRequireEditable(); err != nil {
-		return err
-	}
-	cur, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	key := c.Param("group")
-	okta, ok := cur.Groups[key]
-	if !ok {
-		return errCatalogNotFound("Synced group " + key)
-	}
-	e := catalogEdit{Kind: editGroupRemove, ETag: etag, Original: key, Group: key, Okta: okta, Base: catalogVersion(cur, editGroupRemove, key)}
-	if c.QueryParam("kind") == editGroupRemove {
-		e = catalogEditFromForm(c.QueryParam)
-		e.Original, e.Group = key, key
-	}
-	return s.catalogRenderForm(c, http.StatusOK, e, cur, etag, nil, false)
-}
-
-// catalogResourceForm is the form to create a resource
-// (/admin/catalog/new-resource) or to edit one (/admin/catalog/resources/:name/edit).
-func (s *Server) catalogResourceForm(c echo.Context) error {
-	if _, err := s.catalogRequireEditable(); err != nil {
-		return err
-	}
-	cur, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	key := c.Param("name")
-	e := catalogEdit{Kind: editResource, ETag: etag, RequireReason: true}
-	if key != "" {
-		r, ok := cur.Resources[key]
-		if !ok {
-			return errCatalogNotFound("Resource " + key)
-		}
-		e = catalogEditFromResource(r)
-		e.ETag, e.Base = etag, catalogVersion(cur, editResource, key)
-	}
-	if c.QueryParam("kind") == editResource {
-		e = catalogEditFromForm(c.QueryParam)
-		if key != "" {
-			e.Original, e.Name = key, key
-		}
-	}
-	return s.catalogRenderForm(c, http.StatusOK, e, cur, etag, nil, false)
 }
 
 // catalogRenderForm shows the edit's form again with what was typed: after
@@ -625,31 +325,31 @@ func (s *Server) catalogRenderForm(c echo.Context, code int, e catalogEdit, cur 
 	page := catalogFormPage{catalogHeader: header, Edit: e, Error: ferr}
 	if conflict {
 		page.Conflict = catalogConflictFor(header, e, cur)
-		page.Edit.ETag, page.Edit.Base = etag, catalogVersion(cur, e.Kind, e.key())
+		page.Edit.ETag, page.Edit.Base = etag, cur.Version(e.Kind, e.key())
 	}
 	switch e.Kind {
 	case editGroup:
-		page.View, page.Title = "group-form", "Add a synced group"
+		page.Title = "Add a synced group"
 		if e.Original != "" {
 			page.Title = "Change " + e.Original
 		}
 		if page.Choices, err = s.catalogSearchOktaGroups(ctx, e.Q, e.Okta); err != nil {
 			return err
 		}
-		return s.render(c, code, "catalog.html", page)
+		return s.render(c, code, "catalog_group_form.html", page)
 	case editGroupRemove:
-		page.View, page.Title = "remove-form", "Remove "+e.key()
-		if page.Applied, page.Confirmed, err = grants.NewStore(s.db).LastApplied(ctx, e.key()); err != nil {
+		page.Title = "Remove " + e.key()
+		if page.Applied, page.Confirmed, err = s.store.LastApplied(ctx, e.key()); err != nil {
 			return err
 		}
-		return s.render(c, code, "catalog.html", page)
+		return s.render(c, code, "catalog_remove_form.html", page)
 	case editResource:
-		page.View, page.Title = "resource-form", "New resource"
+		page.Title = "New resource"
 		if e.Original != "" {
 			page.Title = "Edit " + e.Original
 		}
 		page.Retired = cur.Resources[e.key()].Retired
-		return s.render(c, code, "catalog.html", page)
+		return s.render(c, code, "catalog_resource_form.html", page)
 	}
 	msg := "Not saved: "
 	switch {
@@ -659,7 +359,7 @@ func (s *Server) catalogRenderForm(c echo.Context, code int, e catalogEdit, cur 
 	case ferr != nil:
 		msg += ferr.Msg
 	}
-	s.sessions.Put(ctx, "flash", msg)
+	s.flash(c, msg)
 	return c.Redirect(http.StatusSeeOther, e.pageURL())
 }
 
@@ -718,171 +418,27 @@ func (p catalogPreviewPage) CatalogDiffLines() []catalogDiffLine {
 // BackURL returns to the form with what was typed.
 func (p catalogPreviewPage) BackURL() string { return p.Edit.formURL(true) }
 
-// catalogPreview shows what an edit would change before it is saved: the
-// catalog, in words and as a diff, and the exact diff of the tailnet policy
-// file the reconciler would write.
-func (s *Server) catalogPreview(c echo.Context) error {
-	if _, err := s.catalogRequireEditable(); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	e := catalogEditFromForm(c.FormValue)
-	cur, etag, err := s.currentCatalog(c)
+// proposeEdit reads the current catalog and applies the edit to it. When
+// the edit conflicts with another admin's change or is wrong, it answers
+// with the form (answered is true; err is the answer's).
+func (s *Server) proposeEdit(c echo.Context, e catalogEdit) (cur *grants.Catalog, etag string, proposed *grants.Catalog, answered bool, err error) {
+	cur, etag, err = s.currentCatalog(c)
 	if err != nil {
-		return err
+		return nil, "", nil, false, err
 	}
 	if e.conflicts(cur, etag) {
-		return s.catalogRenderForm(c, http.StatusConflict, e, cur, etag, nil, true)
+		return nil, "", nil, true, s.catalogRenderForm(c, http.StatusConflict, e, cur, etag, nil, true)
 	}
 	proposed, ferr := e.apply(cur)
 	if ferr == nil {
-		if ferr, err = s.catalogCheckEdit(ctx, e, cur, proposed); err != nil {
-			return err
+		if ferr, err = s.catalogCheckEdit(c.Request().Context(), e, cur, proposed); err != nil {
+			return nil, "", nil, false, err
 		}
 	}
 	if ferr != nil {
-		return s.catalogRenderForm(c, http.StatusBadRequest, e, cur, etag, ferr, false)
+		return nil, "", nil, true, s.catalogRenderForm(c, http.StatusBadRequest, e, cur, etag, ferr, false)
 	}
-	page := catalogPreviewPage{Edit: e, Summary: catalogChangeSummary(cur, proposed)}
-	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
-		return err
-	}
-	page.View, page.Title = "preview", "Preview"
-	page.CatalogDiff = udiff.Unified("catalog (now)", "catalog (after saving)", string(cur.Format()), string(proposed.Format()))
-	if page.Notes, err = s.catalogNotes(ctx, e, cur, proposed); err != nil {
-		return err
-	}
-	if s.opts.PreviewCatalog == nil {
-		page.PreviewError = "the policy preview is not available on this server"
-	} else if plan, err := s.opts.PreviewCatalog(ctx, proposed); err != nil {
-		page.PreviewError = err.Error()
-	} else {
-		page.Changes, page.Held = plan.Changes, plan.Held
-		if len(plan.Changes) > 0 {
-			page.PolicyDiff = plan.Diff()
-		}
-	}
-	return s.render(c, http.StatusOK, "catalog.html", page)
-}
-
-// catalogSave saves an edit: one CatalogStore.Replace, audited with the
-// catalog before and after, then a reconcile. Another admin's change to
-// the same definition since the form was rendered is a conflict: the form
-// comes back with their version and this admin's input.
-func (s *Server) catalogSave(c echo.Context) error {
-	st, err := s.catalogRequireEditable()
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	p, err := s.catalogAdmin(c)
-	if err != nil {
-		return err
-	}
-	e := catalogEditFromForm(c.FormValue)
-	var summary []string
-	for attempt := 1; ; attempt++ {
-		cur, etag, err := s.currentCatalog(c)
-		if err != nil {
-			return err
-		}
-		if e.conflicts(cur, etag) {
-			return s.catalogRenderForm(c, http.StatusConflict, e, cur, etag, nil, true)
-		}
-		proposed, ferr := e.apply(cur)
-		if ferr == nil {
-			if ferr, err = s.catalogCheckEdit(ctx, e, cur, proposed); err != nil {
-				return err
-			}
-		}
-		if ferr != nil {
-			return s.catalogRenderForm(c, http.StatusBadRequest, e, cur, etag, ferr, false)
-		}
-		_, err = st.Replace(ctx, "catalog", proposed.Format(), etag, p.Email, s.now())
-		if errors.Is(err, grants.ErrStaleCatalog) && attempt < 3 {
-			continue // a save elsewhere landed between the read and the write
-		}
-		if err != nil {
-			return catalogRefusal(err)
-		}
-		summary = catalogChangeSummary(cur, proposed)
-		break
-	}
-	s.wake()
-	msg := "Saved. " + strings.Join(summary, " ")
-	if len(summary) == 0 {
-		msg = "Saved; the catalog did not change."
-	}
-	s.sessions.Put(ctx, "flash", msg)
-	return c.Redirect(http.StatusSeeOther, e.pageURL())
-}
-
-// catalogChangeSummary says in words what differs between two catalogs.
-func catalogChangeSummary(before, after *grants.Catalog) []string {
-	var out []string
-	for _, g := range sortedKeys(after.Groups) {
-		switch old, ok := before.Groups[g]; {
-		case !ok:
-			out = append(out, fmt.Sprintf("%s follows Okta group %q (new synced group).", g, after.Groups[g]))
-		case old != after.Groups[g]:
-			out = append(out, fmt.Sprintf("%s follows Okta group %q instead of %q.", g, after.Groups[g], old))
-		}
-	}
-	for _, g := range sortedKeys(before.Groups) {
-		if _, ok := after.Groups[g]; ok {
-			continue
-		}
-		if slices.Contains(after.KeepEmpty, g) {
-			out = append(out, fmt.Sprintf("%s stops following %q: the portal empties it and keeps it empty.", g, before.Groups[g]))
-		} else {
-			out = append(out, fmt.Sprintf("%s stops following %q and is no longer managed: its current members stay.", g, before.Groups[g]))
-		}
-	}
-	for _, g := range before.KeepEmpty {
-		if !slices.Contains(after.KeepEmpty, g) && after.Groups[g] == "" {
-			out = append(out, fmt.Sprintf("%s is no longer managed: it stays as it is in the policy.", g))
-		}
-	}
-	for _, name := range after.ResourceNames() {
-		r := after.Resources[name]
-		old, ok := before.Resources[name]
-		switch {
-		case !ok:
-			out = append(out, fmt.Sprintf("New resource %s (Tailscale group %s).", name, r.Group))
-		case !old.Retired && r.Retired:
-			out = append(out, fmt.Sprintf("%s is retired: it takes no new requests; active grants run to their end.", name))
-		case old.Retired && !r.Retired:
-			out = append(out, fmt.Sprintf("%s takes requests again.", name))
-		}
-		if ok {
-			if changed := catalogChangedFields(old, r); len(changed) > 0 {
-				out = append(out, fmt.Sprintf("%s: %s.", name, strings.Join(changed, "; ")))
-			}
-		}
-	}
-	for _, name := range before.ResourceNames() {
-		if _, ok := after.Resources[name]; !ok {
-			out = append(out, fmt.Sprintf("Resource %s is removed.", name))
-		}
-	}
-	if !slices.Equal(before.Admins, after.Admins) {
-		out = append(out, fmt.Sprintf("Admins: %s.", strings.Join(after.Admins, ", ")))
-	}
-	return out
-}
-
-// catalogChangedFields lists "field: old → new" for the fields (but retired) that differ.
-func catalogChangedFields(old, cur grants.Resource) []string {
-	before, after := catalogDescribeResource(old), catalogDescribeResource(cur)
-	var out []string
-	for i := range before[:9] {
-		if before[i] != after[i] {
-			field, was, _ := strings.Cut(before[i], ": ")
-			_, now, _ := strings.Cut(after[i], ": ")
-			out = append(out, fmt.Sprintf("%s %s → %s", field, was, now))
-		}
-	}
-	return out
+	return cur, etag, proposed, false, nil
 }
 
 // catalogNotes warns about what the preview cannot show: Okta groups the
@@ -899,25 +455,19 @@ func (s *Server) catalogNotes(ctx context.Context, e catalogEdit, cur, proposed 
 	}
 	slices.Sort(named)
 	named = slices.Compact(named)
+	sizes, err := s.store.DirectoryGroupSizes(ctx, named)
+	if err != nil {
+		return nil, err
+	}
 	var notes []string
 	for _, name := range named {
-		var n int64
-		if err := s.db.WithContext(ctx).Model(&grants.DirectoryGroup{}).Where("name = ?", name).Count(&n).Error; err != nil {
-			return nil, err
-		}
 		switch {
-		case n == 0:
+		case sizes[name].Groups == 0:
 			notes = append(notes, fmt.Sprintf("Okta group %q is not in the directory snapshot: check its spelling. It matches nobody until Okta has it.", name))
 		case e.Kind == editGroup && !slices.Contains(cur.OktaGroups(), name):
 			// The poller reads the members of the groups the catalog names
 			// only: those of another group are missing or old.
-			var members int64
-			err := s.db.WithContext(ctx).Table("directory_memberships m").Joins("JOIN directory_groups g ON g.id = m.group_id").
-				Where("g.name = ?", name).Count(&members).Error
-			if err != nil {
-				return nil, err
-			}
-			if members == 0 {
+			if sizes[name].Memberships == 0 {
 				notes = append(notes, fmt.Sprintf("The portal has not read the members of %q yet (it reads only the Okta groups the catalog names), so this preview shows %s without them. After saving, the next Okta poll reads them and the reconciler adds them.", name, e.key()))
 			} else {
 				notes = append(notes, fmt.Sprintf("The members of %q shown here are from when the portal last read them (it reads only the Okta groups the catalog names). After saving, the next Okta poll refreshes them.", name))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -98,7 +97,7 @@ func newCatalogPortal(t *testing.T, db *database.DB, fileMode bool) *catalogPort
 			t.Fatal(err)
 		}
 	}
-	if p.store, err = grants.OpenCatalogStore(ctx, db.DB, p.file); err != nil {
+	if p.store, err = grants.NewStore(db).OpenCatalogStore(ctx, p.file); err != nil {
 		t.Fatal(err)
 	}
 	if !fileMode {
@@ -108,18 +107,11 @@ func newCatalogPortal(t *testing.T, db *database.DB, fileMode bool) *catalogPort
 	}
 	p.rec = reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: p.store.Current, Policy: tailnet, Clock: clock.Now, MinInterval: time.Millisecond})
 
-	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
-	t.Cleanup(ts.Close)
-	srv, err := web.New(web.Options{
-		DB: db, BaseURL: ts.URL, Clock: clock.Now, Wake: p.rec.Wake,
+	ts := servePortal(t, web.Options{
+		DB: db, Clock: clock.Now, Wake: p.rec.Wake,
 		CatalogStore: p.store, PreviewCatalog: p.rec.PlanFor, OktaAdminURL: "https://example.okta.com",
 		OIDC: &web.OIDCConfig{Issuer: oktaURL, ClientID: "portal", ClientSecret: "s3cret"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv.Handler()
 	okta.AddClient(oktafake.Client{ID: "portal", Secret: "s3cret", RedirectURIs: []string{ts.URL + "/auth/callback"}})
 	p.oidcPortal = &oidcPortal{testPortal: &testPortal{db: db, srv: ts, now: clock.Now()}, okta: okta}
 

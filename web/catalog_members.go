@@ -3,10 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -42,67 +39,6 @@ type catalogGroupPage struct {
 // ConfirmedAt says when the reconciler last confirmed the group.
 func (p catalogGroupPage) ConfirmedAt() string { return catalogTime(p.Applied.ConfirmedAt) }
 
-// catalogGroupMembers shows who is in a synced (or kept empty) group and
-// why: the ACTIVE members of its Okta group, with a link to manage that
-// group in Okta, and since when the policy holds them.
-func (s *Server) catalogGroupMembers(c echo.Context) error {
-	if _, err := s.catalogStore(); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	cat, etag, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	group := c.Param("group")
-	okta, synced := cat.Groups[group]
-	page := catalogGroupPage{Group: group, Okta: okta, KeptEmpty: catalogContains(cat.KeepEmpty, group)}
-	if !synced && !page.KeptEmpty {
-		for _, r := range cat.Resources {
-			if r.Group == group {
-				return c.Redirect(http.StatusSeeOther, "/admin/catalog/resources/"+r.Name)
-			}
-		}
-		return errCatalogNotFound("Group " + group)
-	}
-	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
-		return err
-	}
-	page.View, page.Title = "group-members", group
-	if page.Applied, page.Confirmed, err = grants.NewStore(s.db).LastApplied(ctx, group); err != nil {
-		return err
-	}
-	var want []catalogMember
-	if synced {
-		var g grants.DirectoryGroup
-		if err := s.db.WithContext(ctx).Where("name = ?", okta).Limit(1).Find(&g).Error; err != nil {
-			return err
-		}
-		if g.ID != "" && s.opts.OktaAdminURL != "" {
-			page.OktaLink = strings.TrimRight(s.opts.OktaAdminURL, "/") + "/admin/group/" + g.ID
-		}
-		var rows []struct{ Email, Name string }
-		err := s.db.WithContext(ctx).Table("directory_memberships m").Select("DISTINCT u.email AS email, u.name AS name").
-			Joins("JOIN directory_groups g ON g.id = m.group_id").
-			Joins("JOIN directory_users u ON u.id = m.user_id").
-			Where("g.name = ? AND u.status = ? AND u.email <> ''", okta, grants.StatusActive).
-			Order("u.email").Scan(&rows).Error
-		if err != nil {
-			return fmt.Errorf("reading members of %s: %w", okta, err)
-		}
-		for _, r := range rows {
-			want = append(want, catalogMember{Email: r.Email, Name: r.Name,
-				Source: fmt.Sprintf("Okta group %q", okta), Until: "while ACTIVE in " + okta})
-		}
-	}
-	since, err := s.catalogAddedSince(ctx, group)
-	if err != nil {
-		return err
-	}
-	page.Members = catalogMembership(want, page.Applied.Members, since)
-	return s.render(c, http.StatusOK, "catalog.html", page)
-}
-
 // catalogMembership merges who should be in a group with who the policy
 // holds: both is "in the tailnet", only wanted is "joining", only in the
 // policy is "leaving" (the next reconcile removes them).
@@ -135,12 +71,9 @@ func catalogMembership(want []catalogMember, applied []string, since map[string]
 // catalogAddedSince reads from the audit log (the reconciler's sync.apply
 // events, newest first) when each current member was last added to group.
 func (s *Server) catalogAddedSince(ctx context.Context, group string) (map[string]time.Time, error) {
-	var events []grants.AuditEvent
-	pattern := "%" + catalogLikeEscaper.Replace(`"`+group+`":`) + "%"
-	err := s.db.WithContext(ctx).Where(`action = ? AND details LIKE ? ESCAPE '\'`, "sync.apply", pattern).
-		Order("id DESC").Limit(2000).Find(&events).Error
+	events, err := s.store.GroupSyncHistory(ctx, group, 2000)
 	if err != nil {
-		return nil, fmt.Errorf("reading sync history of %s: %w", group, err)
+		return nil, err
 	}
 	since := map[string]time.Time{}
 	seen := map[string]bool{}
@@ -235,11 +168,6 @@ func (p catalogResourcePage) DefaultDuration() string {
 	return grants.FormatDuration(p.Resource.DefaultDuration)
 }
 
-// catalogResourceMembers shows a resource's rules and who holds it now.
-func (s *Server) catalogResourceMembers(c echo.Context) error {
-	return s.renderCatalogResource(c, http.StatusOK, catalogGrantForm{}, "")
-}
-
 func (s *Server) renderCatalogResource(c echo.Context, code int, form catalogGrantForm, grantError string) error {
 	if _, err := s.catalogStore(); err != nil {
 		return err
@@ -254,108 +182,30 @@ func (s *Server) renderCatalogResource(c echo.Context, code int, form catalogGra
 	if !ok {
 		return errCatalogNotFound("Resource " + name)
 	}
-	page := catalogResourcePage{Resource: r, Rules: catalogDescribeResource(r), Version: catalogVersion(cat, editResource, name), Form: form, GrantError: grantError}
+	page := catalogResourcePage{Resource: r, Rules: catalogRules(r), Version: cat.Version(editResource, name), Form: form, GrantError: grantError}
 	if page.catalogHeader, err = s.catalogHeaderFor(c, etag); err != nil {
 		return err
 	}
-	page.View, page.Title = "resource-members", name
+	page.Title = name
 	if p, err := s.catalogAdmin(c); err == nil {
 		page.Self = p.Email
 	}
-	if page.Applied, page.Confirmed, err = grants.NewStore(s.db).LastApplied(ctx, r.Group); err != nil {
+	if page.Applied, page.Confirmed, err = s.store.LastApplied(ctx, r.Group); err != nil {
 		return err
 	}
 	active, ended := true, false
-	list, err := grants.ListGrants(ctx, s.db.DB, grants.GrantQuery{Resource: name, Active: &active, Limit: 5000})
+	list, err := s.store.ListGrants(ctx, grants.GrantQuery{Resource: name, Active: &active, Limit: 5000})
 	if err != nil {
 		return err
 	}
 	for _, g := range list {
 		page.Active = append(page.Active, catalogGrantRow{Grant: g, Source: catalogGrantSource(g)})
 	}
-	if list, err = grants.ListGrants(ctx, s.db.DB, grants.GrantQuery{Resource: name, Active: &ended, Limit: 20}); err != nil {
+	if list, err = s.store.ListGrants(ctx, grants.GrantQuery{Resource: name, Active: &ended, Limit: 20}); err != nil {
 		return err
 	}
 	for _, g := range list {
 		page.Ended = append(page.Ended, catalogGrantRow{Grant: g, Source: catalogGrantSource(g)})
 	}
-	return s.render(c, code, "catalog.html", page)
-}
-
-// catalogDirectGrant gives a person a resource directly: an admin grant
-// (grants.DirectGrant: audited, a reason, the resource's maximum, never for
-// oneself). A retired resource takes no new grants. Works in both catalog
-// modes: grants are not part of the catalog.
-func (s *Server) catalogDirectGrant(c echo.Context) error {
-	if _, err := s.catalogStore(); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	p, err := s.catalogAdmin(c)
-	if err != nil {
-		return err
-	}
-	cat, _, err := s.currentCatalog(c)
-	if err != nil {
-		return err
-	}
-	name := c.Param("name")
-	r, ok := cat.Resources[name]
-	if !ok {
-		return errCatalogNotFound("Resource " + name)
-	}
-	form := catalogGrantForm{User: strings.TrimSpace(c.FormValue("user")), Duration: strings.TrimSpace(c.FormValue("duration")), Reason: c.FormValue("reason")}
-	if r.Retired {
-		return s.renderCatalogResource(c, http.StatusConflict, form, name+" is retired: it takes no new grants (restore it first)")
-	}
-	d, err := parseDuration(form.Duration)
-	if err == nil {
-		var g *grants.Grant
-		g, err = grants.DirectGrant(ctx, s.db.DB, cat, p, grants.DirectGrantInput{Resource: name, User: form.User, Duration: d, Reason: form.Reason}, s.now())
-		if err == nil {
-			s.wake()
-			s.sessions.Put(ctx, "flash", fmt.Sprintf("%s holds %s until %s (admin grant %d, audited). The reconciler adds them to %s now.",
-				g.UserEmail, name, catalogTime(g.ExpiresAt), g.ID, g.GroupName))
-			return c.Redirect(http.StatusSeeOther, "/admin/catalog/resources/"+name)
-		}
-	}
-	var he *echo.HTTPError
-	if errors.As(refusal(err), &he) && he.Code < http.StatusInternalServerError {
-		return s.renderCatalogResource(c, he.Code, form, fmt.Sprint(he.Message))
-	}
-	return err
-}
-
-// catalogRevokeGrant ends a grant now (grants.RevokeGrant, audited) and
-// returns to its resource's page.
-func (s *Server) catalogRevokeGrant(c echo.Context) error {
-	ctx := c.Request().Context()
-	p, err := s.catalogAdmin(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c, "grant")
-	if err != nil {
-		return err
-	}
-	g, err := grants.GetGrant(ctx, s.db.DB, id)
-	if err != nil {
-		return refusal(err)
-	}
-	back := "/admin/catalog/resources/" + g.Resource
-	if _, ok := s.opts.Catalog().Resources[g.Resource]; !ok {
-		back = "/admin/catalog"
-	}
-	_, err = grants.RevokeGrant(ctx, s.db.DB, s.opts.Catalog(), id, p, c.FormValue("reason"), s.now())
-	var he *echo.HTTPError
-	switch {
-	case err == nil:
-		s.wake()
-		s.sessions.Put(ctx, "flash", fmt.Sprintf("Grant %d revoked: %s loses %s at the next reconcile (seconds).", id, g.UserEmail, g.Resource))
-	case errors.As(refusal(err), &he) && he.Code < http.StatusInternalServerError:
-		s.sessions.Put(ctx, "flash", fmt.Sprintf("Grant %d not revoked: %v", id, he.Message))
-	default:
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, back)
+	return s.render(c, code, "catalog_resource_members.html", page)
 }

@@ -497,7 +497,7 @@ func TestCatalogMembershipAndDirectGrants(t *testing.T) {
 
 		// It expires on time and leaves the tailnet.
 		p.clock.Advance(31 * time.Minute)
-		if _, err := grants.ExpireGrants(t.Context(), db.DB, p.clock.Now()); err != nil {
+		if _, err := grants.NewStore(db).ExpireGrants(t.Context(), p.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		p.waitPolicy(t, "group:jit-prod-db", []string{})

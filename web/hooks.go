@@ -1,29 +1,13 @@
 package web
 
 import (
-	"crypto/subtle"
-	"encoding/json"
-	"errors"
-	"log/slog"
-	"net/http"
 	"time"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/accessportal/portal/grants"
 )
 
 // maxHookBody bounds one event hook delivery (Okta batches up to 50 events).
 const maxHookBody = 1 << 20
-
-// oktaHookVerify answers Okta's one-time verification request.
-func (s *Server) oktaHookVerify(c echo.Context) error {
-	challenge := c.Request().Header.Get("X-Okta-Verification-Challenge")
-	if challenge == "" {
-		return httpError(http.StatusBadRequest, "missing X-Okta-Verification-Challenge header")
-	}
-	return c.JSON(http.StatusOK, map[string]string{"verification": challenge})
-}
 
 // hookDelivery is Okta's event hook envelope (the parts the portal reads).
 type hookDelivery struct {
@@ -37,53 +21,4 @@ type hookDelivery struct {
 			Target    []grants.OktaEventTarget `json:"target"`
 		} `json:"events"`
 	} `json:"data"`
-}
-
-// oktaHookDeliver stores a delivery durably and answers 200 at once; the
-// events are processed after, by the background loop.
-func (s *Server) oktaHookDeliver(c echo.Context) error {
-	secret := s.opts.OktaHookSecret
-	got := c.Request().Header.Get(echo.HeaderAuthorization)
-	if secret == "" {
-		s.metrics.hooks.WithLabelValues("refused").Inc()
-		return httpError(http.StatusUnauthorized, "event hooks are refused: OKTA_HOOK_SECRET is not set")
-	}
-	if subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
-		s.metrics.hooks.WithLabelValues("refused").Inc()
-		return httpError(http.StatusUnauthorized, "wrong or missing Authorization header")
-	}
-	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxHookBody)
-	var d hookDelivery
-	if err := json.NewDecoder(body).Decode(&d); err != nil {
-		s.metrics.hooks.WithLabelValues("invalid").Inc()
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return httpError(http.StatusRequestEntityTooLarge, "event hook delivery too large")
-		}
-		return httpError(http.StatusBadRequest, "invalid event hook delivery: "+err.Error())
-	}
-	now := s.now()
-	events := make([]grants.OktaEvent, 0, len(d.Data.Events))
-	for _, e := range d.Data.Events {
-		if e.UUID == "" || e.EventType == "" {
-			s.metrics.hooks.WithLabelValues("invalid").Inc()
-			return httpError(http.StatusBadRequest, "invalid event hook delivery: an event lacks uuid or eventType")
-		}
-		targets, _ := json.Marshal(e.Target)
-		published := e.Published.UTC()
-		if published.IsZero() {
-			published = now.UTC()
-		}
-		events = append(events, grants.OktaEvent{UUID: e.UUID, EventType: e.EventType, Published: published, Targets: string(targets), ReceivedAt: now.UTC()})
-	}
-	n, err := grants.StoreOktaEvents(c.Request().Context(), s.db.DB, events)
-	if err != nil {
-		return err
-	}
-	s.metrics.hooks.WithLabelValues("accepted").Inc()
-	slog.InfoContext(c.Request().Context(), "okta event hook delivery", "event_id", d.EventID, "events", len(events), "new", n)
-	if n > 0 && s.opts.OnOktaEvents != nil {
-		s.opts.OnOktaEvents()
-	}
-	return c.NoContent(http.StatusOK)
 }

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -74,12 +73,7 @@ func TestOktaEventHook(t *testing.T) {
 
 func TestOktaEventHookRefusedWithoutSecret(t *testing.T) {
 	db := dbtest.SQLite(t)
-	s, err := web.New(web.Options{DB: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
+	srv := servePortal(t, web.Options{DB: db})
 	res, body := do(t, "POST", srv.URL+"/hooks/okta", "", `{"data":{"events":[]}}`, "Authorization", "")
 	if res.StatusCode != 401 || !strings.Contains(body, "OKTA_HOOK_SECRET") {
 		t.Errorf("hook without a configured secret = %d %s", res.StatusCode, body)

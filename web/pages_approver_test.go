@@ -104,7 +104,7 @@ func TestInboxAndDecisions(t *testing.T) {
 		again := fileRequest(t, pp, "bob", "prod-db", time.Hour, "more time")
 		p = pp.follow(t, "sam", pp.post(t, "sam", idPath("/requests/%d/deny", again.ID), url.Values{"comment": {"not now"}}))
 		p.must(t, 200, idPath("You denied request #%d", again.ID), `<span class="badge bad status">denied</span>`, "by sam@example.com", "<q>not now</q>")
-		if got, _ := grants.GetRequest(t.Context(), db.DB, again.ID); got.Status != grants.RequestDenied {
+		if got, _ := grants.NewStore(db).GetRequest(t.Context(), again.ID); got.Status != grants.RequestDenied {
 			t.Errorf("denied request is %s", got.Status)
 		}
 	})

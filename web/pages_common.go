@@ -1,14 +1,12 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"gorm.io/gorm"
 
 	"github.com/accessportal/portal/grants"
 )
@@ -18,38 +16,10 @@ import (
 // same however long the list is.
 const pageSize = 50
 
-// flashKey is the session value holding a one-time message for the next page.
-const flashKey = "flash"
-
-// flash queues a message for the next page the person sees.
-func (s *Server) flash(c echo.Context, msg string) {
-	s.sessions.Put(c.Request().Context(), flashKey, msg)
-}
-
-// popFlash takes the queued message, if any.
-func (s *Server) popFlash(c echo.Context) string {
-	return s.sessions.PopString(c.Request().Context(), flashKey)
-}
-
 // pagePerson is the signed-in person of a page behind requirePagePerson.
 func (s *Server) pagePerson(c echo.Context) (*grants.Person, bool) {
 	p, admin, _ := s.sessionPerson(c)
 	return p, admin
-}
-
-// formRefusal turns the domain's refusals (and the 4xx errors of parsing a
-// form) into the status and message a form shows next to the typed values;
-// ok is false for anything else, which stays an error.
-func formRefusal(err error) (code int, msg string, ok bool) {
-	var he *echo.HTTPError
-	if !errors.As(refusal(err), &he) || he.Code >= http.StatusInternalServerError {
-		return 0, "", false
-	}
-	msg, isString := he.Message.(string)
-	if !isString {
-		msg = http.StatusText(he.Code)
-	}
-	return he.Code, msg, true
 }
 
 // beforeParam reads the keyset cursor ?before=ID: 0 means the first page.
@@ -63,22 +33,6 @@ func beforeParam(c echo.Context) (int64, error) {
 		return 0, httpError(http.StatusBadRequest, "before must be a positive whole number, not "+strconv.Quote(v))
 	}
 	return id, nil
-}
-
-// keysetPage reads one page of rows of tx, newest id first, below the
-// cursor before (0 = from the newest). more says whether older rows follow.
-func keysetPage[T any](tx *gorm.DB, before int64, out *[]T) (more bool, err error) {
-	if before > 0 {
-		tx = tx.Where("id < ?", before)
-	}
-	if err := tx.Order("id DESC").Limit(pageSize + 1).Find(out).Error; err != nil {
-		return false, err
-	}
-	if len(*out) > pageSize {
-		*out = (*out)[:pageSize]
-		return true, nil
-	}
-	return false, nil
 }
 
 // pager links the pages of a list.
@@ -226,33 +180,6 @@ func (s *Server) newRequestView(r *grants.Request) requestView {
 		v.Grant = &g
 	}
 	return v
-}
-
-// attachGrants fills the Grant of each request that has one, in one query.
-func (s *Server) attachGrants(c echo.Context, reqs []grants.Request) error {
-	var ids []int64
-	for _, r := range reqs {
-		if r.GrantID != nil {
-			ids = append(ids, *r.GrantID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	var gs []grants.Grant
-	if err := s.db.WithContext(c.Request().Context()).Where("id IN ?", ids).Find(&gs).Error; err != nil {
-		return err
-	}
-	byID := make(map[int64]*grants.Grant, len(gs))
-	for i := range gs {
-		byID[gs[i].ID] = &gs[i]
-	}
-	for i := range reqs {
-		if reqs[i].GrantID != nil {
-			reqs[i].Grant = byID[*reqs[i].GrantID]
-		}
-	}
-	return nil
 }
 
 // localRedirect answers a form with 303 to next when it is a same-origin

@@ -33,7 +33,7 @@ func TestPagesSendAnonymousPeopleToSignIn(t *testing.T) {
 			t.Errorf("anonymous POST %s = %d → %q, want a redirect to sign-in", path, p.code, p.location)
 		}
 	}
-	if n, _ := grants.ListRequests(t.Context(), db.DB, grants.RequestQuery{All: true}); len(n) != 0 {
+	if n, _ := grants.NewStore(db).ListRequests(t.Context(), grants.RequestQuery{All: true}); len(n) != 0 {
 		t.Errorf("anonymous posts created %d requests", len(n))
 	}
 	pp.get(t, "", "/").must(t, 200, "Sign in with Okta")
@@ -182,7 +182,7 @@ func TestMyAccessPage(t *testing.T) {
 		p = pp.follow(t, "bob", p)
 		p.must(t, 200, "You gave up prod-db", "You hold no access right now.", idPath(`<a href="/grants/%d">#%d</a>`, g, g),
 			"revoked", "by bob@example.com: done &lt;b&gt;now&lt;/b&gt;", "being removed from the tailnet")
-		stored, err := grants.GetGrant(t.Context(), db.DB, g)
+		stored, err := grants.NewStore(db).GetGrant(t.Context(), g)
 		if err != nil || stored.Status != grants.GrantRevoked || stored.RevokeReason != "done <b>now</b>" {
 			t.Errorf("stored grant = %+v, %v", stored, err)
 		}

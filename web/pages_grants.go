@@ -1,13 +1,10 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/accessportal/portal/grants"
 )
 
 // grantPageData is the data of one grant's page.
@@ -22,21 +19,15 @@ type grantPageData struct {
 	Own bool
 }
 
-// grantPage shows a grant to its grantee and the admins; others get 404,
-// as for a grant that does not exist.
-func (s *Server) grantPage(c echo.Context) error {
-	return s.showGrant(c, http.StatusOK, "", "")
-}
-
 func (s *Server) showGrant(c echo.Context, code int, errMsg, reason string) error {
 	p, admin := s.pagePerson(c)
 	id, err := idParam(c, "grant")
 	if err != nil {
 		return err
 	}
-	g, err := grants.GetGrant(c.Request().Context(), s.db.DB, id)
+	g, err := s.store.GetGrant(c.Request().Context(), id)
 	if err != nil {
-		return refusal(err)
+		return err
 	}
 	own := g.UserEmail == p.Email
 	if !own && !admin {
@@ -47,30 +38,4 @@ func (s *Server) showGrant(c echo.Context, code int, errMsg, reason string) erro
 		page.Description = res.Description
 	}
 	return s.render(c, code, "grant.html", page)
-}
-
-// relinquishGrantForm ends an active grant now: the grantee giving it up
-// (or an admin revoking it), with an optional reason.
-func (s *Server) relinquishGrantForm(c echo.Context) error {
-	p, _ := s.pagePerson(c)
-	id, err := idParam(c, "grant")
-	if err != nil {
-		return err
-	}
-	reason := c.FormValue("reason")
-	g, err := grants.RevokeGrant(c.Request().Context(), s.db.DB, s.opts.Catalog(), id, p, reason, s.now())
-	if err != nil {
-		code, msg, ok := formRefusal(err)
-		if !ok || code == http.StatusNotFound {
-			return refusal(err)
-		}
-		return s.showGrant(c, code, msg, reason)
-	}
-	s.wake()
-	if g.UserEmail == p.Email {
-		s.flash(c, fmt.Sprintf("You gave up %s (grant #%d); the tailnet drops you from %s within seconds.", g.Resource, g.ID, g.GroupName))
-	} else {
-		s.flash(c, fmt.Sprintf("Grant #%d of %s to %s was revoked.", g.ID, g.Resource, g.UserEmail))
-	}
-	return localRedirect(c, c.FormValue("next"), "/grants/"+strconv.FormatInt(g.ID, 10))
 }

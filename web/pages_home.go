@@ -42,7 +42,7 @@ func (s *Server) myAccess(c echo.Context) error {
 	// A person holds at most one active grant and one pending request per
 	// resource, so these lists are bounded by the catalog.
 	active := true
-	list, err := grants.ListGrants(ctx, s.db.DB, grants.GrantQuery{User: p.Email, Active: &active, Limit: len(cat.Resources) + pageSize})
+	list, err := s.store.ListGrants(ctx, grants.GrantQuery{User: p.Email, Active: &active, Limit: len(cat.Resources) + pageSize})
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (s *Server) myAccess(c echo.Context) error {
 	for i := range list {
 		page.Active = append(page.Active, s.newGrantView(&list[i]))
 	}
-	pending, err := grants.ListRequests(ctx, s.db.DB, grants.RequestQuery{Requester: p.Email, Status: grants.RequestPending, Limit: len(cat.Resources) + pageSize})
+	pending, err := s.store.ListRequests(ctx, grants.RequestQuery{Requester: p.Email, Status: grants.RequestPending, Limit: len(cat.Resources) + pageSize})
 	if err != nil {
 		return err
 	}
@@ -58,8 +58,7 @@ func (s *Server) myAccess(c echo.Context) error {
 		page.Pending = append(page.Pending, s.newRequestView(r))
 	}
 
-	var ended []grants.Grant
-	more, err := keysetPage(s.db.WithContext(ctx).Where("user_email = ? AND status <> ?", p.Email, grants.GrantActive), before, &ended)
+	ended, more, err := s.store.EndedGrantsOf(ctx, p.Email, grants.Page{Before: before, Size: pageSize})
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -18,40 +17,6 @@ type myRequestsPageData struct {
 	Statuses []string // the filter's choices
 	Requests []requestView
 	Pager    pager
-}
-
-// myRequestsPage lists the signed-in person's requests, newest first, one
-// page at a time, optionally of one status.
-func (s *Server) myRequestsPage(c echo.Context) error {
-	p, _ := s.pagePerson(c)
-	before, err := beforeParam(c)
-	if err != nil {
-		return err
-	}
-	status := c.QueryParam("status")
-	if status != "" && !slices.Contains(grants.RequestStatuses, status) {
-		return httpError(http.StatusBadRequest, "status must be one of the listed statuses, not "+strconv.Quote(status))
-	}
-	tx := s.db.WithContext(c.Request().Context()).Where("requester = ?", p.Email)
-	if status != "" {
-		tx = tx.Where("status = ?", status)
-	}
-	var rows []grants.Request
-	more, err := keysetPage(tx, before, &rows)
-	if err != nil {
-		return err
-	}
-	if err := s.attachGrants(c, rows); err != nil {
-		return err
-	}
-	page := myRequestsPageData{Flash: s.popFlash(c), Status: status, Statuses: grants.RequestStatuses}
-	var last int64
-	for i := range rows {
-		page.Requests = append(page.Requests, s.newRequestView(&rows[i]))
-		last = rows[i].ID
-	}
-	page.Pager = newPager(c.Request().URL, before, last, more)
-	return s.render(c, http.StatusOK, "requests.html", page)
 }
 
 // requestPageData is the data of one request's page.
@@ -70,12 +35,6 @@ type requestPageData struct {
 	Decide *decisionItem
 }
 
-// requestPage shows a request to its requester, its approvers and the
-// admins; others get 404, as for a request that does not exist.
-func (s *Server) requestPage(c echo.Context) error {
-	return s.showRequest(c, http.StatusOK, "", "")
-}
-
 // showRequest renders the request of the path, with an error message and
 // the typed comment after a refused action.
 func (s *Server) showRequest(c echo.Context, code int, errMsg, comment string) error {
@@ -86,9 +45,9 @@ func (s *Server) showRequest(c echo.Context, code int, errMsg, comment string) e
 	}
 	ctx := c.Request().Context()
 	cat := s.opts.Catalog()
-	req, err := grants.GetRequest(ctx, s.db.DB, id)
+	req, err := s.store.GetRequest(ctx, id)
 	if err != nil {
-		return refusal(err)
+		return err
 	}
 	if !cat.MayView(p, req) {
 		return httpError(http.StatusNotFound, "no request "+strconv.FormatInt(id, 10))
@@ -108,7 +67,7 @@ func (s *Server) showRequest(c echo.Context, code int, errMsg, comment string) e
 		page.Resource = &v
 		page.Needed = v.Approvals
 	}
-	people, err := lookupPeople(ctx, s.db.DB, []string{req.Requester})
+	people, err := s.store.LookupPeople(ctx, []string{req.Requester})
 	if err != nil {
 		return err
 	}
@@ -126,32 +85,6 @@ func (s *Server) showRequest(c echo.Context, code int, errMsg, comment string) e
 	return s.render(c, code, "request.html", page)
 }
 
-// cancelRequestForm withdraws the signed-in person's pending request.
-func (s *Server) cancelRequestForm(c echo.Context) error {
-	p, _ := s.pagePerson(c)
-	id, err := idParam(c, "request")
-	if err != nil {
-		return err
-	}
-	req, err := grants.CancelRequest(c.Request().Context(), s.db.DB, s.opts.Catalog(), id, p, s.now())
-	if err != nil {
-		return s.refusedOnRequestPage(c, err, "")
-	}
-	s.wake()
-	s.flash(c, fmt.Sprintf("Request #%d for %s was cancelled.", req.ID, req.Resource))
-	return localRedirect(c, c.FormValue("next"), "/requests/"+strconv.FormatInt(req.ID, 10))
-}
-
-// approveRequestForm records the signed-in approver's approval.
-func (s *Server) approveRequestForm(c echo.Context) error {
-	return s.decideRequestForm(c, grants.ApproveRequest)
-}
-
-// denyRequestForm records the signed-in approver's denial.
-func (s *Server) denyRequestForm(c echo.Context) error {
-	return s.decideRequestForm(c, grants.DenyRequest)
-}
-
 func (s *Server) decideRequestForm(c echo.Context, decide decideFunc) error {
 	p, _ := s.pagePerson(c)
 	id, err := idParam(c, "request")
@@ -159,7 +92,7 @@ func (s *Server) decideRequestForm(c echo.Context, decide decideFunc) error {
 		return err
 	}
 	comment := c.FormValue("comment")
-	req, err := decide(c.Request().Context(), s.db.DB, s.opts.Catalog(), id, p, comment, s.now())
+	req, err := decide(s.store, c.Request().Context(), s.opts.Catalog(), id, p, comment, s.now())
 	if err != nil {
 		return s.refusedOnRequestPage(c, err, comment)
 	}
@@ -171,12 +104,12 @@ func (s *Server) decideRequestForm(c echo.Context, decide decideFunc) error {
 // refusedOnRequestPage shows a refused action's reason on the request's
 // page, with the refusal's status; other errors stay errors.
 func (s *Server) refusedOnRequestPage(c echo.Context, err error, comment string) error {
-	code, msg, ok := formRefusal(err)
+	code, msg, ok := clientError(err)
 	if !ok {
 		return err
 	}
 	if code == http.StatusNotFound {
-		return refusal(err)
+		return err
 	}
 	return s.showRequest(c, code, msg, comment)
 }

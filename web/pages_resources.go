@@ -80,44 +80,6 @@ type resourcesPageData struct {
 	Others      []resourceView
 }
 
-// resourcesPage is the catalog: what I may request, for how long, and
-// whether I already hold it or asked for it.
-func (s *Server) resourcesPage(c echo.Context) error {
-	p, _ := s.pagePerson(c)
-	ctx := c.Request().Context()
-	cat := s.opts.Catalog()
-	active := true
-	held, err := grants.ListGrants(ctx, s.db.DB, grants.GrantQuery{User: p.Email, Active: &active, Limit: len(cat.Resources) + pageSize})
-	if err != nil {
-		return err
-	}
-	pending, err := grants.ListRequests(ctx, s.db.DB, grants.RequestQuery{Requester: p.Email, Status: grants.RequestPending, Limit: len(cat.Resources) + pageSize})
-	if err != nil {
-		return err
-	}
-	page := resourcesPageData{Flash: s.popFlash(c)}
-	for _, name := range cat.ResourceNames() {
-		v := newResourceView(cat.Resources[name], p)
-		for i := range held {
-			if held[i].Resource == name {
-				g := s.newGrantView(&held[i])
-				v.Grant = &g
-			}
-		}
-		for _, r := range pending {
-			if r.Resource == name {
-				v.PendingID = r.ID
-			}
-		}
-		if v.MayRequest {
-			page.Requestable = append(page.Requestable, v)
-		} else {
-			page.Others = append(page.Others, v)
-		}
-	}
-	return s.render(c, http.StatusOK, "resources.html", page)
-}
-
 // durationChoice is one option of the duration select.
 type durationChoice struct {
 	Value    string
@@ -164,18 +126,6 @@ type requestFormPage struct {
 	Error string
 }
 
-// requestForm shows the form to request one resource.
-func (s *Server) requestForm(c echo.Context) error {
-	p, _ := s.pagePerson(c)
-	res, err := s.requestableResource(c, p)
-	if err != nil {
-		return err
-	}
-	return s.render(c, http.StatusOK, "request_form.html", requestFormPage{
-		Resource: newResourceView(res, p), Choices: durationChoices(res, 0),
-	})
-}
-
 // requestableResource is the resource named in the path, which p may
 // request: 404 for an unknown one, 403 saying who may request it otherwise.
 func (s *Server) requestableResource(c echo.Context, p *grants.Person) (grants.Resource, error) {
@@ -188,35 +138,6 @@ func (s *Server) requestableResource(c echo.Context, p *grants.Person) (grants.R
 		return res, httpError(http.StatusForbidden, fmt.Sprintf("%s may be requested only by members of %s", res.Name, strings.Join(res.Eligible, ", ")))
 	}
 	return res, nil
-}
-
-// submitRequest files the request of the form. A refusal shows the form
-// again with the reason and the typed values; success goes to the request.
-func (s *Server) submitRequest(c echo.Context) error {
-	p, _ := s.pagePerson(c)
-	res, err := s.requestableResource(c, p)
-	if err != nil {
-		return err
-	}
-	reason := c.FormValue("reason")
-	d, err := parseDuration(c.FormValue("duration"))
-	if err == nil {
-		var req *grants.Request
-		req, err = grants.CreateRequest(c.Request().Context(), s.db.DB, s.opts.Catalog(), p,
-			grants.RequestInput{Resource: res.Name, Duration: d, Reason: reason}, s.now())
-		if err == nil {
-			s.wake()
-			s.flash(c, requestFiledMessage(req))
-			return c.Redirect(http.StatusSeeOther, "/requests/"+strconv.FormatInt(req.ID, 10))
-		}
-	}
-	code, msg, ok := formRefusal(err)
-	if !ok {
-		return err
-	}
-	return s.render(c, code, "request_form.html", requestFormPage{
-		Resource: newResourceView(res, p), Choices: durationChoices(res, d), Reason: reason, Error: msg,
-	})
 }
 
 // requestFiledMessage tells the requester what happened to a new request.

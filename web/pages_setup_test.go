@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -47,11 +46,8 @@ func newPagesPortal(t *testing.T, db *database.DB, withPolicy bool) *pagesPortal
 	}
 	tp := &testPortal{db: db, now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), catalog: cat}
 	pp := &pagesPortal{oidcPortal: &oidcPortal{testPortal: tp, okta: okta}, clients: map[string]*http.Client{}}
-	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
-	t.Cleanup(ts.Close)
 	opts := web.Options{
-		DB: db, BaseURL: ts.URL, Catalog: func() *grants.Catalog { return tp.catalog },
+		DB: db, Catalog: func() *grants.Catalog { return tp.catalog },
 		OIDC:  &web.OIDCConfig{Issuer: oktaURL, ClientID: "portal", ClientSecret: "s3cret"},
 		Clock: func() time.Time { return tp.now }, Wake: func() { tp.wakes++ },
 	}
@@ -62,11 +58,7 @@ func newPagesPortal(t *testing.T, db *database.DB, withPolicy bool) *pagesPortal
 			return pp.policy, pp.policyErr
 		}
 	}
-	s, err := web.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = s.Handler()
+	ts := servePortal(t, opts)
 	tp.srv = ts
 	okta.AddClient(oktafake.Client{ID: "portal", Secret: "s3cret", RedirectURIs: []string{ts.URL + "/auth/callback"}})
 	for i, person := range jitPeople {
@@ -186,7 +178,7 @@ func fileRequest(t *testing.T, pp *pagesPortal, who, resource string, d time.Dur
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := grants.CreateRequest(t.Context(), pp.db.DB, pp.catalog, p, grants.RequestInput{Resource: resource, Duration: d, Reason: reason}, pp.now)
+	r, err := grants.NewStore(pp.db).CreateRequest(t.Context(), pp.catalog, p, grants.RequestInput{Resource: resource, Duration: d, Reason: reason}, pp.now)
 	if err != nil {
 		t.Fatalf("%s requesting %s: %v", who, resource, err)
 	}
@@ -200,7 +192,7 @@ func approve(t *testing.T, pp *pagesPortal, who string, id int64) *grants.Reques
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := grants.ApproveRequest(t.Context(), pp.db.DB, pp.catalog, id, p, "", pp.now)
+	r, err := grants.NewStore(pp.db).ApproveRequest(t.Context(), pp.catalog, id, p, "", pp.now)
 	if err != nil {
 		t.Fatalf("%s approving %d: %v", who, id, err)
 	}

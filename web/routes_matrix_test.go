@@ -40,11 +40,11 @@ func matrixPortal(t *testing.T, db *database.DB) (p *oidcPortal, reqID, grantID 
 	ctx := t.Context()
 	bob, _ := grants.LookupPerson(ctx, db.DB, "bob@example.com")
 	alice, _ := grants.LookupPerson(ctx, db.DB, "alice@example.com")
-	req, err := grants.CreateRequest(ctx, db.DB, p.catalog, bob, grants.RequestInput{Resource: "prod-db", Reason: "matrix"}, p.now)
+	req, err := grants.NewStore(db).CreateRequest(ctx, p.catalog, bob, grants.RequestInput{Resource: "prod-db", Reason: "matrix"}, p.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := grants.DirectGrant(ctx, db.DB, p.catalog, alice, grants.DirectGrantInput{Resource: "staging", User: "bob@example.com", Reason: "matrix"}, p.now)
+	g, err := grants.NewStore(db).DirectGrant(ctx, p.catalog, alice, grants.DirectGrantInput{Resource: "staging", User: "bob@example.com", Reason: "matrix"}, p.now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,3 @@
-// Package web is the portal's HTTP face: pages, the JSON API, sign-in,
-// sessions, health and metrics.
 package web
 
 import (
@@ -13,7 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,7 +73,7 @@ type Options struct {
 // Server serves the portal.
 type Server struct {
 	opts     Options
-	db       *database.DB
+	store    *grants.Store
 	now      func() time.Time
 	sessions *scs.SessionManager
 	echo     *echo.Echo
@@ -104,11 +102,11 @@ func New(opts Options) (*Server, error) {
 		opts.Catalog = func() *grants.Catalog { return empty }
 	}
 	s := &Server{
-		opts: opts,
-		db:   opts.DB,
-		now:  opts.Clock,
+		opts:  opts,
+		store: grants.NewStore(opts.DB),
+		now:   opts.Clock,
 	}
-	s.sessions = newSessionManager(opts.DB.DB, opts.Clock, strings.HasPrefix(opts.BaseURL, "https://"))
+	s.sessions = newSessionManager(s.store.Sessions(opts.Clock), strings.HasPrefix(opts.BaseURL, "https://"))
 	if err := s.loadAssets(); err != nil {
 		return nil, err
 	}
@@ -161,7 +159,7 @@ func (s *Server) routes() *echo.Echo {
 	web.POST("/admin/sync", s.adminSyncNow, s.requireAdminPage)
 	web.POST("/admin/sync/confirm", s.adminConfirmHold, s.requireAdminPage)
 	web.GET("/admin/access", s.adminAccess, s.requireAdminPage)
-	web.POST("/admin/grants/:id/revoke", s.adminRevokeGrant, s.requireAdminPage)
+	web.POST("/admin/grants/:id/revoke", s.revokeGrantForm, s.requireAdminPage)
 	web.GET("/admin/requests", s.adminRequests, s.requireAdminPage)
 	web.GET("/admin/offboarding", s.adminOffboarding, s.requireAdminPage)
 	web.GET("/admin/audit", s.adminAudit, s.requireAdminPage)
@@ -226,13 +224,12 @@ func (s *Server) healthz(c echo.Context) error {
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := s.db.Ping(ctx); err != nil {
+	if err := s.store.DB().Ping(ctx); err != nil {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unreachable: " + err.Error()})
 	}
-	var st grants.SyncStatus
-	err := s.db.WithContext(ctx).Where("id = ?", 1).Limit(1).Find(&st).Error
+	st, err := s.store.SyncStatus(ctx)
 	if err != nil {
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "reading sync status: " + err.Error()})
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": err.Error()})
 	}
 	if st.LastCompleteAt == nil || st.LastCompleteAt.Before(s.opts.StartedAt.Add(-time.Second)) {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "waiting for the first successful reconcile after a complete Okta read"})
@@ -286,13 +283,20 @@ func (s *Server) loadTemplates() error {
 	if err != nil {
 		return err
 	}
+	// Every page is the layout, the shared parts (*_parts.html) and its
+	// own file: one template per page.
+	parts, err := fs.Glob(templateFS, "templates/*_parts.html")
+	if err != nil {
+		return err
+	}
 	s.pages = map[string]*template.Template{}
 	for _, p := range entries {
 		name := path.Base(p)
-		if name == "layout.html" {
+		if name == "layout.html" || slices.Contains(parts, p) {
 			continue
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", p)
+		files := slices.Concat([]string{"templates/layout.html"}, parts, []string{p})
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return fmt.Errorf("parsing template %s: %w", name, err)
 		}
@@ -326,13 +330,4 @@ func (s *Server) render(c echo.Context, code int, name string, page any) error {
 		return c.String(http.StatusInternalServerError, "internal error rendering the page")
 	}
 	return c.HTML(code, b.String())
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

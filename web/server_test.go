@@ -29,20 +29,11 @@ func newTestPortal(t *testing.T, db *database.DB, oidc *web.OIDCConfig) *testPor
 	t.Helper()
 	p := &testPortal{db: db, now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
 	p.catalog = &grants.Catalog{Admins: []string{"Portal Admins"}, Groups: map[string]string{}, Resources: map[string]grants.Resource{}}
-	// The server needs its URL for OIDC redirects: start unstarted, then build.
-	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
-	s, err := web.New(web.Options{
-		DB: db, BaseURL: ts.URL, Catalog: func() *grants.Catalog { return p.catalog },
+	p.srv = servePortal(t, web.Options{
+		DB: db, Catalog: func() *grants.Catalog { return p.catalog },
 		OIDC: oidc, Clock: func() time.Time { return p.now }, Wake: func() { p.wakes++ },
 		OktaHookSecret: "hook-secret", OnOktaEvents: func() { p.hookWakes++ },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = s.Handler()
-	t.Cleanup(ts.Close)
-	p.srv = ts
 	return p
 }
 
@@ -64,7 +55,7 @@ func addUser(t *testing.T, db *database.DB, id, email, status string, groups ...
 
 func token(t *testing.T, db *database.DB, email string, ttl time.Duration, now time.Time) string {
 	t.Helper()
-	secret, _, err := grants.CreateToken(t.Context(), db.DB, email, "test", ttl, now)
+	secret, _, err := grants.NewStore(db).CreateToken(t.Context(), email, "test", ttl, now)
 	if err != nil {
 		t.Fatal(err)
 	}

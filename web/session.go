@@ -1,97 +1,27 @@
 package web
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
+
+	"github.com/accessportal/portal/grants"
 )
 
 // ctxSessionLoaded marks an echo.Context whose request carries a session.
 const ctxSessionLoaded = "portal.session"
 
 // sessionEmailKey is the session value holding the signed-in person's email.
-const sessionEmailKey = "email"
-
-// sessionRow is one scs session in the sessions table of our migrations.
-type sessionRow struct {
-	Token  string `gorm:"primaryKey"`
-	Data   []byte
-	Expiry time.Time
-	Email  string
-}
-
-func (sessionRow) TableName() string { return "sessions" }
-
-// sessionStore keeps scs sessions in the portal database. It records the
-// signed-in email beside each session so offboarding can delete them all.
-type sessionStore struct {
-	db  *gorm.DB
-	now func() time.Time
-}
-
-var _ scs.CtxStore = (*sessionStore)(nil)
-
-func (s *sessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	var row sessionRow
-	err := s.db.WithContext(ctx).Where("token = ? AND expiry > ?", token, s.now().UTC()).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return row.Data, true, nil
-}
-
-func (s *sessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	row := sessionRow{Token: token, Data: b, Expiry: expiry.UTC()}
-	if _, values, err := (scs.GobCodec{}).Decode(b); err == nil {
-		row.Email, _ = values[sessionEmailKey].(string)
-	}
-	return s.db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "token"}},
-		DoUpdates: clause.AssignmentColumns([]string{"data", "expiry", "email"}),
-	}).Create(&row).Error
-}
-
-func (s *sessionStore) DeleteCtx(ctx context.Context, token string) error {
-	return s.db.WithContext(ctx).Where("token = ?", token).Delete(&sessionRow{}).Error
-}
-
-func (s *sessionStore) Find(token string) ([]byte, bool, error) {
-	return s.FindCtx(context.Background(), token)
-}
-
-func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
-	return s.CommitCtx(context.Background(), token, b, expiry)
-}
-
-func (s *sessionStore) Delete(token string) error { return s.DeleteCtx(context.Background(), token) }
-
-// DeleteExpiredSessions removes sessions past their expiry.
-func DeleteExpiredSessions(ctx context.Context, db *gorm.DB, now time.Time) (int64, error) {
-	res := db.WithContext(ctx).Where("expiry <= ?", now.UTC()).Delete(&sessionRow{})
-	return res.RowsAffected, res.Error
-}
-
-// DeleteSessionsOf removes every session of a person, signing them out everywhere.
-func DeleteSessionsOf(ctx context.Context, db *gorm.DB, email string) (int64, error) {
-	res := db.WithContext(ctx).Where("email = ?", email).Delete(&sessionRow{})
-	return res.RowsAffected, res.Error
-}
+const sessionEmailKey = grants.SessionEmailKey
 
 // newSessionManager configures scs: server-side sessions, HttpOnly cookie,
 // Secure when the portal is served over https, SameSite=Lax.
-func newSessionManager(db *gorm.DB, now func() time.Time, secure bool) *scs.SessionManager {
+func newSessionManager(store scs.CtxStore, secure bool) *scs.SessionManager {
 	sm := scs.New()
-	sm.Store = &sessionStore{db: db, now: now}
+	sm.Store = store
 	sm.Lifetime = 12 * time.Hour
 	sm.IdleTimeout = 2 * time.Hour
 	sm.Cookie.Name = "portal_session"

@@ -34,7 +34,7 @@ func TestUnreachablePortal(t *testing.T) {
 func TestTokensRefused(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		p := newTestPortal(t, db)
-		expired, _, err := grants.CreateToken(context.Background(), db.DB, alice, "old", time.Minute, time.Now().Add(-time.Hour))
+		expired, _, err := grants.NewStore(db).CreateToken(context.Background(), alice, "old", time.Minute, time.Now().Add(-time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,7 +199,7 @@ func TestLogin(t *testing.T) {
 		failsWith(t, env, 1, []string{"access: reading " + path + ": ", `(run "access login" again)`}, "whoami")
 
 		// A stored token that stops working points at "access login".
-		expired, _, err := grants.CreateToken(context.Background(), db.DB, alice, "old", time.Minute, time.Now().Add(-time.Hour))
+		expired, _, err := grants.NewStore(db).CreateToken(context.Background(), alice, "old", time.Minute, time.Now().Add(-time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -220,3 +220,20 @@ func transportReason(err error) string {
 	}
 	return err.Error()
 }
+
+// connect parses a command's flags, wants its arguments (names) and opens
+// the API client: how every command that talks to the portal begins.
+func (c *cli) connect(f *commandFlags, args []string, names ...string) (*apiClient, []string, error) {
+	rest, err := f.parse(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := wantArgs(rest, names...); err != nil {
+		return nil, nil, err
+	}
+	api, err := c.newAPIClient()
+	if err != nil {
+		return nil, nil, err
+	}
+	return api, rest, nil
+}

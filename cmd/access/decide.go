@@ -27,14 +27,7 @@ func (c *cli) decide(ctx context.Context, verb string, args []string) error {
 	}[verb]
 	f := c.newFlags(verb, help)
 	comment := f.String("comment", "", "a note (`TEXT`) for the requester and the audit log")
-	rest, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(rest, "REQUEST-ID"); err != nil {
-		return err
-	}
-	api, err := c.newAPIClient()
+	api, rest, err := c.connect(f, args, "REQUEST-ID")
 	if err != nil {
 		return err
 	}
@@ -60,14 +53,7 @@ func (c *cli) decide(ctx context.Context, verb string, args []string) error {
 
 func runCancel(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("cancel", "Withdraws a request of mine that nobody has decided yet.")
-	rest, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(rest, "REQUEST-ID"); err != nil {
-		return err
-	}
-	api, err := c.newAPIClient()
+	api, rest, err := c.connect(f, args, "REQUEST-ID")
 	if err != nil {
 		return err
 	}
@@ -91,14 +77,7 @@ type revokeBody struct {
 func runRevoke(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("revoke", "Ends a grant now (GRANT-ID as \"access ls\" shows it): mine, or anyone's for an\nadmin. The tailnet drops the membership within seconds.")
 	reason := f.String("reason", "", "why the grant ends early (`TEXT`), for the audit log")
-	rest, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(rest, "GRANT-ID"); err != nil {
-		return err
-	}
-	api, err := c.newAPIClient()
+	api, rest, err := c.connect(f, args, "GRANT-ID")
 	if err != nil {
 		return err
 	}

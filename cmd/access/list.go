@@ -22,14 +22,7 @@ type listing struct {
 func runList(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("ls", listHelp)
 	active := f.Bool("active", false, "only pending requests and active grants")
-	rest, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(rest); err != nil {
-		return err
-	}
-	api, err := c.newAPIClient()
+	api, _, err := c.connect(f, args)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"golang.org/x/term"
 )
 
 const loginHelp = `Stores the portal's URL and an API token (from the portal, or
@@ -84,26 +86,36 @@ func runLogin(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-// readToken reads one line from stdin, prompting (without echo where the
-// terminal allows it) when stdin is a terminal. An interrupt stops it.
+// readToken reads one line from stdin, prompting without echo when stdin
+// is a terminal. An interrupt stops it (and gives the terminal its echo
+// back).
 func (c *cli) readToken(ctx context.Context, portal string) (string, error) {
-	if f, ok := c.stdin.(*os.File); ok && isTerminal(f) {
-		fmt.Fprintf(c.stderr, "API token for %s (create one in the portal): ", portal)
-		restore := disableEcho(f)
-		defer func() {
-			restore()
-			fmt.Fprintln(c.stderr)
-		}()
-	}
 	type readResult struct {
 		line string
 		err  error
 	}
 	read := make(chan readResult, 1)
-	go func() {
-		line, err := bufio.NewReader(c.stdin).ReadString('\n')
-		read <- readResult{line, err}
-	}()
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fd := int(f.Fd())
+		fmt.Fprintf(c.stderr, "API token for %s (create one in the portal): ", portal)
+		defer fmt.Fprintln(c.stderr)
+		if state, err := term.GetState(fd); err == nil {
+			defer func() {
+				if err := term.Restore(fd, state); err != nil {
+					fmt.Fprintf(c.stderr, "access: restoring the terminal: %v\n", err)
+				}
+			}()
+		}
+		go func() {
+			b, err := term.ReadPassword(fd)
+			read <- readResult{string(b), err}
+		}()
+	} else {
+		go func() {
+			line, err := bufio.NewReader(c.stdin).ReadString('\n')
+			read <- readResult{line, err}
+		}()
+	}
 	select {
 	case <-ctx.Done():
 		return "", ctx.Err()
@@ -113,10 +125,4 @@ func (c *cli) readToken(ctx context.Context, portal string) (string, error) {
 		}
 		return strings.TrimSpace(r.line), nil
 	}
-}
-
-// isTerminal reports whether f is a character device such as a terminal.
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -149,7 +149,7 @@ func (p *testPortal) addUser(id, email, status string, groups ...string) {
 // token mints an API token for email, created now and living ttl.
 func (p *testPortal) token(email string, ttl time.Duration) string {
 	p.t.Helper()
-	secret, _, err := grants.CreateToken(context.Background(), p.db.DB, email, "cli test", ttl, time.Now())
+	secret, _, err := grants.NewStore(p.db).CreateToken(context.Background(), email, "cli test", ttl, time.Now())
 	if err != nil {
 		p.t.Fatal(err)
 	}

@@ -8,14 +8,7 @@ import (
 
 func runResources(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("resources", "Lists the resources of the catalog: what each is, the Tailscale group it\ngrants, default and longest duration, whether a reason is required, and who\nmay request it, and whether you may.")
-	rest, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(rest); err != nil {
-		return err
-	}
-	api, err := c.newAPIClient()
+	api, _, err := c.connect(f, args)
 	if err != nil {
 		return err
 	}

@@ -7,14 +7,7 @@ import (
 
 func runWhoami(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("whoami", "Shows who the token belongs to: email, name, whether an admin, Okta groups.")
-	rest, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(rest); err != nil {
-		return err
-	}
-	api, err := c.newAPIClient()
+	api, _, err := c.connect(f, args)
 	if err != nil {
 		return err
 	}

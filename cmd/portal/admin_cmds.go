@@ -65,11 +65,11 @@ func runToken(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer db.Close()
-	secret, tok, err := grants.CreateToken(ctx, db.DB, *user, *name, *ttl, time.Now())
+	secret, tok, err := grants.NewStore(db).CreateToken(ctx, *user, *name, *ttl, time.Now())
 	if err != nil {
 		return err
 	}
-	if _, err := grants.LookupPerson(ctx, db.DB, tok.Email); err != nil {
+	if _, err := grants.NewStore(db).LookupPerson(ctx, tok.Email); err != nil {
 		fmt.Fprintf(env.stderr, "note: %s is not in the directory snapshot yet; the token answers 403 until Okta lists them as ACTIVE\n", tok.Email)
 	}
 	exp := "never expires"
@@ -101,7 +101,7 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		defer db.Close()
-		store, err := grants.OpenCatalogStore(ctx, db.DB, env.getenv("PORTAL_CATALOG"))
+		store, err := grants.NewStore(db).OpenCatalogStore(ctx, env.getenv("PORTAL_CATALOG"))
 		if err != nil {
 			return err
 		}
@@ -126,7 +126,7 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		defer db.Close()
-		store, err := grants.OpenCatalogStore(ctx, db.DB, "")
+		store, err := grants.NewStore(db).OpenCatalogStore(ctx, "")
 		if err != nil {
 			return err
 		}
@@ -155,7 +155,7 @@ func runAudit(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer db.Close()
-	n, err := grants.VerifyAudit(ctx, db.DB)
+	n, err := grants.NewStore(db).VerifyAudit(ctx)
 	var ce *grants.ChainError
 	if errors.As(err, &ce) {
 		return fmt.Errorf("audit log broken after %d good event(s): %w", n, err)

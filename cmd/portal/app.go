@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -68,7 +69,7 @@ func (a *app) init(ctx context.Context) error {
 		return err
 	}
 	var err error
-	if a.catalog, err = grants.OpenCatalogStore(ctx, a.db.DB, cfg.CatalogPath); err != nil {
+	if a.catalog, err = a.store.OpenCatalogStore(ctx, cfg.CatalogPath); err != nil {
 		return err
 	}
 	a.directory, err = okta.New(okta.Config{
@@ -90,7 +91,7 @@ func (a *app) init(ctx context.Context) error {
 	})
 	a.registry.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		grants.NewStateCollector(a.db.DB), a.leaseHeld,
+		grants.NewStateCollector(a.store), a.leaseHeld,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "portal_okta_requests_total", Help: "HTTP requests made to the Okta API, retries included."},
 			func() float64 { return float64(a.directory.Calls()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "portal_okta_rate_limited_total", Help: "Okta API requests answered with 429."},
@@ -108,8 +109,8 @@ func (a *app) init(ctx context.Context) error {
 	a.events = okta.NewEventProcessor(okta.EventProcessorOptions{
 		Store: a.store, Directory: a.directory, Poll: a.poller.Poke, AfterBatch: a.directoryChanged,
 	})
-	a.notifier = grants.NewNotifier(grants.NotifierOptions{DB: a.db.DB, WebhookURL: cfg.NotifyWebhook, BaseURL: cfg.BaseURL})
-	a.sweeper = grants.NewSweeper(grants.SweeperOptions{DB: a.db.DB, RequestTTL: cfg.RequestTTL, Wake: a.reconciler.Wake})
+	a.notifier = grants.NewNotifier(grants.NotifierOptions{Store: a.store, WebhookURL: cfg.NotifyWebhook, BaseURL: cfg.BaseURL})
+	a.sweeper = grants.NewSweeper(grants.SweeperOptions{Store: a.store, RequestTTL: cfg.RequestTTL, Wake: a.reconciler.Wake})
 	host, _ := os.Hostname()
 	a.holder = fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
 	a.web, err = web.New(web.Options{
@@ -127,21 +128,6 @@ func (a *app) init(ctx context.Context) error {
 		Policy:         func(ctx context.Context) ([]byte, error) { p, err := a.tailnet.ReadPolicy(ctx); return p.Text, err },
 	})
 	return err
-}
-
-// deleteDevices deletes an offboarded person's Tailscale devices (catalog
-// "offboarding": {"tailscaleDevices": "delete"}), each one audited.
-func (a *app) deleteDevices(ctx context.Context, o grants.Offboarding) {
-	names, err := a.tailnet.DeleteDevicesOf(ctx, o.Email)
-	for _, name := range names {
-		if aerr := grants.AppendAudit(ctx, a.db.DB, grants.Event{At: time.Now(), Actor: "okta", Action: "device.delete",
-			Target: "device:" + name, Details: map[string]any{"user": o.Email, "offboarding": o.ID}}); aerr != nil {
-			slog.Error("auditing device deletion", "err", aerr)
-		}
-	}
-	if err != nil {
-		slog.Error("deleting devices of an offboarded person", "email", o.Email, "err", err)
-	}
 }
 
 // wakeLoops wakes every background loop of this process: whatever changed,
@@ -166,15 +152,7 @@ func (a *app) publish() {
 // Okta events): the offboarding cascade for people who left, then a
 // reconcile.
 func (a *app) directoryChanged(ctx context.Context) {
-	offboarded, err := grants.OffboardDeparted(ctx, a.db.DB, time.Now())
-	if err != nil {
-		slog.Error("offboarding cascade", "err", err)
-	}
-	if a.catalog.Current().DeleteDevices {
-		for _, o := range offboarded {
-			a.deleteDevices(ctx, o)
-		}
-	}
+	a.store.OffboardDepartedWithDevices(ctx, a.catalog.Current(), a.tailnet, time.Now)
 	a.reconciler.Wake()
 	a.sweeper.Wake()
 }
@@ -193,13 +171,13 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	go a.watchCatalog(ctx, 5*time.Second)
+	go a.catalog.Watch(ctx, 5*time.Second, a.catalogChanged)
 
 	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	loopsDone := make(chan struct{})
 	go func() {
 		defer close(loopsDone)
-		grants.RunUnderLease(loops, a.db, grants.LeaseOptions{Name: "background", Holder: a.holder, TTL: a.cfg.LeaseTTL,
+		a.store.RunUnderLease(loops, grants.LeaseOptions{Name: "background", Holder: a.holder, TTL: a.cfg.LeaseTTL,
 			OnChange: func(held bool) {
 				if held {
 					a.leaseHeld.Set(1)
@@ -212,7 +190,8 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 				a.directoryChanged(ctx)
 				var wg gosync.WaitGroup
 				for _, loop := range []func(context.Context){
-					a.reconciler.Run, a.poller.Run, a.events.Run, a.sweeper.Run, a.notifier.Run, a.cleanSessions,
+					a.reconciler.Run, a.poller.Run, a.events.Run, a.sweeper.Run, a.notifier.Run,
+					func(ctx context.Context) { a.store.CleanSessions(ctx, time.Hour, time.Now) },
 					func(ctx context.Context) { a.db.Listen(ctx, a.wakeLoops) },
 				} {
 					wg.Go(func() { loop(ctx) })
@@ -242,79 +221,42 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// cleanSessions deletes expired sessions every hour.
-func (a *app) cleanSessions(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if n, err := web.DeleteExpiredSessions(ctx, a.db.DB, time.Now()); err != nil && ctx.Err() == nil {
-			slog.Warn("deleting expired sessions", "err", err)
-		} else if n > 0 {
-			slog.Info("expired sessions deleted", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "serve", "serve\n\nRuns the portal with configuration from the environment (see README).")
-	rest, err := parseFlags(fs, args)
+	a, err := openApp(ctx, env, fs, args)
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(rest); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(env.getenv)
-	if err != nil {
-		return err
-	}
-	a, err := newApp(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		a.db.Close()
 		return fmt.Errorf("PORTAL_ADDR: %w", err)
 	}
-	slog.Info("portal serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "catalog", a.catalog.Source())
+	slog.Info("portal serving", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "catalog", a.catalog.Source())
 	return a.run(ctx, ln)
 }
 
-// watchCatalog re-reads the database catalog every interval on every
-// replica, so that a change saved on another replica reaches this one's
-// pages and API. When the catalog changed (here or elsewhere), the poller
-// reads the Okta groups it may newly name and the reconciler applies it.
-// File mode does nothing: the file is read at start.
-func (a *app) watchCatalog(ctx context.Context, interval time.Duration) {
-	if a.catalog.Source() == grants.CatalogFromFile {
-		return
+// openApp parses a command's flags (it takes no arguments), reads the
+// configuration from the environment and opens the portal.
+func openApp(ctx context.Context, env *cliEnv, fs *flag.FlagSet, args []string) (*app, error) {
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
 	}
-	seen := a.catalog.ETag()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := a.catalog.Reload(ctx); err != nil {
-			if ctx.Err() == nil {
-				slog.Warn("re-reading the catalog", "err", err)
-			}
-			continue
-		}
-		if etag := a.catalog.ETag(); etag != seen {
-			seen = etag
-			slog.Info("catalog changed", "etag", etag)
-			a.poller.Poke(false)
-			a.reconciler.Wake()
-		}
+	if err := wantArgs(rest); err != nil {
+		return nil, err
 	}
+	cfg, err := loadConfig(env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return newApp(ctx, cfg)
+}
+
+// catalogChanged runs after the catalog changed (here or on another
+// replica): the poller reads the Okta groups it may newly name and the
+// reconciler applies it.
+func (a *app) catalogChanged() {
+	a.poller.Poke(false)
+	a.reconciler.Wake()
 }

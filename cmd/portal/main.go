@@ -1,6 +1,3 @@
-// Command portal runs the access portal: the web server and API, the Okta
-// sync, the reconciler and the expiry sweeper (serve), a self-contained demo
-// (demo), and maintenance commands.
 package main
 
 import (
@@ -12,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 )
@@ -159,14 +155,4 @@ func wantArgs(args []string, names ...string) error {
 		return &usageError{fmt.Sprintf("want %s, got %d argument(s)", strings.Join(names, " "), len(args))}
 	}
 	return nil
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

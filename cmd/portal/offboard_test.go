@@ -102,7 +102,7 @@ func giveGrant(t *testing.T, db *database.DB, email string) {
 	if err := p.db.Exec("INSERT INTO sessions (token, data, expiry, email) VALUES (?, ?, ?, ?)", "sess-"+email, []byte("x"), now.Add(time.Hour), email).Error; err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := grants.CreateToken(t.Context(), p.db.DB, email, "cli", time.Hour, now); err != nil {
+	if _, _, err := grants.NewStore(p.db).CreateToken(t.Context(), email, "cli", time.Hour, now); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -240,8 +240,12 @@ func TestOffboardingDeletesDevicesWhenTheCatalogSaysSo(t *testing.T) {
 		if ds := p.tailnet.Devices(); len(ds) != 1 || ds[0].Name != "alice-laptop" {
 			t.Errorf("devices after offboarding bob: %+v", ds)
 		}
+		// The deletion is audited once the tailnet answered.
 		var n int64
-		db.Model(&grants.AuditEvent{}).Where("action = ? AND target = ?", "device.delete", "device:bob-laptop").Count(&n)
+		waitFor(t, 20*time.Second, func() bool {
+			db.Model(&grants.AuditEvent{}).Where("action = ? AND target = ?", "device.delete", "device:bob-laptop").Count(&n)
+			return n > 0
+		})
 		if n != 1 {
 			t.Errorf("%d device.delete audit events for bob-laptop, want 1", n)
 		}

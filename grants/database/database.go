@@ -1,5 +1,3 @@
-// Package database opens the portal's database (SQLite or PostgreSQL) with
-// gorm and applies the embedded migrations.
 package database
 
 import (
@@ -216,4 +214,22 @@ func (db *DB) provider(sqlDB *sql.DB) (*goose.Provider, error) {
 		return nil, fmt.Errorf("loading migrations: %w", err)
 	}
 	return p, nil
+}
+
+// errRollBack ends a transaction of InRolledBackTx.
+var errRollBack = errors.New("rolled back")
+
+// InRolledBackTx runs fn in a transaction that is always rolled back: what
+// fn writes is seen by fn only (a dry run).
+func (db *DB) InRolledBackTx(ctx context.Context, fn func(tx *DB) error) error {
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := fn(&DB{DB: tx, Dialect: db.Dialect, URL: db.URL, lockID: db.lockID}); err != nil {
+			return err
+		}
+		return errRollBack
+	})
+	if errors.Is(err, errRollBack) {
+		return nil
+	}
+	return err
 }

@@ -122,3 +122,27 @@ func TestPublishWakesListenersOfTheSameSchemaOnly(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+func TestInRolledBackTxSeesItsWritesAndKeepsNone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		var inside int64
+		err := db.InRolledBackTx(ctx, func(tx *database.DB) error {
+			if err := tx.Exec("INSERT INTO leases (name, holder, expires_at) VALUES ('dry', 'run', CURRENT_TIMESTAMP)").Error; err != nil {
+				return err
+			}
+			return tx.Table("leases").Where("name = 'dry'").Count(&inside).Error
+		})
+		if err != nil || inside != 1 {
+			t.Fatalf("inside the transaction: %d rows, %v", inside, err)
+		}
+		var after int64
+		if err := db.Table("leases").Where("name = 'dry'").Count(&after).Error; err != nil || after != 0 {
+			t.Errorf("after the transaction: %d rows, %v", after, err)
+		}
+		failed := errors.New("poll failed")
+		if err := db.InRolledBackTx(ctx, func(*database.DB) error { return failed }); !errors.Is(err, failed) {
+			t.Errorf("InRolledBackTx = %v, want fn's error", err)
+		}
+	})
+}

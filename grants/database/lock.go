@@ -11,15 +11,10 @@ import (
 	"time"
 )
 
-// Advisory lock keys of PostgreSQL, one per purpose, varied by schema (see
-// lockKey) so that portals in different schemas of one server never share
-// a lock.
-const (
-	// AuditLockKey serialises appends to the audit chain (transaction lock).
-	AuditLockKey int64 = 7426151
-	// leaseLockBase is the base of the session locks of named leases.
-	leaseLockBase int64 = 0x706f7274616c // "portal"
-)
+// leaseLockBase is the base of the PostgreSQL session locks of named
+// leases, varied by schema (see lockKey) so that portals in different
+// schemas of one server never share a lock.
+const leaseLockBase int64 = 0x706f7274616c // "portal"
 
 // Lock is an exclusive lock that dies with the process holding it: a
 // PostgreSQL session advisory lock on a dedicated connection (the server

@@ -1,0 +1,112 @@
+package grants
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/accessportal/portal/grants/database"
+)
+
+// ErrUnknownCursor says a page was asked for after a row that does not exist.
+var ErrUnknownCursor = errors.New("no such row to continue after")
+
+// ResourceGrantCount is how many active grants a resource has, and how many
+// of them the tailnet policy does not hold yet.
+type ResourceGrantCount struct {
+	Resource  string
+	Active    int64
+	Unapplied int64
+}
+
+// activeGrantsByResource queries grants through the partial index of
+// active grants by resource and grantee (migration 00007). Queries on it
+// say status = 'active' literally, which the index requires; SQLite, which
+// has no statistics to prefer it, is told to use it.
+func (s *Store) activeGrantsByResource(ctx context.Context) *gorm.DB {
+	db := s.db.WithContext(ctx)
+	if s.db.Dialect == database.SQLite {
+		return db.Table("grants INDEXED BY grants_active_resource_idx")
+	}
+	return db.Table("grants")
+}
+
+// ActiveGrantCounts counts the active grants of every resource that has
+// some, in one query.
+func (s *Store) ActiveGrantCounts(ctx context.Context) ([]ResourceGrantCount, error) {
+	var counts []ResourceGrantCount
+	err := s.activeGrantsByResource(ctx).
+		Select("resource, COUNT(*) AS active, SUM(CASE WHEN applied_at IS NULL THEN 1 ELSE 0 END) AS unapplied").
+		Where("status = 'active'").Group("resource").Scan(&counts).Error
+	if err != nil {
+		return nil, fmt.Errorf("counting active grants: %w", err)
+	}
+	return counts, nil
+}
+
+// ActiveGrantsPage reads one page of at most size active grants ordered by
+// resource and grantee, after the grant with id after (keyset: a grantee
+// holds at most one active grant per resource). resource keeps one
+// resource's grants, user those whose grantee's email contains it. An
+// unknown after is ErrUnknownCursor.
+func (s *Store) ActiveGrantsPage(ctx context.Context, user, resource string, after int64, size int) ([]Grant, bool, error) {
+	tx := s.activeGrantsByResource(ctx).Where("status = 'active'")
+	if resource != "" {
+		tx = tx.Where("resource = ?", resource)
+	}
+	if user != "" {
+		tx = tx.Where(`user_email LIKE ? ESCAPE '\'`, likeContains(user))
+	}
+	if after > 0 {
+		var cur Grant
+		err := s.db.WithContext(ctx).Select("resource", "user_email").Where("id = ?", after).Take(&cur).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, false, fmt.Errorf("grant %d: %w", after, ErrUnknownCursor)
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("reading grant %d: %w", after, err)
+		}
+		tx = tx.Where("resource > ? OR (resource = ? AND user_email > ?)", cur.Resource, cur.Resource, cur.UserEmail)
+	}
+	var rows []Grant
+	if err := tx.Order("resource, user_email").Limit(size + 1).Find(&rows).Error; err != nil {
+		return nil, false, fmt.Errorf("listing active grants: %w", err)
+	}
+	return rows[:min(len(rows), size)], len(rows) > size, nil
+}
+
+// ActiveGrantsOf reads the active grants of these people, soonest to expire
+// first.
+func (s *Store) ActiveGrantsOf(ctx context.Context, emails []string) ([]Grant, error) {
+	var holds []Grant
+	if len(emails) == 0 {
+		return holds, nil
+	}
+	err := s.db.WithContext(ctx).Where("user_email IN ? AND status = ?", emails, GrantActive).Order("expires_at").Find(&holds).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading active grants: %w", err)
+	}
+	return holds, nil
+}
+
+// EndedGrantsOf reads one page of the grants of email that ended, newest first.
+func (s *Store) EndedGrantsOf(ctx context.Context, email string, p Page) ([]Grant, bool, error) {
+	var ended []Grant
+	more, err := keysetPage(s.db.WithContext(ctx).Where("user_email = ? AND status <> ?", email, GrantActive), p, &ended)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s's ended grants: %w", email, err)
+	}
+	return ended, more, nil
+}
+
+// CountActiveGrants counts the active grants of a resource.
+func (s *Store) CountActiveGrants(ctx context.Context, resource string) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Grant{}).Where("resource = ? AND status = ?", resource, GrantActive).Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("counting active grants of %s: %w", resource, err)
+	}
+	return n, nil
+}

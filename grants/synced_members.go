@@ -1,0 +1,129 @@
+package grants
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// GroupMember is an ACTIVE member of a synced group in the directory
+// snapshot.
+type GroupMember struct {
+	Tailscale, Okta string
+	Email, Name     string
+}
+
+// oktaGroupIDs maps the Okta group names of the catalog's synced groups to
+// the ids of the snapshot's groups of that name.
+func (s *Store) oktaGroupIDs(ctx context.Context, cat *Catalog) (map[string][]string, error) {
+	var names []string
+	for _, okta := range cat.Groups {
+		names = append(names, okta)
+	}
+	ids := map[string][]string{}
+	if len(names) == 0 {
+		return ids, nil
+	}
+	var groups []DirectoryGroup
+	if err := s.db.WithContext(ctx).Select("id", "name").Where("name IN ?", names).Find(&groups).Error; err != nil {
+		return nil, fmt.Errorf("reading synced Okta groups: %w", err)
+	}
+	for _, g := range groups {
+		ids[g.Name] = append(ids[g.Name], g.ID)
+	}
+	return ids, nil
+}
+
+// SyncedGroupSizes counts the ACTIVE members of each synced group of the
+// catalog in the directory snapshot (keyed by Tailscale group): what the
+// reconciler puts into the group. It counts memberships on the index and
+// takes away those of users who are not ACTIVE (few), rather than reading
+// every member's row.
+func (s *Store) SyncedGroupSizes(ctx context.Context, cat *Catalog) (map[string]int64, error) {
+	ids, err := s.oktaGroupIDs(ctx, cat)
+	if err != nil {
+		return nil, err
+	}
+	var all []string
+	for _, gs := range ids {
+		all = append(all, gs...)
+	}
+	counts := map[string]int64{} // by Okta group id
+	if len(all) > 0 {
+		db := s.db.WithContext(ctx)
+		var rows []struct {
+			GroupID string
+			N       int64
+		}
+		err := db.Model(&DirectoryMembership{}).Select("group_id, COUNT(*) AS n").
+			Where("group_id IN ?", all).Group("group_id").Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("counting synced group members: %w", err)
+		}
+		for _, r := range rows {
+			counts[r.GroupID] += r.N
+		}
+		rows = nil
+		gone := db.Model(&DirectoryUser{}).Select("id").Where("status <> ? OR email = ''", StatusActive)
+		err = db.Model(&DirectoryMembership{}).Select("group_id, COUNT(*) AS n").
+			Where("group_id IN ? AND user_id IN (?)", all, gone).Group("group_id").Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("counting synced group members: %w", err)
+		}
+		for _, r := range rows {
+			counts[r.GroupID] -= r.N
+		}
+	}
+	out := map[string]int64{}
+	for ts, okta := range cat.Groups {
+		for _, id := range ids[okta] {
+			out[ts] += counts[id]
+		}
+	}
+	return out, nil
+}
+
+// SyncedMembersPage reads one page of at most size members of the synced
+// groups (in this order, sorted), from the member afterEmail of afterGroup
+// on; user keeps the members whose email contains it. It walks the users
+// in email order and keeps those in the group, so that a page stops after
+// a page of members.
+func (s *Store) SyncedMembersPage(ctx context.Context, cat *Catalog, groups []string, user, afterGroup, afterEmail string, size int) ([]GroupMember, bool, error) {
+	ids, err := s.oktaGroupIDs(ctx, cat)
+	if err != nil {
+		return nil, false, err
+	}
+	start := 0
+	if afterGroup != "" {
+		var found bool
+		if start, found = slices.BinarySearch(groups, afterGroup); !found {
+			afterEmail = ""
+		}
+	} else {
+		afterEmail = ""
+	}
+	var out []GroupMember
+	for i := start; i < len(groups) && len(out) <= size; i++ {
+		okta := cat.Groups[groups[i]]
+		if len(ids[okta]) == 0 {
+			continue
+		}
+		tx := s.db.WithContext(ctx).Model(&DirectoryUser{}).Select("email", "name").
+			Where("status = ? AND email <> ''", StatusActive).
+			Where("EXISTS (SELECT 1 FROM directory_memberships m WHERE m.user_id = directory_users.id AND m.group_id IN ?)", ids[okta])
+		if i == start && afterEmail != "" {
+			tx = tx.Where("email > ?", afterEmail)
+		}
+		if user != "" {
+			tx = tx.Where(`email LIKE ? ESCAPE '\'`, likeContains(user))
+		}
+		var rows []DirectoryUser
+		if err := tx.Order("email").Limit(size + 1 - len(out)).Find(&rows).Error; err != nil {
+			return nil, false, fmt.Errorf("listing members of %s: %w", okta, err)
+		}
+		for _, r := range rows {
+			out = append(out, GroupMember{Tailscale: groups[i], Okta: okta, Email: r.Email, Name: r.Name})
+		}
+	}
+	return out[:min(len(out), size)], len(out) > size, nil
+}
