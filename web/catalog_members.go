@@ -78,11 +78,12 @@ func (s *Server) catalogAddedSince(ctx context.Context, group string) (map[strin
 	since := map[string]time.Time{}
 	seen := map[string]bool{}
 	for _, ev := range events {
-		var details map[string]struct{ Added, Removed []string }
-		if json.Unmarshal([]byte(ev.Details), &details) != nil {
+		// Details name each group's change, and the policy's new etag.
+		var details map[string]json.RawMessage
+		var change struct{ Added, Removed []string }
+		if json.Unmarshal([]byte(ev.Details), &details) != nil || json.Unmarshal(details[group], &change) != nil {
 			continue
 		}
-		change := details[group]
 		for _, m := range change.Added {
 			if !seen[m] {
 				since[m] = ev.At
