@@ -35,6 +35,14 @@ type Request struct {
 	CreatedAt       time.Time
 	DecidedAt       *time.Time
 	GrantID         *int64
+	// AutoApprovedRule names the rule that approved the request at once
+	// ("autoApprove: On-Call", "onCall: pagerduty PABC123"); "" otherwise.
+	AutoApprovedRule string
+	// PendingReason says why a pending request waits for approvers when a
+	// rule could not decide it (e.g. PagerDuty could not be asked).
+	PendingReason string
+	// ExtendsGrantID is the grant this request extends, if any.
+	ExtendsGrantID *int64
 
 	// Decisions are the approvers' decisions, oldest first; loaded by
 	// GetRequest and ListRequests.
@@ -55,13 +63,21 @@ type Approval struct {
 	Decision  string
 	Comment   string
 	At        time.Time
+	// DurationSeconds is the grant length the approver set, if any.
+	DurationSeconds *int64
 }
 
 // decisionJSON is one decision as the API shows it.
 type decisionJSON struct {
-	By      string    `json:"by"`
-	At      time.Time `json:"at"`
-	Comment string    `json:"comment"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+	Comment  string    `json:"comment"`
+	Duration *string   `json:"duration"`
+}
+
+// autoApprovedJSON names the rule that approved a request at once.
+type autoApprovedJSON struct {
+	Rule string `json:"rule"`
 }
 
 // requestJSON is the API's Request (CONTRACT.md), plus "denial": the
@@ -78,6 +94,10 @@ type requestJSON struct {
 	Grant     *Grant         `json:"grant"`
 	CreatedAt time.Time      `json:"createdAt"`
 	DecidedAt *time.Time     `json:"decidedAt"`
+	// AutoApproved, PendingReason and Extends are CONTRACT.md's.
+	AutoApproved  *autoApprovedJSON `json:"autoApproved"`
+	PendingReason *string           `json:"pendingReason"`
+	Extends       *int64            `json:"extends"`
 }
 
 // MarshalJSON renders the request in the API's shape: duration as a Go
@@ -87,10 +107,20 @@ func (r Request) MarshalJSON() ([]byte, error) {
 	out := requestJSON{
 		ID: r.ID, Resource: r.Resource, Requester: r.Requester, Duration: formatDuration(r.Duration()),
 		Reason: r.Reason, Status: r.Status, Approvals: []decisionJSON{}, Grant: r.Grant,
-		CreatedAt: r.CreatedAt.UTC(), DecidedAt: utcPtr(r.DecidedAt),
+		CreatedAt: r.CreatedAt.UTC(), DecidedAt: utcPtr(r.DecidedAt), Extends: r.ExtendsGrantID,
+	}
+	if r.AutoApprovedRule != "" {
+		out.AutoApproved = &autoApprovedJSON{Rule: r.AutoApprovedRule}
+	}
+	if r.PendingReason != "" && r.Status == RequestPending {
+		out.PendingReason = &r.PendingReason
 	}
 	for _, a := range r.Decisions {
 		d := decisionJSON{By: a.Approver, At: a.At.UTC(), Comment: a.Comment}
+		if a.DurationSeconds != nil {
+			s := formatDuration(time.Duration(*a.DurationSeconds) * time.Second)
+			d.Duration = &s
+		}
 		if a.Decision == DecisionDeny {
 			out.Denial = &d
 			continue

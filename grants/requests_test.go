@@ -188,10 +188,10 @@ func TestRequestJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"id":12,"resource":"prod-db","requester":"bob@example.com","duration":"1h30m","reason":"INC-1","status":"approved",` +
-		`"approvals":[{"by":"carol@example.com","at":"2026-11-21T12:00:00Z","comment":"ok"}],"denial":null,` +
+		`"approvals":[{"by":"carol@example.com","at":"2026-11-21T12:00:00Z","comment":"ok","duration":null}],"denial":null,` +
 		`"grant":{"id":7,"requestId":7,"resource":"prod-db","user":"bob@example.com","group":"group:jit-prod-db","startsAt":"2026-11-21T12:00:00Z",` +
 		`"expiresAt":"2026-11-21T13:30:00Z","status":"active","appliedAt":null,"removedAt":null,"revokedBy":"","revokeReason":"","grantedBy":"","reason":""},` +
-		`"createdAt":"2026-11-21T12:00:00Z","decidedAt":"2026-11-21T13:30:00Z"}`
+		`"createdAt":"2026-11-21T12:00:00Z","decidedAt":"2026-11-21T13:30:00Z","autoApproved":null,"pendingReason":null,"extends":null}`
 	if string(b) != want {
 		t.Errorf("JSON =\n%s\nwant\n%s", b, want)
 	}
