@@ -27,7 +27,9 @@ func (managedGroup) TableName() string { return "managed_groups" }
 type AppliedGroup struct {
 	// Members are the group's members in the confirmed policy, sorted.
 	Members []string
-	// ConfirmedAt is when the reconciler last confirmed them.
+	// ConfirmedAt is when the reconciler confirmed these members, that is
+	// when the group last changed to them (an unchanged group is not
+	// rewritten on every pass).
 	ConfirmedAt time.Time
 }
 
@@ -122,23 +124,39 @@ func (s *Store) ConfirmPolicy(ctx context.Context, confirmed map[string][]string
 }
 
 func saveManagedGroups(tx *gorm.DB, confirmed map[string][]string, now time.Time) error {
-	rows := make([]managedGroup, 0, len(confirmed))
-	for g, m := range confirmed {
-		b, err := json.Marshal(nonNil(m))
+	var stored []managedGroup
+	if err := tx.Find(&stored).Error; err != nil {
+		return fmt.Errorf("reading managed groups: %w", err)
+	}
+	before := make(map[string]string, len(stored))
+	for _, row := range stored {
+		before[row.Name] = row.Members
+	}
+	// Only groups whose members changed are written: a pass that changes
+	// nothing writes nothing here.
+	var rows []managedGroup
+	for _, g := range slices.Sorted(maps.Keys(confirmed)) {
+		b, err := json.Marshal(nonNil(confirmed[g]))
 		if err != nil {
 			return fmt.Errorf("encoding managed group %s: %w", g, err)
 		}
-		rows = append(rows, managedGroup{Name: g, Members: string(b), UpdatedAt: now.UTC()})
+		if old, ok := before[g]; !ok || old != string(b) {
+			rows = append(rows, managedGroup{Name: g, Members: string(b), UpdatedAt: now.UTC()})
+		}
 	}
 	// Forget groups the catalog no longer manages: edits to them are not
 	// drift, and if they become managed again the brake starts from the
 	// policy as it is then, not from what the portal wrote long ago.
-	stale := tx.Where("1 = 1")
-	if len(confirmed) > 0 {
-		stale = tx.Where("name NOT IN ?", slices.Sorted(maps.Keys(confirmed)))
+	var stale []string
+	for name := range before {
+		if _, managed := confirmed[name]; !managed {
+			stale = append(stale, name)
+		}
 	}
-	if err := stale.Delete(&managedGroup{}).Error; err != nil {
-		return fmt.Errorf("forgetting unmanaged groups: %w", err)
+	for chunk := range slices.Chunk(stale, 500) {
+		if err := tx.Where("name IN ?", chunk).Delete(&managedGroup{}).Error; err != nil {
+			return fmt.Errorf("forgetting unmanaged groups: %w", err)
+		}
 	}
 	if len(rows) == 0 {
 		return nil

@@ -36,7 +36,7 @@ type catalogGroupPage struct {
 	Confirmed bool
 }
 
-// ConfirmedAt says when the reconciler last confirmed the group.
+// ConfirmedAt says since when the policy has held the group as it is.
 func (p catalogGroupPage) ConfirmedAt() string { return catalogTime(p.Applied.ConfirmedAt) }
 
 // catalogMembership merges who should be in a group with who the policy
