@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aymanbagabas/go-udiff"
@@ -61,6 +62,9 @@ type Options struct {
 type Reconciler struct {
 	o    Options
 	wake chan struct{}
+	// woken is set by every wake and cleared when a pass starts: set after
+	// a pass, it says changes kept coming while the pass ran (a burst).
+	woken atomic.Bool
 
 	mu      sync.Mutex
 	waiters []chan struct{} // woken after the next pass completes
@@ -111,6 +115,7 @@ func New(o Options) *Reconciler {
 
 // Wake asks for a pass soon. It never blocks.
 func (r *Reconciler) Wake() {
+	r.woken.Store(true)
 	select {
 	case r.wake <- struct{}{}:
 	default:
@@ -118,8 +123,9 @@ func (r *Reconciler) Wake() {
 }
 
 // Run is the reconciler loop: it runs until ctx ends. A wake after a quiet
-// period starts a pass at once; wakes during or right after a pass are served
-// together by one pass MinInterval after the previous one started. A failed
+// period starts a pass at once; wakes that arrive while a pass runs are
+// served together by one pass MinInterval after the previous one started
+// (more while the burst lasts, at most 5×). A failed
 // pass is retried after the wait the control API asked for (Retry-After),
 // else after a short exponential backoff (250ms doubling to 5s, jittered), so
 // that the portal converges soon after a storm ends; wakes do not cut a wait
@@ -134,6 +140,7 @@ func (r *Reconciler) Run(ctx context.Context) {
 	}
 	var backoff time.Duration
 	var lastStart time.Time
+	busy := 0                 // passes in a row during which wakes kept coming
 	timer := time.NewTimer(0) // a first pass at once
 	defer timer.Stop()
 	for {
@@ -144,7 +151,10 @@ func (r *Reconciler) Run(ctx context.Context) {
 			if backoff > 0 {
 				continue
 			}
-			if wait := r.o.MinInterval - time.Since(lastStart); wait > 0 {
+			// A lone change is applied at once; during a burst passes are
+			// spaced by MinInterval, growing to 5× while it lasts, so a
+			// burst becomes a few writes.
+			if wait := time.Duration(min(busy, 5))*r.o.MinInterval - time.Since(lastStart); wait > 0 {
 				spacing := time.NewTimer(wait)
 				select {
 				case <-ctx.Done():
@@ -163,9 +173,15 @@ func (r *Reconciler) Run(ctx context.Context) {
 		default:
 		}
 		lastStart = time.Now()
+		r.woken.Store(false)
 		_, err := r.Pass(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if r.woken.Load() {
+			busy++
+		} else {
+			busy = 0
 		}
 		r.wakePostures()
 		next := r.untilNextEnd(ctx)
