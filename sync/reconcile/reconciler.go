@@ -245,6 +245,8 @@ type Plan struct {
 	// reconciler last confirmed, by managed group (for drift); target the
 	// members New gives each managed group.
 	current, last, target map[string][]string
+	// began is when the pass that planned it started.
+	began time.Time
 }
 
 // Diff is the unified diff of the policy file the plan would write.
@@ -359,6 +361,7 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 		if err != nil {
 			return res, err
 		}
+		p.began = began
 		if err := r.auditDrift(ctx, d, p.current, p.last, audited, r.o.Clock()); err != nil {
 			return res, err
 		}
@@ -427,10 +430,9 @@ func (r *Reconciler) writeOnce(ctx context.Context, p *Plan) (tailnet.Policy, er
 	if err := grants.CheckLease(ctx); err != nil {
 		return tailnet.Policy{}, err
 	}
-	began := time.Now()
 	written, err := r.o.Policy.WritePolicy(ctx, p.New, p.ETag)
 	if err == nil {
-		r.measured(time.Since(began))
+		r.measured(time.Since(p.began))
 		if len(written.Text) == 0 {
 			written.Text = p.New
 		}
