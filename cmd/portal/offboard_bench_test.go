@@ -74,6 +74,10 @@ func BenchmarkOffboardingHookToPolicy(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[(len(lat)*99)/100].Microseconds())/1000, "p99-ms")
+	// As round trips to the tailnet (20 ms); the re-read of the person from
+	// the simulated Okta is local, so the goal's 2.5 allows for it.
+	b.ReportMetric(float64(lat[len(lat)/2])/float64(20*time.Millisecond), "p50-roundtrips")
+	b.ReportMetric(float64(lat[(len(lat)*99)/100])/float64(20*time.Millisecond), "p99-roundtrips")
 }
 
 // BenchmarkOffboarding200AtOnce: 200 people deactivated in Okta at once; the
