@@ -3,6 +3,7 @@ package okta
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,15 +13,26 @@ import (
 	"github.com/accessportal/portal/sync/oktafake"
 )
 
-// The directory of the benchmark: 10,000 users, 1,000 groups, of
-// which 200 are wanted (synced, admins, approvers, ...) with 50 members each.
+// The directory of the benchmark: by default 10,000 users, 1,000 groups, of
+// which 200 are wanted (synced, admins, approvers, ...) with 50 members
+// each; PORTAL_BENCH_OKTA=50000,5000,500 sets users, groups and wanted
+// groups (the scale of a large customer).
+var benchUsers, benchGroups, benchWantedGroups = benchScale()
+
 const (
-	benchUsers         = 10_000
-	benchGroups        = 1_000
-	benchWantedGroups  = 200
 	benchWantedMembers = 50
 	benchOtherMembers  = 10
 )
+
+func benchScale() (users, groups, wanted int) {
+	users, groups, wanted = 10_000, 1_000, 200
+	if v := os.Getenv("PORTAL_BENCH_OKTA"); v != "" {
+		if _, err := fmt.Sscanf(v, "%d,%d,%d", &users, &groups, &wanted); err != nil {
+			panic("PORTAL_BENCH_OKTA wants users,groups,wanted: " + err.Error())
+		}
+	}
+	return users, groups, wanted
+}
 
 // newDirectoryBench fills a fake Okta org (Okta's page size, 200) and
 // returns it with the wanted group names. The org was bulk-imported an hour

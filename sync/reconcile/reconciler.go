@@ -125,7 +125,7 @@ func (r *Reconciler) Wake() {
 // Run is the reconciler loop: it runs until ctx ends. A wake after a quiet
 // period starts a pass at once; wakes that arrive while a pass runs are
 // served together by one pass MinInterval after the previous one started
-// (more while the burst lasts, at most 5×). A failed
+// (doubling while the burst lasts, at most 8×). A failed
 // pass is retried after the wait the control API asked for (Retry-After),
 // else after a short exponential backoff (250ms doubling to 5s, jittered), so
 // that the portal converges soon after a storm ends; wakes do not cut a wait
@@ -152,9 +152,9 @@ func (r *Reconciler) Run(ctx context.Context) {
 				continue
 			}
 			// A lone change is applied at once; during a burst passes are
-			// spaced by MinInterval, growing to 5× while it lasts, so a
-			// burst becomes a few writes.
-			if wait := time.Duration(min(busy, 5))*r.o.MinInterval - time.Since(lastStart); wait > 0 {
+			// spaced by MinInterval, doubling up to 8× while it lasts, so a
+			// burst of a second becomes about five writes.
+			if wait := burstSpacing(busy, r.o.MinInterval) - time.Since(lastStart); wait > 0 {
 				spacing := time.NewTimer(wait)
 				select {
 				case <-ctx.Done():
@@ -203,6 +203,16 @@ func (r *Reconciler) Run(ctx context.Context) {
 		}
 		timer.Reset(next)
 	}
+}
+
+// burstSpacing is the least time between the starts of two passes after
+// busy passes in a row during which wakes kept coming: none after a quiet
+// pass, then MinInterval, doubling up to 8×.
+func burstSpacing(busy int, minInterval time.Duration) time.Duration {
+	if busy == 0 {
+		return 0
+	}
+	return minInterval << min(busy-1, 3)
 }
 
 // retryBackoff is the next step of the backoff for failures that name no

@@ -245,7 +245,16 @@ func BenchmarkReconcilePlan(b *testing.B) {
 // followed by a Wake, arrive within 100 ms; one op ends when the policy
 // holds the final state. Reported: policy writes and passes per op (goal:
 // writes/op ≤ 3).
-func BenchmarkWritesFor100Changes(b *testing.B) {
+func BenchmarkWritesFor100Changes(b *testing.B) { benchBurst(b, 100, 100*time.Millisecond) }
+
+// BenchmarkWritesFor1000ChangesInASecond: a burst of 1,000 approvals within
+// a second (goal: applied within 2 s, in at most 5 writes).
+func BenchmarkWritesFor1000ChangesInASecond(b *testing.B) { benchBurst(b, 1000, time.Second) }
+
+// benchBurst makes n changes over span while the reconciler runs, and
+// reports the policy writes, the passes and how long after the burst's last
+// change the policy held them all.
+func benchBurst(b *testing.B, n int, span time.Duration) {
 	db := recBenchDB(b)
 	recGroup(b, db, "eng", "Engineering")
 	_, want := recPeople(b, db, "eng", "eng", 3)
@@ -260,14 +269,17 @@ func BenchmarkWritesFor100Changes(b *testing.B) {
 	writes0 := e.fake.Writes()
 	passes0 := recCounter(b, e.metrics.Passes.WithLabelValues("ok"))
 	ops := 0
-	var burst time.Duration
+	var burst, settle time.Duration
 	for b.Loop() {
-		added, took := recBurst(b, e, "eng", fmt.Sprintf("op%03d-", ops), 100, 100*time.Millisecond)
+		added, took := recBurst(b, e, "eng", fmt.Sprintf("op%03d-", ops), n, span)
 		burst += took
+		end := time.Now()
 		want = policyfile.NormalizeMembers(append(want, added...))
 		recAwait(b, e, "group:eng", want)
+		settle += time.Since(end)
 		ops++
 	}
+	b.ReportMetric(float64(settle.Milliseconds())/float64(ops), "ms-after-burst/op")
 	b.ReportMetric(float64(e.fake.Writes()-writes0)/float64(ops), "writes/op")
 	b.ReportMetric((recCounter(b, e.metrics.Passes.WithLabelValues("ok"))-passes0)/float64(ops), "passes/op")
 	b.ReportMetric(float64(burst.Milliseconds())/float64(ops), "burst-ms/op")
