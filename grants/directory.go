@@ -57,8 +57,9 @@ type Person struct {
 	Groups []string // Okta group names, sorted
 }
 
-// Active reports whether the person is ACTIVE in Okta.
-func (p *Person) Active() bool { return p.Status == StatusActive }
+// Active reports whether the person is present in Okta: ACTIVE, or in
+// ordinary password trouble (LOCKED_OUT, PASSWORD_EXPIRED, RECOVERY).
+func (p *Person) Active() bool { return Present(p.Status) }
 
 // InAny reports whether the person is in one of the named Okta groups.
 func (p *Person) InAny(groups []string) bool {
@@ -88,7 +89,7 @@ func LookupPerson(ctx context.Context, db *gorm.DB, email string) (*Person, erro
 		return nil, fmt.Errorf("%s: %w", email, ErrUnknownPerson)
 	}
 	sort.SliceStable(users, func(i, j int) bool {
-		return users[i].Status == StatusActive && users[j].Status != StatusActive
+		return Present(users[i].Status) && !Present(users[j].Status)
 	})
 	u := users[0]
 	p := &Person{ID: u.ID, Email: u.Email, Name: u.Name, Status: u.Status}

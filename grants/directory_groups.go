@@ -37,7 +37,7 @@ func (s *Store) ActiveMembersOf(ctx context.Context, okta string) ([]DirectoryUs
 	err := s.db.WithContext(ctx).Table("directory_memberships m").Select("DISTINCT u.email AS email, u.name AS name").
 		Joins("JOIN directory_groups g ON g.id = m.group_id").
 		Joins("JOIN directory_users u ON u.id = m.user_id").
-		Where("g.name = ? AND u.status = ? AND u.email <> ''", okta, StatusActive).
+		Where("g.name = ? AND u.status IN ? AND u.email <> ''", okta, PresentStatuses).
 		Order("u.email").Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("reading members of %s: %w", okta, err)

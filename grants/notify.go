@@ -94,7 +94,7 @@ func notifyApprovers(ctx context.Context, tx *gorm.DB, cat *Catalog, res Resourc
 		err := tx.WithContext(ctx).Table("directory_users u").Distinct("u.email").
 			Joins("JOIN directory_memberships m ON m.user_id = u.id").
 			Joins("JOIN directory_groups g ON g.id = m.group_id").
-			Where("g.name IN ? AND u.status = ? AND u.email <> ? AND u.email <> ''", groups, StatusActive, req.Requester).
+			Where("g.name IN ? AND u.status IN ? AND u.email <> ? AND u.email <> ''", groups, PresentStatuses, req.Requester).
 			Order("u.email").Pluck("u.email", &to).Error
 		if err != nil {
 			return fmt.Errorf("reading approvers: %w", err)

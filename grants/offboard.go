@@ -71,19 +71,21 @@ func (s *Store) OffboardDeparted(ctx context.Context, now time.Time) ([]Offboard
 	return out, nil
 }
 
-// activeEmails is a subquery of the emails of ACTIVE users.
+// activeEmails is a subquery of the emails of present users.
 func activeEmails(db *gorm.DB) *gorm.DB {
-	return db.Model(&DirectoryUser{}).Select("email").Where("status = ?", StatusActive)
+	return db.Model(&DirectoryUser{}).Select("email").Where("status IN ?", PresentStatuses)
 }
 
-// departedPeople finds who must be offboarded: snapshot users with a status
-// other than ACTIVE (and no ACTIVE account under the same email) who have no
-// open offboarding record, and holders of grants, requests or sessions that
-// no ACTIVE user has any more (deleted from Okta).
+// departedPeople finds who must be offboarded: snapshot users who departed
+// (SUSPENDED, DEPROVISIONED, deleted; no present account under the same
+// email) who have no open offboarding record, and holders of grants,
+// requests or sessions that no present user has any more (deleted from
+// Okta). LOCKED_OUT, PASSWORD_EXPIRED and RECOVERY people are present;
+// STAGED and PROVISIONED people have not arrived: neither is offboarded.
 func departedPeople(db *gorm.DB) ([]departedPerson, error) {
 	open := db.Model(&Offboarding{}).Select("email").Where("ended_at IS NULL")
 	var users []DirectoryUser
-	err := db.Where("status <> ? AND email <> ''", StatusActive).
+	err := db.Where("status IN ? AND email <> ''", DepartedStatuses).
 		Where("email NOT IN (?)", activeEmails(db)).
 		Where("email NOT IN (?)", open).
 		Order("email").Find(&users).Error

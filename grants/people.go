@@ -20,7 +20,7 @@ func (s *Store) LookupPeople(ctx context.Context, emails []string) (map[string]*
 		return nil, fmt.Errorf("looking up people: %w", err)
 	}
 	for _, u := range users {
-		if cur, ok := out[u.Email]; ok && (cur.Active() || u.Status != StatusActive) {
+		if cur, ok := out[u.Email]; ok && (cur.Active() || !Present(u.Status)) {
 			continue
 		}
 		out[u.Email] = &Person{ID: u.ID, Email: u.Email, Name: u.Name, Status: u.Status}

@@ -64,7 +64,7 @@ func (s *Store) SyncedGroupSizes(ctx context.Context, cat *Catalog) (map[string]
 			counts[r.GroupID] += r.N
 		}
 		rows = nil
-		gone := db.Model(&DirectoryUser{}).Select("id").Where("status <> ? OR email = ''", StatusActive)
+		gone := db.Model(&DirectoryUser{}).Select("id").Where("status NOT IN ? OR email = ''", PresentStatuses)
 		err = db.Model(&DirectoryMembership{}).Select("group_id, COUNT(*) AS n").
 			Where("group_id IN ? AND user_id IN (?)", all, gone).Group("group_id").Scan(&rows).Error
 		if err != nil {
@@ -109,7 +109,7 @@ func (s *Store) SyncedMembersPage(ctx context.Context, cat *Catalog, groups []st
 			continue
 		}
 		tx := s.db.WithContext(ctx).Model(&DirectoryUser{}).Select("email", "name").
-			Where("status = ? AND email <> ''", StatusActive).
+			Where("status IN ? AND email <> ''", PresentStatuses).
 			Where("EXISTS (SELECT 1 FROM directory_memberships m WHERE m.user_id = directory_users.id AND m.group_id IN ?)", ids[okta])
 		if i == start && afterEmail != "" {
 			tx = tx.Where("email > ?", afterEmail)
