@@ -98,15 +98,15 @@ func (r *Reconciler) Refresh() {
 	r.Wake()
 }
 
-// leadMargin is added to the measured time of a removing pass so that its
-// write lands at a grant's end rather than just after it.
+// leadMargin is added to the measured write latency for the pass's own
+// work before its write, so that the write lands at a grant's end rather
+// than just after it.
 const leadMargin = 5 * time.Millisecond
 
 // lead is how long before a grant's end its removing pass starts, so that
-// the write lands at the end: the measured time from a pass's start to its
-// write's answer (a moving average, about one round trip when the policy is
-// kept) plus a small margin, so a grant is never cut short by more than one
-// round trip.
+// the write lands at the end: the measured write latency (a moving average:
+// one round trip) plus a small margin, so a grant is never cut short by more
+// than one round trip.
 func (r *Reconciler) lead() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -116,8 +116,7 @@ func (r *Reconciler) lead() time.Duration {
 	return r.writeLatency + leadMargin
 }
 
-// measured records how long a pass took from its start to its write's
-// answer.
+// measured records how long a write took.
 func (r *Reconciler) measured(d time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

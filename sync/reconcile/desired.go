@@ -25,6 +25,10 @@ type desiredState struct {
 	// endedBy is when a grant must end to be left out: now, plus the lead
 	// of a removing write that must land at the grant's end.
 	endedBy time.Time
+	// unread is true until a poll has completed a read of Okta: the
+	// snapshot does not know the synced groups' members yet, so they keep
+	// the members the policy has, less the people Okta said have left.
+	unread bool
 }
 
 // desiredFor is the desired state under catalog c: synced groups get the
@@ -35,12 +39,16 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 	names := slices.Sorted(maps.Values(c.Groups))
 	// A grant ending within one write's latency is already out: its
 	// removing write then lands at its end, not after it.
+	complete, err := s.DirectoryComplete(ctx)
+	if err != nil {
+		return nil, err
+	}
 	endedBy := r.o.Clock().Add(r.lead())
 	in, err := s.DesiredInputs(ctx, slices.Compact(names), endedBy)
 	if err != nil {
 		return nil, err
 	}
-	d := &desiredState{members: map[string][]string{}, oktaGroup: map[string]string{}, departed: in.Departed, endedBy: endedBy}
+	d := &desiredState{members: map[string][]string{}, oktaGroup: map[string]string{}, departed: in.Departed, endedBy: endedBy, unread: !complete}
 	for ts, okta := range c.Groups {
 		d.members[ts] = slices.Clone(in.Members[okta])
 		d.oktaGroup[ts] = okta

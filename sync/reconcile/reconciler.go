@@ -255,8 +255,6 @@ type Plan struct {
 	// reconciler last confirmed, by managed group (for drift); target the
 	// members New gives each managed group.
 	current, last, target map[string][]string
-	// began is when the pass that planned it started.
-	began time.Time
 }
 
 // Diff is the unified diff of the policy file the plan would write.
@@ -287,8 +285,13 @@ func (r *Reconciler) plan(ctx context.Context, s *grants.Store, d *desiredState,
 	target := make(map[string][]string, len(d.members))
 	var held []string
 	for group, want := range d.members {
-		target[group] = want
 		okta, synced := d.oktaGroup[group]
+		if synced && d.unread {
+			// Before the first complete read of Okta a synced group keeps
+			// what the policy has; only people Okta said have left go.
+			want = slices.DeleteFunc(policyfile.NormalizeMembers(current[group]), func(m string) bool { return d.departed[m] })
+		}
+		target[group] = want
 		if !synced {
 			continue
 		}
@@ -371,7 +374,6 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 		if err != nil {
 			return res, err
 		}
-		p.began = began
 		if err := r.auditDrift(ctx, d, p.current, p.last, audited, r.o.Clock()); err != nil {
 			return res, err
 		}
@@ -440,9 +442,10 @@ func (r *Reconciler) writeOnce(ctx context.Context, p *Plan) (tailnet.Policy, er
 	if err := grants.CheckLease(ctx); err != nil {
 		return tailnet.Policy{}, err
 	}
+	began := time.Now()
 	written, err := r.o.Policy.WritePolicy(ctx, p.New, p.ETag)
 	if err == nil {
-		r.measured(time.Since(p.began))
+		r.measured(time.Since(began))
 		if len(written.Text) == 0 {
 			written.Text = p.New
 		}

@@ -184,6 +184,7 @@ func BenchmarkReconcilePlan(b *testing.B) {
 	ctx := context.Background()
 	db := recBenchDB(b)
 	cat, desired := recBenchDirectory(b, db)
+	recDirectoryRead(b, db)
 
 	stale := make(map[string][]string, len(desired))
 	for g, m := range desired {

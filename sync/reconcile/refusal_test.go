@@ -136,3 +136,24 @@ func TestPresentStatusesKeepAccess(t *testing.T) {
 		e.wantGroup("group:jit-prod-db", want)
 	})
 }
+
+// TestPassBeforeTheFirstOktaRead: until a poll has completed a read of Okta
+// (a fresh database, a hook arriving first), a synced group keeps what the
+// policy has — it is never emptied for want of a snapshot — and only people
+// Okta said have left are removed; resource groups are kept as usual.
+func TestPassBeforeTheFirstOktaRead(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		policy := strings.Replace(recSmallPolicy, `"group:eng": ["old.member@example.com"]`, `"group:eng": ["amy@example.com", "bob@example.com", "cy@example.com"]`, 1)
+		e := newRecEnv(t, db, []byte(policy), recEngCatalog())
+		if err := db.Exec("UPDATE sync_status SET directory_read_at = NULL").Error; err != nil {
+			t.Fatal(err)
+		}
+		// A hook told of bob's departure before any poll completed.
+		recUser(t, db, "bob", "bob@example.com", grants.StatusDeprovisioned)
+		recUser(t, db, "dana", "dana@example.com", grants.StatusActive)
+		recGrant(t, db, "prod-db", "group:jit-prod-db", "dana@example.com", grants.GrantActive, e.clock.Now())
+		e.pass()
+		e.wantGroup("group:eng", []string{"amy@example.com", "cy@example.com"})
+		e.wantGroup("group:jit-prod-db", []string{"dana@example.com"})
+	})
+}

@@ -109,6 +109,7 @@ func newRecEnv(t testing.TB, db *database.DB, policy []byte, cat *grants.Catalog
 		clock: &recClock{now: recEpoch}, metrics: NewMetrics(nil),
 	}
 	e.catalog.Store(cat)
+	recDirectoryRead(t, db)
 	o := Options{Store: grants.NewStore(db), Catalog: e.catalog.Load, Policy: tn, Clock: e.clock.Now, Metrics: e.metrics}
 	for _, f := range opts {
 		f(&o)
@@ -493,5 +494,15 @@ func recAwait(t testing.TB, e *recEnv, group string, want []string) {
 		case <-deadline.C:
 			t.Fatalf("after %v the tailnet's %s still is %q, want %d members", recWait, group, g[group], len(want))
 		}
+	}
+}
+
+// recDirectoryRead marks the directory snapshot as read from Okta, as a
+// completed poll does: these tests write the snapshot rows themselves.
+func recDirectoryRead(t testing.TB, db *database.DB) {
+	t.Helper()
+	now := time.Now().UTC()
+	if err := db.Exec("INSERT INTO sync_status (id, directory_read_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET directory_read_at = excluded.directory_read_at", now).Error; err != nil {
+		t.Fatalf("marking the directory read: %v", err)
 	}
 }
