@@ -51,6 +51,9 @@ func (s *Server) apiPutCatalog(c echo.Context) error {
 	if !ok {
 		return httpError(http.StatusConflict, "the catalog changed since you read it (If-Match "+ifMatch+", current ETag "+current+"); GET it again, re-apply your change and PUT with the new ETag")
 	}
+	if msg := s.unknownSchedulesIn(c.Request().Context(), body); msg != "" {
+		return httpError(http.StatusBadRequest, msg)
+	}
 	p, _ := person(c)
 	cat, err := st.Replace(c.Request().Context(), "catalog", body, match, p.Email, s.now())
 	if err != nil {

@@ -208,6 +208,11 @@ func catalogLines(text string) []string {
 // whose people hold active grants keeps its Tailscale group (the grants
 // name it), so moving it waits until they end or are revoked.
 func (s *Server) catalogCheckEdit(ctx context.Context, e catalogEdit, cur, proposed *grants.Catalog) (*catalogFormError, error) {
+	if e.Kind == editResource {
+		if msg := s.unknownSchedules(ctx, cur, proposed); msg != "" {
+			return catalogFieldError("name", "%s", msg), nil
+		}
+	}
 	if e.Kind != editResource || e.Original == "" {
 		return nil, nil
 	}
