@@ -208,11 +208,6 @@ func catalogLines(text string) []string {
 // whose people hold active grants keeps its Tailscale group (the grants
 // name it), so moving it waits until they end or are revoked.
 func (s *Server) catalogCheckEdit(ctx context.Context, e catalogEdit, cur, proposed *grants.Catalog) (*catalogFormError, error) {
-	if e.Kind == editResource {
-		if msg := s.unknownSchedules(ctx, cur, proposed); msg != "" {
-			return catalogFieldError("name", "%s", msg), nil
-		}
-	}
 	if e.Kind != editResource || e.Original == "" {
 		return nil, nil
 	}
@@ -438,6 +433,11 @@ func (s *Server) proposeEdit(c echo.Context, e catalogEdit) (cur *grants.Catalog
 	if ferr == nil {
 		if ferr, err = s.catalogCheckEdit(c.Request().Context(), e, cur, proposed); err != nil {
 			return nil, "", nil, false, err
+		}
+	}
+	if ferr == nil && e.Kind == editResource {
+		if msg, _ := s.checkOnCallEdit(c, cur, proposed); msg != "" {
+			ferr = catalogFieldError("name", "%s", msg)
 		}
 	}
 	if ferr != nil {

@@ -5,20 +5,65 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"slices"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/accessportal/portal/grants"
 )
 
-// unknownSchedulesIn checks the PagerDuty schedules of a catalog body
-// against PagerDuty (see unknownSchedules). A body that does not parse is
-// left to the catalog store, which refuses it with the start-up message.
-func (s *Server) unknownSchedulesIn(ctx context.Context, body []byte) string {
-	proposed, err := grants.ParseCatalog("catalog", body)
-	if err != nil {
+// checkOnCallEdit checks the onCall schedules a catalog edit adds: the
+// message and status of a refusal, or "" when it may be saved. A schedule
+// PagerDuty does not know is 400; a schedule the author is on call in now,
+// added to a resource, is 409 (the change would approve the author's own
+// requests at once: another admin must make it).
+func (s *Server) checkOnCallEdit(c echo.Context, cur, proposed *grants.Catalog) (string, int) {
+	ctx := c.Request().Context()
+	if msg := s.unknownSchedules(ctx, cur, proposed); msg != "" {
+		return msg, http.StatusBadRequest
+	}
+	author, _ := person(c)
+	if msg := s.authorOnCall(ctx, author, cur, proposed); msg != "" {
+		return msg, http.StatusConflict
+	}
+	return "", 0
+}
+
+// authorOnCall says whether author is on call now in a schedule proposed
+// adds to a resource's onCall rule. When PagerDuty cannot be asked it
+// warns and lets the edit through.
+func (s *Server) authorOnCall(ctx context.Context, author *grants.Person, cur, proposed *grants.Catalog) string {
+	if s.opts.OnCall == nil || author == nil {
 		return ""
 	}
-	return s.unknownSchedules(ctx, s.opts.Catalog(), proposed)
+	for _, name := range proposed.ResourceNames() {
+		added := addedSchedules(cur.Resources[name], proposed.Resources[name])
+		if len(added) == 0 {
+			continue
+		}
+		shift, onCall, err := s.opts.OnCall.OnCall(ctx, author.Email, added)
+		if err != nil {
+			slog.Warn("catalog: whether the author is on call was not checked", "resource", name, "err", err)
+			continue
+		}
+		if onCall {
+			return fmt.Sprintf("resources.%s.onCall: you are on call in PagerDuty schedule %s, so this change would approve your own requests for %s at once; another admin must make it", name, shift.Schedule, name)
+		}
+	}
+	return ""
+}
+
+// addedSchedules are the onCall schedules of after that before lacks.
+func addedSchedules(before, after grants.Resource) []string {
+	if after.OnCall == nil {
+		return nil
+	}
+	var had []string
+	if before.OnCall != nil {
+		had = before.OnCall.PagerDutySchedules
+	}
+	return slices.DeleteFunc(slices.Clone(after.OnCall.PagerDutySchedules), func(id string) bool { return slices.Contains(had, id) })
 }
 
 // unknownSchedules asks PagerDuty about the onCall schedules that proposed

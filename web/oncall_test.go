@@ -57,7 +57,7 @@ func newOnCallPortal(t *testing.T, db *database.DB) *onCallPortal {
 	}
 	t.Cleanup(stop)
 	p.pd = fake
-	for _, who := range []string{"bob", "dave", "erin"} {
+	for _, who := range []string{"alice", "bob", "dave", "erin"} {
 		fake.AddUser(pagerdutyfake.User{Name: who, Email: email(who)})
 	}
 	fake.AddSchedule(pagerdutyfake.Schedule{ID: "PPRIMARY", Name: "Primary"})
@@ -288,6 +288,21 @@ func TestOnCallCatalogSchedulesChecked(t *testing.T) {
 		if res.StatusCode != 400 || !strings.Contains(apiError(t, body), `resources.prod-db.onCall.pagerdutySchedules: PagerDuty has no schedule "PNOSUCH"`) {
 			t.Errorf("PUT with an unknown schedule = %d %s, want 400 naming it", res.StatusCode, body)
 		}
+		// alice, on call in PSECOND, cannot add it to another resource.
+		if err := p.pd.PutOnCall("PSECOND", email("alice"), p.now.Add(-time.Hour), p.now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		self := strings.Replace(onCallCatalog, `"resources": {`, `"resources": {
+    "staging": {"group": "group:jit-staging", "onCall": {"pagerdutySchedules": ["PSECOND"]}},`, 1)
+		res, body = do(t, "PUT", url, p.tokens["alice"], self, "Content-Type", "application/hujson", "If-Match", "*")
+		if res.StatusCode != 409 || !strings.Contains(apiError(t, body), "you are on call in PagerDuty schedule PSECOND") {
+			t.Errorf("PUT adding a schedule its author is on call in = %d %s, want 409", res.StatusCode, body)
+		}
+		p.pd.EndShift("PSECOND", email("alice"))
+		if res, body := do(t, "PUT", url, p.tokens["alice"], self, "Content-Type", "application/hujson", "If-Match", "*"); res.StatusCode != 200 {
+			t.Errorf("PUT adding a schedule with its author off call = %d %s, want 200", res.StatusCode, body)
+		}
+
 		// PagerDuty cannot be asked: a warning, the catalog is saved.
 		p.pd.SetFault(pagerdutyfake.Fault{Status: 502})
 		if res, body := put(); res.StatusCode != 200 {
