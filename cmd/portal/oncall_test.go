@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -93,6 +94,21 @@ func inProdDB(p *runningPortal, email string) bool {
 	return strings.Contains(jitGroup(p.policyText()), `"`+email+`"`)
 }
 
+// metrics reads the portal's /metrics.
+func (p *runningPortal) metrics(t *testing.T) string {
+	t.Helper()
+	res, err := http.Get(p.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // grant reads a grant from the database.
 func (p *runningPortal) grant(t *testing.T, id int64) grants.Grant {
 	t.Helper()
@@ -154,6 +170,9 @@ func TestOnCallGrantEndsWhenTakenOffCallEarly(t *testing.T) {
 		if r := requestProdDB(t, p, "alice@example.com", "1h"); r.Status != grants.RequestPending || r.AutoApprovedRule != "" ||
 			r.PendingReason != "PagerDuty failed (503 Service Unavailable)" {
 			t.Errorf("alice's request with PagerDuty down = %+v, want pending with the reason", r)
+		}
+		if m := p.metrics(t); !strings.Contains(m, "\nportal_pagerduty_up 0\n") || !strings.Contains(m, `portal_pagerduty_calls_total{outcome="server_error"}`) {
+			t.Errorf("/metrics with PagerDuty down lacks portal_pagerduty_up 0 or the failed calls")
 		}
 		if g := p.grant(t, r.Grant.ID); g.Status != grants.GrantActive {
 			t.Fatalf("erin's grant with PagerDuty down = %s, want active", g.Status)
