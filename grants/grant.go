@@ -37,6 +37,10 @@ type Grant struct {
 	RevokeReason string
 	GrantedBy    string
 	Reason       string
+	// OnCallSchedules are the PagerDuty schedules (comma-separated) whose
+	// on-call rule approved the grant: it ends when its holder is no longer
+	// on call in any of them. Empty for grants approved otherwise.
+	OnCallSchedules string
 }
 
 // ActiveGrantHolders returns, per Tailscale group, the emails holding an
@@ -176,6 +180,9 @@ type grantInput struct {
 	grantedBy string // the approver, "system" (auto-approval) or the admin
 	reason    string
 	direct    bool // an admin's direct grant, audited as such
+	// onCallSchedules marks a grant approved by the on-call rule (the
+	// rule's schedules, comma-separated); "" for any other approval.
+	onCallSchedules string
 }
 
 // grantAccess gives in.user the resource for in.duration from now inside tx:
@@ -209,6 +216,7 @@ func grantAccess(ctx context.Context, tx *gorm.DB, in grantInput, now time.Time)
 		g = Grant{
 			RequestID: in.requestID, Resource: in.resource.Name, UserEmail: in.user, GroupName: in.resource.Group,
 			StartsAt: start, ExpiresAt: until, Status: GrantActive, GrantedBy: in.grantedBy, Reason: in.reason,
+			OnCallSchedules: in.onCallSchedules,
 		}
 		if err := tx.Create(&g).Error; err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -219,7 +227,7 @@ func grantAccess(ctx context.Context, tx *gorm.DB, in grantInput, now time.Time)
 		action, details["outcome"] = "grant.create", "created"
 		details["startsAt"], details["expiresAt"] = start, until
 	case until.After(g.ExpiresAt):
-		res := tx.Model(&Grant{}).Where("id = ? AND status = ?", g.ID, GrantActive).Update("expires_at", until)
+		res := tx.Model(&Grant{}).Where("id = ? AND status = ?", g.ID, GrantActive).Updates(extension(g, in, until))
 		if res.Error != nil {
 			return nil, fmt.Errorf("extending grant %d: %w", g.ID, res.Error)
 		}
@@ -244,6 +252,17 @@ func grantAccess(ctx context.Context, tx *gorm.DB, in grantInput, now time.Time)
 		}
 	}
 	return &g, nil
+}
+
+// extension is the update that extends g until: an extension approved
+// otherwise than by on-call makes the grant stand on that approval, so it no
+// longer ends when its holder leaves call.
+func extension(g Grant, in grantInput, until time.Time) map[string]any {
+	upd := map[string]any{"expires_at": until}
+	if g.OnCallSchedules != "" && in.onCallSchedules == "" {
+		upd["on_call_schedules"] = ""
+	}
+	return upd
 }
 
 // DirectGrantInput is an admin's direct grant.

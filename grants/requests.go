@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -21,8 +22,11 @@ type RequestInput struct {
 // CreateRequest records requester's request under the catalog's rules, in
 // one transaction with its audit events. Members of the resource's
 // autoApprove groups are approved at once (their grant is created or
-// extended); other requests wait for approvers, who are notified. Refusals
-// are *Refusal.
+// extended), and so are people on call now in one of its onCall schedules
+// (asked through the store's OnCallChecker, before the transaction, for at
+// most a few seconds); other requests wait for approvers, who are notified,
+// with a pendingReason when the on-call rule could not decide. Refusals are
+// *Refusal.
 func (s *Store) CreateRequest(ctx context.Context, cat *Catalog, requester *Person, in RequestInput, now time.Time) (*Request, error) {
 	db := s.db.DB
 	res, ok := cat.Resources[in.Resource]
@@ -54,8 +58,18 @@ func (s *Store) CreateRequest(ctx context.Context, cat *Catalog, requester *Pers
 		Resource: res.Name, Requester: requester.Email, DurationSeconds: int64(d / time.Second),
 		Reason: reason, Status: RequestPending, CreatedAt: dbTime(now),
 	}
+	var onCall *onCallApproval
+	if len(autoGroups) > 0 {
+		req.AutoApprovedRule = "autoApprove: " + strings.Join(autoGroups, ", ")
+	} else {
+		// Asked before the transaction: the on-call service may take seconds.
+		onCall, req.PendingReason = s.checkOnCall(ctx, res, requester.Email, d, now)
+		if onCall != nil {
+			req.AutoApprovedRule = onCall.rule
+		}
+	}
 	err = inAuditedTx(ctx, db, func(tx *gorm.DB) error {
-		if len(autoGroups) == 0 {
+		if req.AutoApprovedRule == "" {
 			var open Request
 			if err := tx.Where("requester = ? AND resource = ? AND status = ?", req.Requester, req.Resource, RequestPending).Limit(1).Find(&open).Error; err != nil {
 				return fmt.Errorf("reading pending requests: %w", err)
@@ -70,20 +84,31 @@ func (s *Store) CreateRequest(ctx context.Context, cat *Catalog, requester *Pers
 			}
 			return fmt.Errorf("storing request: %w", err)
 		}
-		err := AppendAudit(ctx, tx, Event{At: now, Actor: req.Requester, Action: "request.create", Target: requestTarget(req.ID),
-			Details: map[string]any{"resource": res.Name, "duration": formatDuration(d), "reason": reason}})
+		details := map[string]any{"resource": res.Name, "duration": formatDuration(d), "reason": reason}
+		if req.PendingReason != "" {
+			details["pendingReason"] = req.PendingReason
+		}
+		err := AppendAudit(ctx, tx, Event{At: now, Actor: req.Requester, Action: "request.create", Target: requestTarget(req.ID), Details: details})
 		if err != nil {
 			return err
 		}
-		if len(autoGroups) == 0 {
-			return notifyApprovers(ctx, tx, cat, res, req, now)
+		switch {
+		case len(autoGroups) > 0:
+			g, err := approve(ctx, tx, res, req, "system", now)
+			if err != nil {
+				return err
+			}
+			return AppendAudit(ctx, tx, Event{At: now, Actor: "system", Action: "request.auto-approve", Target: requestTarget(req.ID),
+				Details: map[string]any{"rule": "autoApprove", "groups": autoGroups, "grant": g.ID, "expiresAt": g.ExpiresAt.UTC()}})
+		case onCall != nil:
+			g, err := approveWith(ctx, tx, req, grantInput{resource: res, duration: onCall.duration, grantedBy: "system", onCallSchedules: onCall.schedules}, now)
+			if err != nil {
+				return err
+			}
+			return AppendAudit(ctx, tx, Event{At: now, Actor: "system", Action: "request.auto-approve", Target: requestTarget(req.ID),
+				Details: map[string]any{"rule": "onCall", "autoApprovedRule": onCall.rule, "grant": g.ID, "expiresAt": g.ExpiresAt.UTC()}})
 		}
-		g, err := approve(ctx, tx, res, req, "system", now)
-		if err != nil {
-			return err
-		}
-		return AppendAudit(ctx, tx, Event{At: now, Actor: "system", Action: "request.auto-approve", Target: requestTarget(req.ID),
-			Details: map[string]any{"rule": "autoApprove", "groups": autoGroups, "grant": g.ID, "expiresAt": g.ExpiresAt.UTC()}})
+		return notifyApprovers(ctx, tx, cat, res, req, now)
 	})
 	if err != nil {
 		return nil, err
@@ -218,14 +243,18 @@ func checkRequesterStillEligible(ctx context.Context, tx *gorm.DB, res Resource,
 // approve moves a pending request to approved, guarded by its status so that
 // of two concurrent approvals only one wins, and grants the access.
 func approve(ctx context.Context, tx *gorm.DB, res Resource, req *Request, by string, now time.Time) (*Grant, error) {
+	return approveWith(ctx, tx, req, grantInput{resource: res, duration: req.Duration(), grantedBy: by}, now)
+}
+
+// approveWith approves req and grants its requester the access in (the
+// resource, the length, who or which rule approved).
+func approveWith(ctx context.Context, tx *gorm.DB, req *Request, in grantInput, now time.Time) (*Grant, error) {
 	if err := finish(tx, req, RequestApproved, now); err != nil {
 		return nil, err
 	}
 	rid := req.ID
-	g, err := grantAccess(ctx, tx, grantInput{
-		resource: res, user: req.Requester, requestID: &rid, duration: req.Duration(),
-		grantedBy: by, reason: req.Reason,
-	}, now)
+	in.user, in.requestID, in.reason = req.Requester, &rid, req.Reason
+	g, err := grantAccess(ctx, tx, in, now)
 	if err != nil {
 		return nil, err
 	}

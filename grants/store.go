@@ -6,6 +6,8 @@ import "github.com/accessportal/portal/grants/database"
 // its methods, one file per entity. Nothing outside grants builds a query.
 type Store struct {
 	db *database.DB
+	// onCall answers the on-call rule (WithOnCall); nil without PagerDuty.
+	onCall OnCallChecker
 }
 
 // NewStore returns the store over an open, migrated database.

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accessportal/portal/grants"
+	"github.com/accessportal/portal/sync/pagerduty"
 )
 
 // requirePagePerson sends people who are not signed in to sign-in, and
@@ -44,6 +45,9 @@ type adminPage struct {
 	Groups        []adminGroup
 	Drift         []adminDrift
 	Notifications grants.NotificationStatus
+	// PagerDuty is PagerDuty's state (on-call approval); nil when it is
+	// not configured.
+	PagerDuty *pagerduty.Status
 }
 
 // adminDriftShown is how many recent drift events the dashboard lists.

@@ -41,6 +41,10 @@ func (s *Server) adminDashboard(c echo.Context) error {
 	if page.Notifications, err = s.store.NotificationHealth(ctx); err != nil {
 		return err
 	}
+	if s.opts.PagerDutyStatus != nil {
+		st := s.opts.PagerDutyStatus()
+		page.PagerDuty = &st
+	}
 	page.adminChrome = s.newAdminChrome(c, "/admin")
 	return s.render(c, http.StatusOK, "admin.html", page)
 }

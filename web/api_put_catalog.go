@@ -51,6 +51,11 @@ func (s *Server) apiPutCatalog(c echo.Context) error {
 	if !ok {
 		return httpError(http.StatusConflict, "the catalog changed since you read it (If-Match "+ifMatch+", current ETag "+current+"); GET it again, re-apply your change and PUT with the new ETag")
 	}
+	if proposed, err := grants.ParseCatalog("catalog", body); err == nil {
+		if msg, code := s.checkOnCallEdit(c, s.opts.Catalog(), proposed); msg != "" {
+			return httpError(code, msg)
+		}
+	}
 	p, _ := person(c)
 	cat, err := st.Replace(c.Request().Context(), "catalog", body, match, p.Email, s.now())
 	if err != nil {

@@ -435,6 +435,11 @@ func (s *Server) proposeEdit(c echo.Context, e catalogEdit) (cur *grants.Catalog
 			return nil, "", nil, false, err
 		}
 	}
+	if ferr == nil && e.Kind == editResource {
+		if msg, _ := s.checkOnCallEdit(c, cur, proposed); msg != "" {
+			ferr = catalogFieldError("name", "%s", msg)
+		}
+	}
 	if ferr != nil {
 		return nil, "", nil, true, s.catalogRenderForm(c, http.StatusBadRequest, e, cur, etag, ferr, false)
 	}

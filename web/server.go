@@ -24,6 +24,7 @@ import (
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/static"
+	"github.com/accessportal/portal/sync/pagerduty"
 	"github.com/accessportal/portal/sync/reconcile"
 )
 
@@ -68,6 +69,16 @@ type Options struct {
 	// approvers' preview of what a grant puts into the tailnet; nil means
 	// the preview is unavailable.
 	Policy func(ctx context.Context) ([]byte, error)
+	// OnCall answers the catalog's onCall rules (PagerDuty); nil: nobody is
+	// approved by on-call and such requests say why they wait.
+	OnCall grants.OnCallChecker
+	// CheckSchedules returns the PagerDuty schedule ids PagerDuty does not
+	// know; a catalog naming one is refused. An error (PagerDuty cannot be
+	// asked) only warns. nil skips the check.
+	CheckSchedules func(ctx context.Context, ids []string) (unknown []string, err error)
+	// PagerDutyStatus is PagerDuty's state for the dashboard; nil when
+	// PagerDuty is not configured.
+	PagerDutyStatus func() pagerduty.Status
 }
 
 // Server serves the portal.
@@ -103,7 +114,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		opts:  opts,
-		store: grants.NewStore(opts.DB),
+		store: grants.NewStore(opts.DB).WithOnCall(opts.OnCall),
 		now:   opts.Clock,
 	}
 	s.sessions = newSessionManager(s.store.Sessions(opts.Clock), strings.HasPrefix(opts.BaseURL, "https://"))

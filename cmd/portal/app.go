@@ -18,6 +18,7 @@ import (
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/sync/okta"
+	"github.com/accessportal/portal/sync/pagerduty"
 	"github.com/accessportal/portal/sync/reconcile"
 	"github.com/accessportal/portal/sync/tailnet"
 	"github.com/accessportal/portal/web"
@@ -41,6 +42,8 @@ type app struct {
 	registry   *prometheus.Registry
 	holder     string
 	leaseHeld  prometheus.Gauge
+	// pagerduty answers on-call lookups; nil without PAGERDUTY_API_TOKEN.
+	pagerduty *pagerduty.Client
 }
 
 // newApp opens everything the configuration names. It applies migrations.
@@ -86,6 +89,9 @@ func (a *app) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := a.openPagerDuty(); err != nil {
+		return fmt.Errorf("PAGERDUTY_API_TOKEN: %w", err)
+	}
 	a.leaseHeld = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "portal_lease_held", Help: "1 when this replica holds the lease and runs the reconciler, poller and sweeper.",
 	})
@@ -126,6 +132,9 @@ func (a *app) init(ctx context.Context) error {
 		PreviewCatalog: a.reconciler.PlanFor,
 		OktaAdminURL:   cfg.OktaOrgURL,
 		Policy:         func(ctx context.Context) ([]byte, error) { p, err := a.tailnet.ReadPolicy(ctx); return p.Text, err },
+
+		// On-call approval (PagerDuty); all nil without PAGERDUTY_API_TOKEN.
+		OnCall: a.onCallChecker(), CheckSchedules: a.scheduleChecker(), PagerDutyStatus: a.pagerDutyStatus(),
 	})
 	return err
 }
@@ -172,6 +181,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	go a.catalog.Watch(ctx, 5*time.Second, a.catalogChanged)
+	go a.checkCatalogSchedules(ctx)
 
 	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	loopsDone := make(chan struct{})
@@ -193,6 +203,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 					a.reconciler.Run, a.poller.Run, a.events.Run, a.sweeper.Run, a.notifier.Run,
 					func(ctx context.Context) { a.store.CleanSessions(ctx, time.Hour, time.Now) },
 					func(ctx context.Context) { a.db.Listen(ctx, a.wakeLoops) },
+					a.watchOnCall,
 				} {
 					wg.Go(func() { loop(ctx) })
 				}

@@ -47,6 +47,12 @@ type config struct {
 	TailscaleAPIKey            string
 	TailscaleOAuthClientID     string
 	TailscaleOAuthClientSecret string
+
+	// PagerDutyToken is a read-only PagerDuty REST API key
+	// (PAGERDUTY_API_TOKEN); empty turns on-call approval off.
+	PagerDutyToken string
+	// PagerDutyAPIURL is the PagerDuty REST API base (PAGERDUTY_API_URL).
+	PagerDutyAPIURL string
 }
 
 // configError names the variable at fault, in one line.
@@ -89,6 +95,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		TailscaleAPIKey:            get("TAILSCALE_API_KEY", ""),
 		TailscaleOAuthClientID:     get("TAILSCALE_OAUTH_CLIENT_ID", ""),
 		TailscaleOAuthClientSecret: get("TAILSCALE_OAUTH_CLIENT_SECRET", ""),
+		PagerDutyToken:             get("PAGERDUTY_API_TOKEN", ""),
+		PagerDutyAPIURL:            strings.TrimRight(get("PAGERDUTY_API_URL", "https://api.pagerduty.com"), "/"),
 	}
 	interval := get("PORTAL_SYNC_INTERVAL", "5m")
 	d, err := time.ParseDuration(interval)
@@ -133,6 +141,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	for _, u := range []struct{ name, value string }{
 		{"OKTA_ORG_URL", c.OktaOrgURL}, {"OIDC_ISSUER", c.OIDCIssuer}, {"TAILSCALE_API_URL", c.TailscaleAPIURL},
+		{"PAGERDUTY_API_URL", c.PagerDutyAPIURL},
 	} {
 		if err := checkSecureURL(u.name, u.value); err != nil {
 			return nil, err

@@ -79,6 +79,12 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	for _, p := range demoPeople {
 		tailnet.AddUser(p.email)
 	}
+	_, pagerdutyURL, closePagerDuty, err := startDemoPagerDuty(time.Now())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closePagerDuty()
 
 	cfg := &config{
 		Addr: ln.Addr().String(), BaseURL: baseURL,
@@ -87,6 +93,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		OktaOrgURL:   oktaURL, OktaAPIToken: oktaToken, OktaHookSecret: hookSecret,
 		OIDCIssuer: oktaURL, OIDCClientID: clientID, OIDCClientSecret: clientSecret,
 		TailscaleAPIURL: tailnetURL, TailscaleTailnet: "-", TailscaleAPIKey: tsKey,
+		PagerDutyToken: demoPagerDutyToken, PagerDutyAPIURL: pagerdutyURL,
 	}
 	a, err := newApp(ctx, cfg)
 	if err != nil {
@@ -108,10 +115,11 @@ Access portal demo
   portal:             %s
   simulated Okta:     %s   (deactivate people, change groups)
   simulated tailnet:  %s   (the policy file the portal keeps in sync)
+  simulated PagerDuty: %s  (`+demoOnCall+` is on call in schedule `+demoPagerDutySchedule+`; put people on or off call there: on call, a prod-db request is approved at once)
   database:           %s
 
 Sign in as any of these (the simulated Okta shows a user picker):
-`, baseURL, oktaURL, tailnetURL, cfg.DatabaseURL)
+`, baseURL, oktaURL, tailnetURL, pagerdutyURL, cfg.DatabaseURL)
 	for _, p := range demoPeople {
 		fmt.Fprintf(env.stderr, "  %-20s %-10s %s\n", p.email, p.status, strings.Join(p.groups, ", "))
 	}

@@ -116,6 +116,7 @@ func TestServeRefusesBadConfigurationNamingIt(t *testing.T) {
 		{"OIDC over http", serveEnv(t, "OIDC_ISSUER=http://idp.example.com"), "OIDC_ISSUER"},
 		{"Tailscale over http", serveEnv(t, "TAILSCALE_API_URL=http://10.0.0.1:8080"), "TAILSCALE_API_URL"},
 		{"bad login attribute", serveEnv(t, "PORTAL_TAILSCALE_LOGIN=upn"), "PORTAL_TAILSCALE_LOGIN"},
+		{"PagerDuty over http", serveEnv(t, "PAGERDUTY_API_TOKEN=k", "PAGERDUTY_API_URL=http://pd.example.com"), "PAGERDUTY_API_URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -35,6 +35,13 @@ func startPortal(t *testing.T, db *database.DB, interval time.Duration) *running
 // answer of the simulated tailnet.
 func startPortalWithCatalog(t testing.TB, db *database.DB, interval time.Duration, catalogText []byte, latency time.Duration) *runningPortal {
 	t.Helper()
+	return startPortalConfigured(t, db, interval, catalogText, latency, nil)
+}
+
+// startPortalConfigured is startPortalWithCatalog with configure applied to
+// the configuration (when not nil) before the portal opens.
+func startPortalConfigured(t testing.TB, db *database.DB, interval time.Duration, catalogText []byte, latency time.Duration, configure func(*config)) *runningPortal {
+	t.Helper()
 	okta, oktaURL, closeOkta, err := oktafake.Start(oktafake.Options{APIToken: "okta-token", RateLimitPerMinute: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +67,9 @@ func startPortalWithCatalog(t testing.TB, db *database.DB, interval time.Duratio
 		OktaOrgURL: oktaURL, OktaAPIToken: "okta-token", OktaHookSecret: "hook-secret",
 		OIDCIssuer: oktaURL, OIDCClientID: "c", OIDCClientSecret: "s",
 		TailscaleAPIURL: tailnetURL, TailscaleTailnet: "-", TailscaleAPIKey: "tskey",
+	}
+	if configure != nil {
+		configure(cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := newApp(ctx, cfg)
