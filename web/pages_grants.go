@@ -17,6 +17,9 @@ type grantPageData struct {
 	Description string
 	// Own says whether the grant is the signed-in person's.
 	Own bool
+	// Extend are the durations offered to extend an own active grant
+	// (nil when it cannot be extended).
+	Extend []durationChoice
 }
 
 func (s *Server) showGrant(c echo.Context, code int, errMsg, reason string) error {
@@ -36,6 +39,9 @@ func (s *Server) showGrant(c echo.Context, code int, errMsg, reason string) erro
 	page := grantPageData{Flash: s.popFlash(c), Error: errMsg, Reason: reason, Grant: s.newGrantView(g), Own: own}
 	if res, ok := s.opts.Catalog().Resources[g.Resource]; ok {
 		page.Description = res.Description
+		if own && page.Grant.Active && !res.Retired {
+			page.Extend = durationChoices(res, 0)
+		}
 	}
 	return s.render(c, code, "grant.html", page)
 }
