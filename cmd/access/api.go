@@ -46,6 +46,8 @@ type accessRequest struct {
 	// CONTRACT.md's shape.
 	Denial    *approval  `json:"denial"`
 	Grant     *grant     `json:"grant"`
+	// Extends is the grant an extension request extends; "" otherwise.
+	Extends jsonText `json:"extends"`
 	CreatedAt *time.Time `json:"createdAt"`
 	DecidedAt *time.Time `json:"decidedAt"`
 }
