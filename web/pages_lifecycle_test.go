@@ -46,6 +46,7 @@ func TestAutoApprovedRequestPageNamesTheRule(t *testing.T) {
 		p.must(t, 200, "approved at once", "autoApprove: On-Call")
 		p.mustNot(t, "No decision yet")
 		pp.get(t, "dave", "/requests").must(t, 200, "by autoApprove: On-Call")
+		pp.get(t, "dave", idPath("/grants/%d", *r.GrantID)).must(t, 200, "auto-approval (rule <strong>autoApprove: On-Call</strong>)")
 	})
 }
 
