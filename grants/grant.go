@@ -41,6 +41,9 @@ type Grant struct {
 	// on-call rule approved the grant: it ends when its holder is no longer
 	// on call in any of them. Empty for grants approved otherwise.
 	OnCallSchedules string
+	// RevokedAt is when a revoked grant ended (relinquished, revoked by an
+	// admin or by offboarding); nil for other grants.
+	RevokedAt *time.Time
 }
 
 // ActiveGrantHolders returns, per Tailscale group, the emails holding an
@@ -159,6 +162,7 @@ type grantJSON struct {
 	RevokeReason string     `json:"revokeReason"`
 	GrantedBy    string     `json:"grantedBy"`
 	Reason       string     `json:"reason"`
+	RevokedAt    *time.Time `json:"revokedAt"`
 }
 
 // MarshalJSON renders the grant in the API's shape with times in UTC.
@@ -168,6 +172,7 @@ func (g Grant) MarshalJSON() ([]byte, error) {
 		StartsAt: g.StartsAt.UTC(), ExpiresAt: g.ExpiresAt.UTC(), Status: g.Status,
 		AppliedAt: utcPtr(g.AppliedAt), RemovedAt: utcPtr(g.RemovedAt),
 		RevokedBy: g.RevokedBy, RevokeReason: g.RevokeReason, GrantedBy: g.GrantedBy, Reason: g.Reason,
+		RevokedAt: utcPtr(g.RevokedAt),
 	})
 }
 
@@ -202,6 +207,11 @@ func grantAccess(ctx context.Context, tx *gorm.DB, in grantInput, now time.Time)
 		Limit(1).Find(&g).Error
 	if err != nil {
 		return nil, fmt.Errorf("reading active grant: %w", err)
+	}
+	if overdue, err := endOverdueGrant(ctx, tx, &g, now); err != nil {
+		return nil, err
+	} else if overdue {
+		g = Grant{}
 	}
 	details := map[string]any{"resource": in.resource.Name, "user": in.user, "group": in.resource.Group}
 	if in.requestID != nil {
@@ -357,7 +367,7 @@ func (s *Store) RevokeGrant(ctx context.Context, cat *Catalog, id int64, by *Per
 			return refuse(ErrConflict, "grant %d is %s, not active", g.ID, g.Status)
 		}
 		res := tx.Model(&Grant{}).Where("id = ? AND status = ?", g.ID, GrantActive).
-			Updates(map[string]any{"status": GrantRevoked, "revoked_by": by.Email, "revoke_reason": reason})
+			Updates(map[string]any{"status": GrantRevoked, "revoked_by": by.Email, "revoke_reason": reason, "revoked_at": dbTime(now)})
 		if res.Error != nil {
 			return fmt.Errorf("revoking grant %d: %w", g.ID, res.Error)
 		}

@@ -405,8 +405,8 @@ func (n *Notifier) text(kind string, to []string, d map[string]any) string {
 		}
 		b.WriteString(link("/requests/" + num("request")))
 	case NotifyGrantExpiring:
-		fmt.Fprintf(&b, "your access to %s ends at %s (in %s). Request it again to extend it.%s",
-			str("resource"), when("expiresAt"), formatDuration(ExpiryReminderLead), link("/"))
+		fmt.Fprintf(&b, "your access to %s ends at %s (in %s). Need longer? Extend grant %s on its page or with `access extend %s --for 1h --reason …`.%s",
+			str("resource"), when("expiresAt"), formatDuration(ExpiryReminderLead), num("grant"), num("grant"), link("/grants/"+num("grant")+"#extend"))
 	case NotifyGrantRevoked:
 		fmt.Fprintf(&b, "your access to %s (grant %s) was revoked by %s", str("resource"), num("grant"), str("by"))
 		if r := str("reason"); r != "" {

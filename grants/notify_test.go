@@ -131,6 +131,11 @@ func TestNotifierRetriesWithBackoffThenDelivers(t *testing.T) {
 		if _, texts = hook.received(); len(texts) != 3 || !strings.Contains(texts[2], "your access to prod-db ends at 2026-11-21 14:01:30 UTC (in 10m)") {
 			t.Errorf("reminder = %q", texts[len(texts)-1])
 		}
+		// The reminder offers the extension: the grant's page and the CLI.
+		if !strings.Contains(texts[2], "Need longer? Extend grant 1 on its page or with `access extend 1 --for 1h --reason …`.") ||
+			!strings.HasSuffix(texts[2], "/grants/1#extend") {
+			t.Errorf("reminder does not offer the extension: %q", texts[2])
+		}
 	})
 }
 

@@ -164,7 +164,7 @@ func offboard(ctx context.Context, db *gorm.DB, p departedPerson, now time.Time)
 		}
 		for _, g := range gs {
 			res := tx.Model(&Grant{}).Where("id = ? AND status = ?", g.ID, GrantActive).
-				Updates(map[string]any{"status": GrantRevoked, "revoked_by": "okta", "revoke_reason": reason})
+				Updates(map[string]any{"status": GrantRevoked, "revoked_by": "okta", "revoke_reason": reason, "revoked_at": t})
 			if res.Error != nil {
 				return res.Error
 			}

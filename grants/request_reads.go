@@ -152,8 +152,8 @@ func (s *Store) RecentDecidedRequests(ctx context.Context, requesters []string, 
 		return out, nil
 	}
 	var rows []Request
-	err := s.db.WithContext(ctx).Raw(`SELECT id, resource, requester, duration_seconds, reason, status, created_at, decided_at, grant_id
-FROM (SELECT id, resource, requester, duration_seconds, reason, status, created_at, decided_at, grant_id,
+	err := s.db.WithContext(ctx).Raw(`SELECT id, resource, requester, duration_seconds, reason, status, created_at, decided_at, grant_id, auto_approved_rule, extends_grant_id
+FROM (SELECT id, resource, requester, duration_seconds, reason, status, created_at, decided_at, grant_id, auto_approved_rule, extends_grant_id,
              ROW_NUMBER() OVER (PARTITION BY requester ORDER BY id DESC) AS n
       FROM requests WHERE requester IN ? AND status <> ?) recent
 WHERE n <= ? ORDER BY requester, id DESC`, requesters, RequestPending, n).Scan(&rows).Error

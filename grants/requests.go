@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -17,6 +16,9 @@ type RequestInput struct {
 	// Duration is how long; 0 means the resource's default duration.
 	Duration time.Duration
 	Reason   string
+	// Extends is the active grant this request extends (ExtendGrant sets
+	// it); nil for a new request.
+	Extends *int64
 }
 
 // CreateRequest records requester's request under the catalog's rules, in
@@ -57,10 +59,11 @@ func (s *Store) CreateRequest(ctx context.Context, cat *Catalog, requester *Pers
 	req := &Request{
 		Resource: res.Name, Requester: requester.Email, DurationSeconds: int64(d / time.Second),
 		Reason: reason, Status: RequestPending, CreatedAt: dbTime(now),
+		ExtendsGrantID: in.Extends,
 	}
 	var onCall *onCallApproval
 	if len(autoGroups) > 0 {
-		req.AutoApprovedRule = "autoApprove: " + strings.Join(autoGroups, ", ")
+		req.AutoApprovedRule = autoApproveRule(autoGroups)
 	} else {
 		// Asked before the transaction: the on-call service may take seconds.
 		onCall, req.PendingReason = s.checkOnCall(ctx, res, requester.Email, d, now)
@@ -87,6 +90,9 @@ func (s *Store) CreateRequest(ctx context.Context, cat *Catalog, requester *Pers
 		details := map[string]any{"resource": res.Name, "duration": formatDuration(d), "reason": reason}
 		if req.PendingReason != "" {
 			details["pendingReason"] = req.PendingReason
+		}
+		if in.Extends != nil {
+			details["extends"] = *in.Extends
 		}
 		err := AppendAudit(ctx, tx, Event{At: now, Actor: req.Requester, Action: "request.create", Target: requestTarget(req.ID), Details: details})
 		if err != nil {
@@ -122,17 +128,27 @@ func (s *Store) CreateRequest(ctx context.Context, cat *Catalog, requester *Pers
 // shortened), all in one transaction. Nobody approves their own request, not
 // even an admin. Refusals are *Refusal.
 func (s *Store) ApproveRequest(ctx context.Context, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
-	return s.decide(ctx, cat, id, approver, DecisionApprove, comment, now)
+	return s.decide(ctx, cat, id, approver, DecisionApprove, comment, 0, now)
+}
+
+// ApproveRequestFor is ApproveRequest with the grant's length set by the
+// approver: d is positive and at most the resource's maxDuration (0 keeps
+// the requested duration; more than the maximum is ErrInvalid and the
+// request stays pending). With several approvals the shortest duration
+// set wins, and the grant's clock starts at the final approval. Only
+// approvals of people who may approve at that moment count.
+func (s *Store) ApproveRequestFor(ctx context.Context, cat *Catalog, id int64, approver *Person, comment string, d time.Duration, now time.Time) (*Request, error) {
+	return s.decide(ctx, cat, id, approver, DecisionApprove, comment, d, now)
 }
 
 // DenyRequest records approver's denial: one denial denies the request.
 // Approvers of the resource and admins may deny; the requester cancels
 // instead. Refusals are *Refusal.
 func (s *Store) DenyRequest(ctx context.Context, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
-	return s.decide(ctx, cat, id, approver, DecisionDeny, comment, now)
+	return s.decide(ctx, cat, id, approver, DecisionDeny, comment, 0, now)
 }
 
-func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, decision, comment string, now time.Time) (*Request, error) {
+func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, decision, comment string, d time.Duration, now time.Time) (*Request, error) {
 	db := s.db.DB
 	comment, err := checkText("comment", comment)
 	if err != nil {
@@ -173,7 +189,14 @@ func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, 
 		if prior.ID != 0 {
 			return refuse(ErrConflict, "you already decided request %d (%s)", req.ID, prior.Decision)
 		}
+		if err := approverDuration(res, d); err != nil {
+			return err
+		}
 		a := Approval{RequestID: req.ID, Approver: by.Email, Decision: decision, Comment: comment, At: dbTime(now)}
+		if d > 0 {
+			secs := int64(d / time.Second)
+			a.DurationSeconds = &secs
+		}
 		if err := tx.Create(&a).Error; err != nil {
 			return fmt.Errorf("storing decision: %w", err)
 		}
@@ -188,20 +211,23 @@ func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, 
 			}
 			return notifyDecision(tx, req, RequestDenied, by.Email, comment, nil, now)
 		}
-		var approvals int64
-		if err := tx.Model(&Approval{}).Where("request_id = ? AND decision = ?", req.ID, DecisionApprove).Count(&approvals).Error; err != nil {
-			return fmt.Errorf("counting approvals: %w", err)
+		approvals, length, err := quorum(ctx, tx, cat, res, req)
+		if err != nil {
+			return err
 		}
 		needed := max(res.Approvals, 1)
 		details := map[string]any{"comment": comment, "resource": req.Resource, "requester": req.Requester,
 			"approvals": approvals, "required": needed}
-		if int(approvals) < needed {
+		if d > 0 {
+			details["duration"] = formatDuration(d)
+		}
+		if approvals < needed {
 			return AppendAudit(ctx, tx, Event{At: now, Actor: by.Email, Action: "request.approve", Target: requestTarget(req.ID), Details: details})
 		}
 		if err := checkRequesterStillEligible(ctx, tx, res, req); err != nil {
 			return err
 		}
-		g, err := approve(ctx, tx, res, req, by.Email, now)
+		g, err := approveFor(ctx, tx, res, req, by.Email, length, now)
 		if err != nil {
 			return err
 		}
@@ -243,7 +269,12 @@ func checkRequesterStillEligible(ctx context.Context, tx *gorm.DB, res Resource,
 // approve moves a pending request to approved, guarded by its status so that
 // of two concurrent approvals only one wins, and grants the access.
 func approve(ctx context.Context, tx *gorm.DB, res Resource, req *Request, by string, now time.Time) (*Grant, error) {
-	return approveWith(ctx, tx, req, grantInput{resource: res, duration: req.Duration(), grantedBy: by}, now)
+	return approveFor(ctx, tx, res, req, by, req.Duration(), now)
+}
+
+// approveFor is approve with the grant's length d.
+func approveFor(ctx context.Context, tx *gorm.DB, res Resource, req *Request, by string, d time.Duration, now time.Time) (*Grant, error) {
+	return approveWith(ctx, tx, req, grantInput{resource: res, duration: d, grantedBy: by}, now)
 }
 
 // approveWith approves req and grants its requester the access in (the

@@ -190,7 +190,7 @@ func TestRequestJSON(t *testing.T) {
 	want := `{"id":12,"resource":"prod-db","requester":"bob@example.com","duration":"1h30m","reason":"INC-1","status":"approved",` +
 		`"approvals":[{"by":"carol@example.com","at":"2026-11-21T12:00:00Z","comment":"ok","duration":null}],"denial":null,` +
 		`"grant":{"id":7,"requestId":7,"resource":"prod-db","user":"bob@example.com","group":"group:jit-prod-db","startsAt":"2026-11-21T12:00:00Z",` +
-		`"expiresAt":"2026-11-21T13:30:00Z","status":"active","appliedAt":null,"removedAt":null,"revokedBy":"","revokeReason":"","grantedBy":"","reason":""},` +
+		`"expiresAt":"2026-11-21T13:30:00Z","status":"active","appliedAt":null,"removedAt":null,"revokedBy":"","revokeReason":"","grantedBy":"","reason":"","revokedAt":null},` +
 		`"createdAt":"2026-11-21T12:00:00Z","decidedAt":"2026-11-21T13:30:00Z","autoApproved":null,"pendingReason":null,"extends":null}`
 	if string(b) != want {
 		t.Errorf("JSON =\n%s\nwant\n%s", b, want)
@@ -295,10 +295,20 @@ func TestGrantAccessNeverShortens(t *testing.T) {
 		if g2.ID != g1.ID || !g2.ExpiresAt.Equal(t0.Add(3*time.Hour)) || g3.ID != g1.ID || !g3.ExpiresAt.Equal(t0.Add(6*time.Hour)) {
 			t.Errorf("grants %v %v %v", g1.ExpiresAt, g2.ExpiresAt, g3.ExpiresAt)
 		}
-		// A grant that ran out but was not swept yet is extended from now.
+		// A grant that ran out but was not swept yet is over: a new grant
+		// starts now, and the old one is expired (with its audit event),
+		// so the record shows the gap.
 		g4 := grant(time.Hour, t0.Add(7*time.Hour))
-		if g4.ID != g1.ID || !g4.ExpiresAt.Equal(t0.Add(8*time.Hour)) {
-			t.Errorf("late extension = %+v", g4)
+		if g4.ID == g1.ID || !g4.StartsAt.Equal(t0.Add(7*time.Hour)) || !g4.ExpiresAt.Equal(t0.Add(8*time.Hour)) {
+			t.Errorf("grant after the end = %+v, want a new one for 7h–8h", g4)
+		}
+		old, err := grants.NewStore(db).GetGrant(t.Context(), g1.ID)
+		if err != nil || old.Status != grants.GrantExpired || !old.ExpiresAt.Equal(t0.Add(6*time.Hour)) {
+			t.Errorf("the ended grant = %+v, %v; want expired at 6h", old, err)
+		}
+		var expire grants.AuditEvent
+		if err := db.Where("action = ? AND target = ?", "grant.expire", fmt.Sprintf("grant:%d", g1.ID)).Take(&expire).Error; err != nil {
+			t.Errorf("no grant.expire event for the ended grant: %v", err)
 		}
 	})
 }

@@ -125,6 +125,9 @@ type grantView struct {
 	RevokeReason string
 	GrantedBy    string
 	Reason       string
+	// EndedAt is when an ended grant actually ended: its revocation time
+	// for a revoked (or relinquished) grant, else its expiry.
+	EndedAt string
 }
 
 func (s *Server) newGrantView(g *grants.Grant) grantView {
@@ -138,6 +141,12 @@ func (s *Server) newGrantView(g *grants.Grant) grantView {
 	}
 	if g.RequestID != nil {
 		v.RequestID = *g.RequestID
+	}
+	if !v.Active {
+		v.EndedAt = v.ExpiresAt
+		if g.RevokedAt != nil && g.RevokedAt.Before(g.ExpiresAt) {
+			v.EndedAt = showTime(*g.RevokedAt)
+		}
 	}
 	return v
 }
@@ -156,6 +165,18 @@ type requestView struct {
 	DecidedAt string
 	Decisions []decisionView
 	Grant     *grantView
+	// AutoRule names the rule that approved the request at once ("" when
+	// people decided it).
+	AutoRule string
+	// Extends is the grant the request extends; 0 for a new request.
+	Extends int64
+	// Denial is the decision that denied it, if any.
+	Denial *decisionView
+	// Again is the request form prefilled with this request's duration
+	// and reason ("request again").
+	Again string
+	// Age says how long ago the request was made ("5m ago").
+	Age string
 }
 
 // decisionView is one approver's decision.
@@ -164,6 +185,9 @@ type decisionView struct {
 	Approve bool
 	Comment string
 	At      string
+	// Duration is the grant length the approver set; "" when they kept
+	// the requested one.
+	Duration string
 }
 
 func (s *Server) newRequestView(r *grants.Request) requestView {
@@ -171,9 +195,21 @@ func (s *Server) newRequestView(r *grants.Request) requestView {
 		ID: r.ID, Resource: r.Resource, Requester: r.Requester, Duration: grants.FormatDuration(r.Duration()),
 		Reason: r.Reason, Status: r.Status, Badge: statusBadge(r.Status), Pending: r.Status == grants.RequestPending,
 		CreatedAt: showTime(r.CreatedAt), DecidedAt: showTimePtr(r.DecidedAt),
+		AutoRule: r.AutoApprovedRule, Again: requestAgainURL(r), Age: waitingFor(s.now().Sub(r.CreatedAt)),
+	}
+	if r.ExtendsGrantID != nil {
+		v.Extends = *r.ExtendsGrantID
 	}
 	for _, d := range r.Decisions {
-		v.Decisions = append(v.Decisions, decisionView{By: d.Approver, Approve: d.Decision == grants.DecisionApprove, Comment: d.Comment, At: showTime(d.At)})
+		dv := decisionView{By: d.Approver, Approve: d.Decision == grants.DecisionApprove, Comment: d.Comment, At: showTime(d.At)}
+		if d.DurationSeconds != nil {
+			dv.Duration = grants.FormatDuration(time.Duration(*d.DurationSeconds) * time.Second)
+		}
+		v.Decisions = append(v.Decisions, dv)
+		if !dv.Approve {
+			denial := dv
+			v.Denial = &denial
+		}
 	}
 	if r.Grant != nil {
 		g := s.newGrantView(r.Grant)
@@ -189,4 +225,14 @@ func localRedirect(c echo.Context, next, fallback string) error {
 		next = fallback
 	}
 	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// requestAgainURL is the request form for r's resource with r's duration
+// and reason filled in.
+func requestAgainURL(r *grants.Request) string {
+	q := url.Values{"duration": {grants.FormatDuration(r.Duration())}}
+	if r.Reason != "" {
+		q.Set("reason", r.Reason)
+	}
+	return "/resources/" + url.PathEscape(r.Resource) + "/request?" + q.Encode()
 }

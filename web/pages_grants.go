@@ -17,6 +17,11 @@ type grantPageData struct {
 	Description string
 	// Own says whether the grant is the signed-in person's.
 	Own bool
+	// Extend are the durations offered to extend an own active grant
+	// (nil when it cannot be extended).
+	Extend []durationChoice
+	// AutoRule names the rule that approved the grant's request at once.
+	AutoRule string
 }
 
 func (s *Server) showGrant(c echo.Context, code int, errMsg, reason string) error {
@@ -34,8 +39,16 @@ func (s *Server) showGrant(c echo.Context, code int, errMsg, reason string) erro
 		return httpError(http.StatusNotFound, "no grant "+strconv.FormatInt(id, 10))
 	}
 	page := grantPageData{Flash: s.popFlash(c), Error: errMsg, Reason: reason, Grant: s.newGrantView(g), Own: own}
+	if g.RequestID != nil && g.GrantedBy == "system" {
+		if req, err := s.store.GetRequest(c.Request().Context(), *g.RequestID); err == nil {
+			page.AutoRule = req.AutoApprovedRule
+		}
+	}
 	if res, ok := s.opts.Catalog().Resources[g.Resource]; ok {
 		page.Description = res.Description
+		if own && page.Grant.Active && !res.Retired {
+			page.Extend = durationChoices(res, 0)
+		}
 	}
 	return s.render(c, code, "grant.html", page)
 }

@@ -21,6 +21,11 @@ type homePage struct {
 	Pager   pager
 	// Requestable counts the resources I may request.
 	Requestable int
+	// Awaiting are requests waiting for my decision (one page of them),
+	// AwaitingCount all of them; Denied my requests denied lately.
+	Awaiting      []requestView
+	AwaitingCount int64
+	Denied        []requestView
 }
 
 // myAccess is the signed-in person's access: active grants with their
@@ -56,6 +61,10 @@ func (s *Server) myAccess(c echo.Context) error {
 	}
 	for _, r := range pending {
 		page.Pending = append(page.Pending, s.newRequestView(r))
+	}
+
+	if err := s.homeDecisions(ctx, p, &page); err != nil {
+		return err
 	}
 
 	ended, more, err := s.store.EndedGrantsOf(ctx, p.Email, grants.Page{Before: before, Size: pageSize})

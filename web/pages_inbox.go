@@ -56,6 +56,9 @@ type decisionItem struct {
 	// refusal.
 	Next    string
 	Comment string
+	// Durations are the grant lengths the approver may set, the requested
+	// one selected.
+	Durations []durationChoice
 }
 
 // decisionItems builds what approver me sees of each pending request: two
@@ -100,6 +103,7 @@ func (s *Server) decisionItems(ctx context.Context, me *grants.Person, admin boo
 		}
 		if known {
 			it.Needed = max(res.Approvals, 1)
+			it.Durations = durationChoices(res, r.Duration())
 			if pv, ok := previews[res.Group]; ok {
 				withMember := *pv
 				withMember.Member = r.Requester

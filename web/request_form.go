@@ -13,7 +13,9 @@ func (s *Server) requestForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// "Request again" links prefill the duration and reason.
+	d, _ := parseDuration(c.QueryParam("duration"))
 	return s.render(c, http.StatusOK, "request_form.html", requestFormPage{
-		Resource: newResourceView(res, p), Choices: durationChoices(res, 0),
+		Resource: newResourceView(res, p), Choices: durationChoices(res, d), Reason: c.QueryParam("reason"),
 	})
 }

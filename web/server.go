@@ -190,6 +190,7 @@ func (s *Server) routes() *echo.Echo {
 	web.GET("/approvals", s.inboxPage, s.requirePagePerson)
 	web.GET("/grants/:id", s.grantPage, s.requirePagePerson)
 	web.POST("/grants/:id/relinquish", s.relinquishGrantForm, s.requirePagePerson)
+	web.POST("/grants/:id/extend", s.extendGrantForm, s.requirePagePerson)
 
 	api := e.Group("/api/v1", limit, loadAndSaveSession(s.sessions), s.requirePerson)
 	api.GET("/me", s.apiMe)
@@ -206,6 +207,7 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/grants", s.apiListGrants)
 	api.POST("/grants", s.apiCreateGrant, requireAdmin)
 	api.POST("/grants/:id/revoke", s.apiRevokeGrant)
+	api.POST("/grants/:id/extend", s.apiExtendGrant)
 	api.GET("/audit", s.apiAudit, requireAdmin)
 	api.GET("/audit/export", s.apiAuditExport, requireAdmin)
 	s.catalogRoutes(e, web, api)
@@ -322,6 +324,9 @@ type pageData struct {
 	Admin  bool
 	Path   string
 	Page   any
+	// Awaiting counts the requests waiting for the person's decision (the
+	// navigation shows it).
+	Awaiting int64
 }
 
 // render executes a page inside the layout. It buffers, so a template error
@@ -334,6 +339,7 @@ func (s *Server) render(c echo.Context, code int, name string, page any) error {
 	data := pageData{Path: c.Request().URL.Path, Page: page}
 	if p, admin, err := s.sessionPerson(c); err == nil {
 		data.Person, data.Admin = p, admin
+		data.Awaiting = s.awaitingCount(c, p)
 	}
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {

@@ -44,8 +44,10 @@ type accessRequest struct {
 	Approvals []approval `json:"approvals"`
 	// Denial is the decision that denied the request; the portal adds it to
 	// CONTRACT.md's shape.
-	Denial    *approval  `json:"denial"`
-	Grant     *grant     `json:"grant"`
+	Denial *approval `json:"denial"`
+	Grant  *grant    `json:"grant"`
+	// Extends is the grant an extension request extends; "" otherwise.
+	Extends   jsonText   `json:"extends"`
 	CreatedAt *time.Time `json:"createdAt"`
 	DecidedAt *time.Time `json:"decidedAt"`
 }

@@ -24,6 +24,7 @@ func TestUnreachablePortal(t *testing.T) {
 	for _, args := range [][]string{
 		{"whoami"}, {"resources"}, {"ls"}, {"--json", "ls"},
 		{"request", "prod-db", "--for", "1h", "--wait"}, {"approve", "1"}, {"deny", "1"}, {"cancel", "1"}, {"revoke", "1"},
+		{"inbox"}, {"approve", "1", "--for", "30m"}, {"extend", "1", "--for", "1h", "--wait"},
 	} {
 		failsWith(t, env, 1, []string{"access: cannot reach " + url + ": connection refused\n"}, args...)
 	}
@@ -87,6 +88,17 @@ func TestUsageErrors(t *testing.T) {
 			{[]string{"revoke", ""}, "access revoke: GRANT-ID is empty"},
 			{[]string{"--json=maybe", "ls"}, `access: invalid boolean value "maybe" for -json`},
 			{[]string{"login", "--url", "example.com"}, `access login: --url: "example.com" is not an http:// or https:// URL`},
+			{[]string{"approve", "abc"}, `access approve: REQUEST-ID must be a positive whole number, not "abc" (usage: access approve REQUEST-ID`},
+			{[]string{"approve", "0", "--for", "1h"}, `REQUEST-ID must be a positive whole number, not "0"`},
+			{[]string{"approve", "1", "--for", "soon"}, `invalid value "soon" for flag -for`},
+			{[]string{"deny", "#12"}, `access deny: REQUEST-ID must be a positive whole number, not "#12"`},
+			{[]string{"cancel", "--", "-3"}, `REQUEST-ID must be a positive whole number, not "-3"`},
+			{[]string{"revoke", "grant-7"}, `access revoke: GRANT-ID must be a positive whole number, not "grant-7"`},
+			{[]string{"extend", "x", "--for", "1h"}, `access extend: GRANT-ID must be a positive whole number, not "x"`},
+			{[]string{"extend"}, "access extend: missing GRANT-ID"},
+			{[]string{"extend", "1", "--timeout", "1m"}, "access extend: --timeout applies only with --wait"},
+			{[]string{"inbox", "extra"}, `access inbox: unexpected argument "extra"`},
+			{[]string{"deny", "1", "--for", "1h"}, "access deny: flag provided but not defined: -for"},
 		}
 		for _, c := range cases {
 			failsWith(t, p.as(alice), 2, []string{c.want}, c.args...)
@@ -97,9 +109,9 @@ func TestUsageErrors(t *testing.T) {
 		if n != 0 {
 			t.Errorf("usage errors created %d requests", n)
 		}
-		// No command at all: the usage, on stderr.
+		// No command at all: the help, on stdout.
 		r := access(t, nil)
-		if r.code != 2 || r.stdout != "" || !strings.HasPrefix(r.stderr, "usage: access [--json] COMMAND") {
+		if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "usage: access [--json] COMMAND") || !strings.Contains(r.stdout, "\n  inbox ") {
 			t.Errorf("access without a command: %s", r)
 		}
 	})

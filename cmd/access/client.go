@@ -231,6 +231,9 @@ func (c *cli) connect(f *commandFlags, args []string, names ...string) (*apiClie
 	if err := wantArgs(rest, names...); err != nil {
 		return nil, nil, err
 	}
+	if err := wantIDs(rest, names...); err != nil {
+		return nil, nil, err
+	}
 	api, err := c.newAPIClient()
 	if err != nil {
 		return nil, nil, err

@@ -9,6 +9,8 @@ import (
 // commentBody is the body of approve and deny.
 type commentBody struct {
 	Comment string `json:"comment"`
+	// Duration is the grant's length an approver sets; approve only.
+	Duration string `json:"duration,omitempty"`
 }
 
 func runApprove(ctx context.Context, c *cli, args []string) error {
@@ -22,17 +24,21 @@ func runDeny(ctx context.Context, c *cli, args []string) error {
 // decide approves or denies a request (verb is "approve" or "deny").
 func (c *cli) decide(ctx context.Context, verb string, args []string) error {
 	help := map[string]string{
-		"approve": "Approves someone's request, as an approver of its resource (ids are in the\nportal and its notifications). Nobody approves their own request. When the\nresource needs several approvals, the request stays pending until it has them.",
+		"approve": "Approves someone's request, as an approver of its resource (ids are in the\nportal, its notifications and \"access inbox\"). Nobody approves their own\nrequest. --for sets the grant's length (any positive duration up to the\nresource's maximum); with several approvals the shortest set wins, counted\nfrom the final one. When the resource needs several approvals, the request\nstays pending until it has them.",
 		"deny":    "Denies someone's request, as an approver of its resource or an admin; one\ndenial is final. The requester withdraws their own with \"access cancel\".",
 	}[verb]
 	f := c.newFlags(verb, help)
 	comment := f.String("comment", "", "a note (`TEXT`) for the requester and the audit log")
+	var duration durationFlag
+	if verb == "approve" {
+		f.Var(&duration, "for", "the grant's length, a Go `DURATION` up to the resource's maximum; the requested one when left out")
+	}
 	api, rest, err := c.connect(f, args, "REQUEST-ID")
 	if err != nil {
 		return err
 	}
 	var req accessRequest
-	raw, err := api.post(ctx, "/api/v1/requests/"+url.PathEscape(rest[0])+"/"+verb, commentBody{Comment: *comment}, &req)
+	raw, err := api.post(ctx, "/api/v1/requests/"+url.PathEscape(rest[0])+"/"+verb, commentBody{Comment: *comment, Duration: duration.text}, &req)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -129,5 +130,19 @@ func (f *durationFlag) Set(s string) error {
 		return fmt.Errorf("%q is not positive", s)
 	}
 	f.text, f.d = strings.TrimSpace(s), d
+	return nil
+}
+
+// wantIDs checks that every argument named like "REQUEST-ID" or "GRANT-ID"
+// is a positive whole number, as the portal's ids are.
+func wantIDs(args []string, names ...string) error {
+	for i, a := range args {
+		if i >= len(names) || !strings.HasSuffix(names[i], "-ID") {
+			continue
+		}
+		if n, err := strconv.ParseInt(a, 10, 64); err != nil || n <= 0 {
+			return usagef("%s must be a positive whole number, not %q", names[i], a)
+		}
+	}
 	return nil
 }

@@ -54,9 +54,11 @@ func commands() []command {
 		{"resources", "", "list what may be requested", runResources},
 		{"request", "RESOURCE [--for DURATION] [--reason TEXT] [--wait] [--timeout DURATION]", "ask for access to a resource", runRequest},
 		{"ls", "[--active]", "list my requests and grants, with time left", runList},
-		{"approve", "REQUEST-ID [--comment TEXT]", "approve someone's request", runApprove},
+		{"inbox", "", "list the requests waiting for my decision", runInbox},
+		{"approve", "REQUEST-ID [--for DURATION] [--comment TEXT]", "approve someone's request", runApprove},
 		{"deny", "REQUEST-ID [--comment TEXT]", "deny someone's request", runDeny},
 		{"cancel", "REQUEST-ID", "withdraw my pending request", runCancel},
+		{"extend", "GRANT-ID [--for DURATION] [--reason TEXT] [--wait] [--timeout DURATION]", "ask to keep a grant of mine longer", runExtend},
 		{"revoke", "GRANT-ID [--reason TEXT]", "end a grant now", runRevoke},
 		{"login", "[--url URL] [--token TOKEN]", "store the portal URL and an API token", runLogin},
 	}
@@ -85,8 +87,8 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	}
 	args = global.Args()
 	if len(args) == 0 {
-		printUsage(c.stderr)
-		return exitUsage
+		printUsage(c.stdout)
+		return exitOK
 	}
 	name := args[0]
 	if name == "help" {

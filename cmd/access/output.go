@@ -104,3 +104,17 @@ func compactDuration(d time.Duration) string {
 	}
 	return s
 }
+
+// formatAge says how long ago something happened, coarsely: "just now",
+// "12m ago", "3h ago", "2 days ago".
+func formatAge(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+}

@@ -90,8 +90,12 @@ func (c *cli) waitForGrant(ctx context.Context, api *apiClient, req accessReques
 				}
 			} else if err == nil {
 				g := req.Grant
-				fmt.Fprintf(c.stdout, "access granted: %s (%s) until %s, %s left; grant %s\n",
-					g.Resource, g.Group, formatTime(g.ExpiresAt), formatLeft(deref(g.ExpiresAt), c.now()), g.ID)
+				what := "access granted"
+				if req.Extends != "" {
+					what = "access extended"
+				}
+				fmt.Fprintf(c.stdout, "%s: %s (%s) until %s, %s left; grant %s\n",
+					what, g.Resource, g.Group, formatTime(g.ExpiresAt), formatLeft(deref(g.ExpiresAt), c.now()), g.ID)
 			}
 			return err
 		}
