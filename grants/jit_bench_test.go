@@ -176,6 +176,7 @@ type jitBench struct {
 func newJITBench(b *testing.B, db *database.DB) *jitBench {
 	j := newJIT(b, db)
 	st, tn := newSlowTailnet(b)
+	dbtest.MarkDirectoryRead(b, db)
 	rec := reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: func() *grants.Catalog { return j.cat }, Policy: tn})
 	sw := grants.NewSweeper(grants.SweeperOptions{Store: grants.NewStore(db), Wake: rec.Wake})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -206,6 +206,7 @@ func TestJustInTimeAccessEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		catalog := func() *grants.Catalog { return cat }
+		dbtest.MarkDirectoryRead(t, db)
 		rec := reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: catalog, Policy: tailnet, Clock: clock.Now, MinInterval: time.Millisecond})
 		sweeps := make(chan grants.SweepResult, 100)
 		sweeper := grants.NewSweeper(grants.SweeperOptions{

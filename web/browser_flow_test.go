@@ -72,6 +72,7 @@ func newFlowPortal(t *testing.T, db *database.DB) *flowPortal {
 		t.Fatal(err)
 	}
 	catalog := func() *grants.Catalog { return cat }
+	dbtest.MarkDirectoryRead(t, db)
 	rec := reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: catalog, Policy: tailnet, MinInterval: time.Millisecond})
 
 	ts := servePortal(t, web.Options{

@@ -17,6 +17,7 @@ import (
 
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
+	"github.com/accessportal/portal/grants/database/dbtest"
 	"github.com/accessportal/portal/sync/oktafake"
 	"github.com/accessportal/portal/sync/policyfile"
 	"github.com/accessportal/portal/sync/reconcile"
@@ -105,6 +106,7 @@ func newCatalogPortal(t *testing.T, db *database.DB, fileMode bool) *catalogPort
 			t.Fatal(err)
 		}
 	}
+	dbtest.MarkDirectoryRead(t, db)
 	p.rec = reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: p.store.Current, Policy: tailnet, Clock: clock.Now, MinInterval: time.Millisecond})
 
 	ts := servePortal(t, web.Options{

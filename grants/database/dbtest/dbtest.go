@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/accessportal/portal/grants/database"
 )
@@ -95,4 +96,15 @@ func open(t *testing.T, u string) *database.DB {
 		t.Fatalf("migrating test database: %v", err)
 	}
 	return db
+}
+
+// MarkDirectoryRead records in db that a poll has completed a read of Okta,
+// for tests that write the directory snapshot themselves: until then the
+// reconciler leaves synced groups as the policy has them.
+func MarkDirectoryRead(t testing.TB, db *database.DB) {
+	t.Helper()
+	err := db.Exec("INSERT INTO sync_status (id, directory_read_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET directory_read_at = excluded.directory_read_at", time.Now().UTC()).Error
+	if err != nil {
+		t.Fatalf("marking the directory read: %v", err)
+	}
 }
