@@ -14,6 +14,9 @@ type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	hooks    *prometheus.CounterVec
+	// hookEventsSkipped counts malformed events skipped in authentic
+	// Okta event hook deliveries.
+	hookEventsSkipped prometheus.Counter
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
@@ -32,7 +35,11 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 		Name: "portal_okta_hook_deliveries_total",
 		Help: "Okta event hook deliveries, by result (accepted, refused, invalid).",
 	}, []string{"result"})
-	reg.MustRegister(m.requests, m.duration, m.hooks)
+	m.hookEventsSkipped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "portal_okta_hook_events_skipped_total",
+		Help: "Malformed events skipped in authentic Okta event hook deliveries (the rest of each delivery is stored).",
+	})
+	reg.MustRegister(m.requests, m.duration, m.hooks, m.hookEventsSkipped)
 	return m
 }
 
