@@ -17,6 +17,8 @@ type httpMetrics struct {
 	// hookEventsSkipped counts malformed events skipped in authentic
 	// Okta event hook deliveries.
 	hookEventsSkipped prometheus.Counter
+	// tailscaleHooks counts Tailscale webhook deliveries by result.
+	tailscaleHooks *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
@@ -39,7 +41,11 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 		Name: "portal_okta_hook_events_skipped_total",
 		Help: "Malformed events skipped in authentic Okta event hook deliveries (the rest of each delivery is stored).",
 	})
-	reg.MustRegister(m.requests, m.duration, m.hooks, m.hookEventsSkipped)
+	m.tailscaleHooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "portal_tailscale_webhook_deliveries_total",
+		Help: "Tailscale webhook deliveries, by result (accepted, refused, invalid).",
+	}, []string{"result"})
+	reg.MustRegister(m.requests, m.duration, m.hooks, m.hookEventsSkipped, m.tailscaleHooks)
 	return m
 }
 

@@ -68,6 +68,13 @@ type Options struct {
 	// approvers' preview of what a grant puts into the tailnet; nil means
 	// the preview is unavailable.
 	Policy func(ctx context.Context) ([]byte, error)
+	// TailscaleWebhookSecret verifies deliveries to /hooks/tailscale
+	// (TAILSCALE_WEBHOOK_SECRET); empty refuses every delivery.
+	TailscaleWebhookSecret string
+	// OnPolicyUpdate is called for every authentic policyUpdate event, with
+	// who changed the policy ("" when the event does not say): the
+	// reconciler's RefreshBy.
+	OnPolicyUpdate func(actor string)
 }
 
 // Server serves the portal.
@@ -147,6 +154,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/static/:name", s.staticAsset)
 	e.GET("/hooks/okta", s.oktaHookVerify)
 	e.POST("/hooks/okta", s.oktaHookDeliver)
+	e.POST("/hooks/tailscale", s.tailscaleHook)
 
 	// Pages and the API take small bodies; /hooks/okta has its own limit.
 	limit := middleware.BodyLimit("64K")

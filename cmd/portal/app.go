@@ -100,6 +100,7 @@ func (a *app) init(ctx context.Context) error {
 	a.reconciler = reconcile.New(reconcile.Options{
 		Store: a.store, Catalog: a.catalog.Current, Policy: a.tailnet, Metrics: reconcile.NewMetrics(a.registry),
 		Devices: a.tailnet, PostureEvery: cfg.SyncInterval, Resync: min(time.Minute, cfg.SyncInterval),
+		Watch: cfg.PolicyWatch,
 	})
 	a.poller = okta.NewPoller(okta.PollerOptions{
 		Store: a.store, Directory: a.directory, Catalog: a.catalog.Current, Interval: cfg.SyncInterval,
@@ -126,6 +127,10 @@ func (a *app) init(ctx context.Context) error {
 		PreviewCatalog: a.reconciler.PlanFor,
 		OktaAdminURL:   cfg.OktaOrgURL,
 		Policy:         func(ctx context.Context) ([]byte, error) { p, err := a.tailnet.ReadPolicy(ctx); return p.Text, err },
+		// A policyUpdate webhook: re-read the policy and restore the
+		// managed groups at once, the drift audited with its author.
+		TailscaleWebhookSecret: cfg.TailscaleWebhookSecret,
+		OnPolicyUpdate:         a.reconciler.RefreshBy,
 	})
 	return err
 }

@@ -47,6 +47,13 @@ type config struct {
 	TailscaleAPIKey            string
 	TailscaleOAuthClientID     string
 	TailscaleOAuthClientSecret string
+	// PolicyWatch is how often the policy's ETag is read to find changes
+	// made outside the portal (the reconciler's default when zero;
+	// negative: never, which tests use to see the webhook alone).
+	PolicyWatch time.Duration
+	// TailscaleWebhookSecret verifies the tailnet's webhook deliveries to
+	// /hooks/tailscale (TAILSCALE_WEBHOOK_SECRET); empty refuses them.
+	TailscaleWebhookSecret string
 }
 
 // configError names the variable at fault, in one line.
@@ -90,6 +97,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		TailscaleOAuthClientID:     get("TAILSCALE_OAUTH_CLIENT_ID", ""),
 		TailscaleOAuthClientSecret: get("TAILSCALE_OAUTH_CLIENT_SECRET", ""),
 	}
+	c.TailscaleWebhookSecret = getenv("TAILSCALE_WEBHOOK_SECRET")
 	interval := get("PORTAL_SYNC_INTERVAL", "5m")
 	d, err := time.ParseDuration(interval)
 	if err != nil || d <= 0 {
