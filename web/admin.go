@@ -44,6 +44,11 @@ type adminPage struct {
 	Groups        []adminGroup
 	Drift         []adminDrift
 	Notifications grants.NotificationStatus
+	// Evidence is the default period of the evidence packet form.
+	Evidence evidencePeriod
+	// Integrations are problems with the Okta and Tailscale credentials
+	// and the people who cannot connect, one line each.
+	Integrations IntegrationReport
 }
 
 // adminDriftShown is how many recent drift events the dashboard lists.

@@ -41,6 +41,10 @@ func (s *Server) adminDashboard(c echo.Context) error {
 	if page.Notifications, err = s.store.NotificationHealth(ctx); err != nil {
 		return err
 	}
+	page.Evidence = defaultEvidencePeriod(s.now())
+	if s.opts.Integrations != nil {
+		page.Integrations = s.opts.Integrations(ctx)
+	}
 	page.adminChrome = s.newAdminChrome(c, "/admin")
 	return s.render(c, http.StatusOK, "admin.html", page)
 }

@@ -75,6 +75,13 @@ type Options struct {
 	// who changed the policy ("" when the event does not say): the
 	// reconciler's RefreshBy.
 	OnPolicyUpdate func(actor string)
+	// Evidence writes evidence packets for GET /api/v1/evidence and the
+	// dashboard's download; nil answers 404.
+	Evidence EvidenceWriter
+	// Integrations says on the dashboard when Okta refuses the credential,
+	// a Tailscale scope is missing, or someone with access has no tailnet
+	// user; nil shows nothing.
+	Integrations IntegrationCheck
 }
 
 // Server serves the portal.
@@ -172,6 +179,7 @@ func (s *Server) routes() *echo.Echo {
 	web.GET("/admin/offboarding", s.adminOffboarding, s.requireAdminPage)
 	web.GET("/admin/audit", s.adminAudit, s.requireAdminPage)
 	web.GET("/admin/audit/export", s.adminAuditExport, s.requireAdminPage)
+	web.GET("/admin/evidence", s.adminEvidence, s.requireAdminPage)
 	web.GET("/admin/tokens", s.adminTokens, s.requireAdminPage)
 	web.GET("/tokens", s.tokensMine, s.requirePagePerson)
 	web.POST("/tokens", s.tokensCreate, s.requirePagePerson)
@@ -205,6 +213,7 @@ func (s *Server) routes() *echo.Echo {
 	api.POST("/grants/:id/revoke", s.apiRevokeGrant)
 	api.GET("/audit", s.apiAudit, requireAdmin)
 	api.GET("/audit/export", s.apiAuditExport, requireAdmin)
+	api.GET("/evidence", s.apiEvidence, requireAdmin)
 	s.catalogRoutes(e, web, api)
 	api.Any("/*", func(c echo.Context) error { return httpError(http.StatusNotFound, "no such API route") })
 	return e

@@ -131,6 +131,7 @@ func (a *app) init(ctx context.Context) error {
 		// managed groups at once, the drift audited with its author.
 		TailscaleWebhookSecret: cfg.TailscaleWebhookSecret,
 		OnPolicyUpdate:         a.reconciler.RefreshBy,
+		Evidence:               a.writeEvidence,
 	})
 	return err
 }

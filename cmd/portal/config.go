@@ -1,12 +1,15 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/accessportal/portal/grants/evidence"
 )
 
 // config is the portal's production configuration, parsed once from the
@@ -51,6 +54,9 @@ type config struct {
 	// made outside the portal (the reconciler's default when zero;
 	// negative: never, which tests use to see the webhook alone).
 	PolicyWatch time.Duration
+	// SigningKey signs evidence packets' manifests (PORTAL_SIGNING_KEY);
+	// nil leaves them unsigned.
+	SigningKey ed25519.PrivateKey
 	// TailscaleWebhookSecret verifies the tailnet's webhook deliveries to
 	// /hooks/tailscale (TAILSCALE_WEBHOOK_SECRET); empty refuses them.
 	TailscaleWebhookSecret string
@@ -119,6 +125,11 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		}
 	}
 
+	if v := get("PORTAL_SIGNING_KEY", ""); v != "" {
+		if c.SigningKey, err = evidence.ParseSigningKey(v); err != nil {
+			return nil, &configError{"PORTAL_SIGNING_KEY", "is not an Ed25519 key: " + err.Error()}
+		}
+	}
 	if err := checkURL("PORTAL_BASE_URL", c.BaseURL); err != nil {
 		return nil, err
 	}
