@@ -132,6 +132,7 @@ func (a *app) init(ctx context.Context) error {
 		TailscaleWebhookSecret: cfg.TailscaleWebhookSecret,
 		OnPolicyUpdate:         a.reconciler.RefreshBy,
 		Evidence:               a.writeEvidence,
+		Integrations:           (&integrationProbe{a: a, ttl: time.Minute}).Report,
 	})
 	return err
 }
