@@ -125,6 +125,8 @@ type grantView struct {
 	RevokeReason string
 	GrantedBy    string
 	Reason       string
+	// Locks are the active grant's locks in the tailnet; nil when not read.
+	Locks *grantLocks
 }
 
 func (s *Server) newGrantView(g *grants.Grant) grantView {

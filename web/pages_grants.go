@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/accessportal/portal/grants"
 )
 
 // grantPageData is the data of one grant's page.
@@ -34,6 +36,13 @@ func (s *Server) showGrant(c echo.Context, code int, errMsg, reason string) erro
 		return httpError(http.StatusNotFound, "no grant "+strconv.FormatInt(id, 10))
 	}
 	page := grantPageData{Flash: s.popFlash(c), Error: errMsg, Reason: reason, Grant: s.newGrantView(g), Own: own}
+	locks, err := s.locksOf(c.Request().Context(), []*grants.Grant{g})
+	if err != nil {
+		return err
+	}
+	if l, ok := locks[g.ID]; ok {
+		page.Grant.Locks = &l
+	}
 	if res, ok := s.opts.Catalog().Resources[g.Resource]; ok {
 		page.Description = res.Description
 	}
