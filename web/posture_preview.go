@@ -70,3 +70,12 @@ func postureAttributes(cat *grants.Catalog, reqs []*grants.Request) []string {
 	}
 	return attrs
 }
+
+// resourceLocks previews both locks of a resource for its page.
+func (s *Server) resourceLocks(ctx context.Context, r grants.Resource) *policyPreview {
+	pv := s.policyPreviews(ctx, []string{r.Group})[r.Group]
+	if r.DevicePosture != "" {
+		pv.Posture = s.posturePreviews(ctx, []string{r.DevicePosture})[r.DevicePosture]
+	}
+	return pv
+}
