@@ -61,6 +61,8 @@ type adminDrift struct {
 	Group   string
 	Added   []string
 	Removed []string
+	// ChangedBy is who changed the policy, when a webhook said so.
+	ChangedBy string
 }
 
 type adminGroup struct {
@@ -71,11 +73,12 @@ type adminGroup struct {
 // from the group by hand.
 func newAdminDrift(e grants.AuditEvent) adminDrift {
 	var d struct {
-		Added   []string `json:"added"`
-		Removed []string `json:"removed"`
+		Added     []string `json:"added"`
+		Removed   []string `json:"removed"`
+		ChangedBy string   `json:"changedBy"`
 	}
 	json.Unmarshal([]byte(e.Details), &d)
-	return adminDrift{ID: e.ID, At: newAdminTime(e.At), Group: e.Target, Added: d.Added, Removed: d.Removed}
+	return adminDrift{ID: e.ID, At: newAdminTime(e.At), Group: e.Target, Added: d.Added, Removed: d.Removed, ChangedBy: d.ChangedBy}
 }
 
 // adminChrome is what every admin page shows around its content: the

@@ -53,6 +53,11 @@ func TestDashboardShowsIntegrationProblemsAndEvidenceForm(t *testing.T) {
 			Unconnected: []web.UnconnectedPerson{{Email: "erin@example.com", Groups: []string{"group:eng", "group:jit-prod-db"}}},
 		}
 		p := newIntegrationsPortal(t, db, report)
+		err := grants.AppendAudit(t.Context(), db.DB, grants.Event{At: p.now, Actor: "system", Action: "sync.drift", Target: "group:jit-prod-db",
+			Details: map[string]any{"expected": []string{"bob@example.com"}, "found": []string{}, "added": []string{}, "removed": []string{"bob@example.com"}, "changedBy": "gitops-bot@example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		alice, bob := browser(t), browser(t)
 		p.signIn(t, alice, "alice@example.com", "/")
 		p.signIn(t, bob, "bob@example.com", "/")
@@ -66,6 +71,7 @@ func TestDashboardShowsIntegrationProblemsAndEvidenceForm(t *testing.T) {
 			`<div class="banner" role="alert">Okta refuses the portal's credential (HTTP 401)`,
 			"lacks the logs:configuration:read scope",
 			"Granted but cannot connect", "<td>erin@example.com</td><td><code>group:eng</code>, <code>group:jit-prod-db</code></td>",
+			`<code>group:jit-prod-db</code><br><span class="muted">changed by gitops-bot@example.com</span>`,
 			`<form method="get" action="/admin/evidence"`,
 			`name="since" value="2026-10-23"`, `name="until" value="2026-11-22"`,
 		} {
