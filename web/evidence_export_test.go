@@ -35,6 +35,10 @@ func TestEvidenceExport(t *testing.T) {
 		addUser(t, db, "u1", "alice@example.com", grants.StatusActive, "Portal Admins")
 		addUser(t, db, "u2", "bob@example.com", grants.StatusActive, "Engineering")
 		alice, bob := token(t, db, "alice@example.com", 0, now), token(t, db, "bob@example.com", 0, now)
+		err = grants.AppendAudit(t.Context(), db.DB, grants.Event{At: now.Add(-time.Hour), Actor: "bob@example.com", Action: grants.ActionSelfApprovalRefused, Target: "request:1"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		url := srv.URL + "/api/v1/evidence?since=2026-11-01&until=2026-11-22T00:00:00Z"
 
 		res, body := do(t, "GET", url, alice, "")
@@ -56,6 +60,14 @@ func TestEvidenceExport(t *testing.T) {
 			if !names[want] {
 				t.Errorf("packet lacks %s (has %v)", want, names)
 			}
+		}
+		report, err := z.Open(evidence.ReportFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := io.ReadAll(report)
+		if !strings.Contains(string(text), "1 attempt to approve one&#39;s own request refused.") {
+			t.Errorf("report.html does not count the refused self-approval")
 		}
 		var ev grants.AuditEvent
 		if err := db.Where("action = ?", "evidence.export").Take(&ev).Error; err != nil {
