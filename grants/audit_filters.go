@@ -159,9 +159,11 @@ func (x FilteredAuditExport) Write(ctx context.Context, s *Store, w io.Writer) (
 var AuditActions = []string{
 	"audit.export",
 	"catalog.replace",
+	"evidence.export",
 	"grant.admin-grant", "grant.applied", "grant.create", "grant.expire", "grant.extend", "grant.removed", "grant.revoke",
 	"offboard.confirmed", "offboard.end", "offboard.start",
 	"request.approve", "request.auto-approve", "request.cancel", "request.create", "request.deny", "request.expire",
+	ActionSelfApprovalRefused,
 	"session.delete",
 	"sync.apply", "sync.drift", "sync.hold", "sync.hold.confirm", "sync.request",
 	"token.create", "token.disable", "token.revoke",

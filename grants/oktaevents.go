@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -59,12 +60,27 @@ func (s *Store) StoreOktaEvents(ctx context.Context, events []OktaEvent) (int64,
 	if len(events) == 0 {
 		return 0, nil
 	}
-	res := db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&events)
-	if res.Error != nil {
-		return 0, fmt.Errorf("storing Okta events: %w", res.Error)
+	// In batches: one INSERT of 20,000 events would exceed the databases'
+	// bound on query parameters (SQLite's 32,766, PostgreSQL's 65,535).
+	var stored int64
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for batch := range slices.Chunk(events, oktaEventBatch) {
+			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&batch)
+			if res.Error != nil {
+				return res.Error
+			}
+			stored += res.RowsAffected
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("storing %d Okta events: %w", len(events), err)
 	}
-	return res.RowsAffected, nil
+	return stored, nil
 }
+
+// oktaEventBatch is how many events one INSERT stores (7 columns each).
+const oktaEventBatch = 500
 
 // PendingOktaEvents returns up to limit unprocessed events, oldest published first.
 func PendingOktaEvents(ctx context.Context, db *gorm.DB, limit int) ([]OktaEvent, error) {

@@ -128,7 +128,8 @@ func (s *Store) CreateRequest(ctx context.Context, cat *Catalog, requester *Pers
 // shortened), all in one transaction. Nobody approves their own request, not
 // even an admin. Refusals are *Refusal.
 func (s *Store) ApproveRequest(ctx context.Context, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
-	return s.decide(ctx, cat, id, approver, DecisionApprove, comment, 0, now)
+	req, err := s.decide(ctx, cat, id, approver, DecisionApprove, comment, 0, now)
+	return req, s.auditSelfApproval(ctx, err, id, approver, now)
 }
 
 // ApproveRequestFor is ApproveRequest with the grant's length set by the
@@ -138,7 +139,8 @@ func (s *Store) ApproveRequest(ctx context.Context, cat *Catalog, id int64, appr
 // set wins, and the grant's clock starts at the final approval. Only
 // approvals of people who may approve at that moment count.
 func (s *Store) ApproveRequestFor(ctx context.Context, cat *Catalog, id int64, approver *Person, comment string, d time.Duration, now time.Time) (*Request, error) {
-	return s.decide(ctx, cat, id, approver, DecisionApprove, comment, d, now)
+	req, err := s.decide(ctx, cat, id, approver, DecisionApprove, comment, d, now)
+	return req, s.auditSelfApproval(ctx, err, id, approver, now)
 }
 
 // DenyRequest records approver's denial: one denial denies the request.
@@ -169,7 +171,7 @@ func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, 
 		mayApprove := known && cat.MayApprove(by, res)
 		switch {
 		case req.Requester == by.Email && decision == DecisionApprove:
-			return refuse(ErrForbidden, "you cannot approve your own request")
+			return errSelfApproval
 		case req.Requester == by.Email:
 			return refuse(ErrForbidden, "you cannot deny your own request; cancel it instead")
 		case !known && decision == DecisionApprove:

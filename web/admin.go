@@ -48,6 +48,11 @@ type adminPage struct {
 	// PagerDuty is PagerDuty's state (on-call approval); nil when it is
 	// not configured.
 	PagerDuty *pagerduty.Status
+	// Evidence is the default period of the evidence packet form.
+	Evidence evidencePeriod
+	// Integrations are problems with the Okta and Tailscale credentials
+	// and the people who cannot connect, one line each.
+	Integrations IntegrationReport
 }
 
 // adminDriftShown is how many recent drift events the dashboard lists.
@@ -60,6 +65,8 @@ type adminDrift struct {
 	Group   string
 	Added   []string
 	Removed []string
+	// ChangedBy is who changed the policy, when a webhook said so.
+	ChangedBy string
 }
 
 type adminGroup struct {
@@ -70,11 +77,12 @@ type adminGroup struct {
 // from the group by hand.
 func newAdminDrift(e grants.AuditEvent) adminDrift {
 	var d struct {
-		Added   []string `json:"added"`
-		Removed []string `json:"removed"`
+		Added     []string `json:"added"`
+		Removed   []string `json:"removed"`
+		ChangedBy string   `json:"changedBy"`
 	}
 	json.Unmarshal([]byte(e.Details), &d)
-	return adminDrift{ID: e.ID, At: newAdminTime(e.At), Group: e.Target, Added: d.Added, Removed: d.Removed}
+	return adminDrift{ID: e.ID, At: newAdminTime(e.At), Group: e.Target, Added: d.Added, Removed: d.Removed, ChangedBy: d.ChangedBy}
 }
 
 // adminChrome is what every admin page shows around its content: the

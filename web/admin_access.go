@@ -72,6 +72,8 @@ type adminGrantRow struct {
 	InCatalog           bool
 	ResourceCount       int64
 	ResourceDescription string
+	// Locks are the grant's locks in the tailnet.
+	Locks grantLocks
 }
 
 // adminMemberRow is one member of a synced group, from the directory
@@ -144,6 +146,9 @@ func (s *Server) adminAccess(c echo.Context) error {
 				NewResource: i == 0 || rows[i-1].Resource != g.Resource, InCatalog: r.InCatalog,
 				ResourceCount: r.Active, ResourceDescription: r.Description,
 			})
+		}
+		if err := s.addLocks(ctx, page.Grants, rows); err != nil {
+			return err
 		}
 		page.GrantPages.First = adminPageURL("/admin/access", adminWithParam(q, "gafter", ""))
 		if more {

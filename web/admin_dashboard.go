@@ -45,6 +45,10 @@ func (s *Server) adminDashboard(c echo.Context) error {
 		st := s.opts.PagerDutyStatus()
 		page.PagerDuty = &st
 	}
+	page.Evidence = defaultEvidencePeriod(s.now())
+	if s.opts.Integrations != nil {
+		page.Integrations = s.opts.Integrations(ctx)
+	}
 	page.adminChrome = s.newAdminChrome(c, "/admin")
 	return s.render(c, http.StatusOK, "admin.html", page)
 }

@@ -324,6 +324,7 @@ func TestApproveFlow(t *testing.T) {
 
 		want := []string{
 			fmt.Sprintf("request.create request:%d", r.ID),
+			fmt.Sprintf("request.self-approval-refused request:%d", r.ID), // bob tried his own
 			fmt.Sprintf("grant.create grant:%d", g.ID),
 			fmt.Sprintf("request.approve request:%d", r.ID),
 		}

@@ -112,7 +112,8 @@ func newCatalogPortal(t *testing.T, db *database.DB, fileMode bool) *catalogPort
 	ts := servePortal(t, web.Options{
 		DB: db, Clock: clock.Now, Wake: p.rec.Wake,
 		CatalogStore: p.store, PreviewCatalog: p.rec.PlanFor, OktaAdminURL: "https://example.okta.com",
-		OIDC: &web.OIDCConfig{Issuer: oktaURL, ClientID: "portal", ClientSecret: "s3cret"},
+		OIDC:   &web.OIDCConfig{Issuer: oktaURL, ClientID: "portal", ClientSecret: "s3cret"},
+		Policy: func(ctx context.Context) ([]byte, error) { pol, err := tailnet.ReadPolicy(ctx); return pol.Text, err },
 	})
 	okta.AddClient(oktafake.Client{ID: "portal", Secret: "s3cret", RedirectURIs: []string{ts.URL + "/auth/callback"}})
 	p.oidcPortal = &oidcPortal{testPortal: &testPortal{db: db, srv: ts, now: clock.Now()}, okta: okta}

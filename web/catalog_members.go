@@ -162,6 +162,9 @@ type catalogResourcePage struct {
 	Form       catalogGrantForm
 	GrantError string
 	Self       string
+	// Locks is how the policy uses the resource's group and, with
+	// devicePosture, its attribute.
+	Locks *policyPreview
 }
 
 // DefaultDuration renders the resource's default duration.
@@ -208,5 +211,6 @@ func (s *Server) renderCatalogResource(c echo.Context, code int, form catalogGra
 	for _, g := range list {
 		page.Ended = append(page.Ended, catalogGrantRow{Grant: g, Source: catalogGrantSource(g)})
 	}
+	page.Locks = s.resourceLocks(ctx, r)
 	return s.render(c, code, "catalog_resource_members.html", page)
 }

@@ -14,6 +14,11 @@ type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	hooks    *prometheus.CounterVec
+	// hookEventsSkipped counts malformed events skipped in authentic
+	// Okta event hook deliveries.
+	hookEventsSkipped prometheus.Counter
+	// tailscaleHooks counts Tailscale webhook deliveries by result.
+	tailscaleHooks *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
@@ -32,7 +37,15 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 		Name: "portal_okta_hook_deliveries_total",
 		Help: "Okta event hook deliveries, by result (accepted, refused, invalid).",
 	}, []string{"result"})
-	reg.MustRegister(m.requests, m.duration, m.hooks)
+	m.hookEventsSkipped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "portal_okta_hook_events_skipped_total",
+		Help: "Malformed events skipped in authentic Okta event hook deliveries (the rest of each delivery is stored).",
+	})
+	m.tailscaleHooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "portal_tailscale_webhook_deliveries_total",
+		Help: "Tailscale webhook deliveries, by result (accepted, refused, invalid).",
+	}, []string{"result"})
+	reg.MustRegister(m.requests, m.duration, m.hooks, m.hookEventsSkipped, m.tailscaleHooks)
 	return m
 }
 

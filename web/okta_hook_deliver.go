@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -35,12 +36,32 @@ func (s *Server) oktaHookDeliver(c echo.Context) error {
 		}
 		return httpError(http.StatusBadRequest, "invalid event hook delivery: "+err.Error())
 	}
-	now := s.now()
-	events := make([]grants.OktaEvent, 0, len(d.Data.Events))
-	for _, e := range d.Data.Events {
-		if e.UUID == "" || e.EventType == "" {
-			s.metrics.hooks.WithLabelValues("invalid").Inc()
-			return httpError(http.StatusBadRequest, "invalid event hook delivery: an event lacks uuid or eventType")
+	events, skipped := oktaEvents(d, s.now())
+	if skipped > 0 {
+		s.metrics.hookEventsSkipped.Add(float64(skipped))
+		slog.WarnContext(c.Request().Context(), "skipped malformed events of an Okta event hook delivery", "event_id", d.EventID, "skipped", skipped)
+	}
+	n, err := s.store.StoreOktaEvents(c.Request().Context(), events)
+	if err != nil {
+		return err
+	}
+	s.metrics.hooks.WithLabelValues("accepted").Inc()
+	slog.InfoContext(c.Request().Context(), "okta event hook delivery", "event_id", d.EventID, "events", len(events), "skipped", skipped, "new", n)
+	if n > 0 && s.opts.OnOktaEvents != nil {
+		s.opts.OnOktaEvents()
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// oktaEvents turns a delivery's events into rows; malformed ones (not an
+// object, no uuid or eventType) are skipped and counted.
+func oktaEvents(d hookDelivery, now time.Time) (events []grants.OktaEvent, skipped int) {
+	events = make([]grants.OktaEvent, 0, len(d.Data.Events))
+	for _, raw := range d.Data.Events {
+		e, ok := decodeHookEvent(raw)
+		if !ok {
+			skipped++
+			continue
 		}
 		targets, _ := json.Marshal(e.Target)
 		published := e.Published.UTC()
@@ -49,14 +70,5 @@ func (s *Server) oktaHookDeliver(c echo.Context) error {
 		}
 		events = append(events, grants.OktaEvent{UUID: e.UUID, EventType: e.EventType, Published: published, Targets: string(targets), ReceivedAt: now.UTC()})
 	}
-	n, err := s.store.StoreOktaEvents(c.Request().Context(), events)
-	if err != nil {
-		return err
-	}
-	s.metrics.hooks.WithLabelValues("accepted").Inc()
-	slog.InfoContext(c.Request().Context(), "okta event hook delivery", "event_id", d.EventID, "events", len(events), "new", n)
-	if n > 0 && s.opts.OnOktaEvents != nil {
-		s.opts.OnOktaEvents()
-	}
-	return c.NoContent(http.StatusOK)
+	return events, skipped
 }

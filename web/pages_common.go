@@ -128,6 +128,8 @@ type grantView struct {
 	// EndedAt is when an ended grant actually ended: its revocation time
 	// for a revoked (or relinquished) grant, else its expiry.
 	EndedAt string
+	// Locks are the active grant's locks in the tailnet; nil when not read.
+	Locks *grantLocks
 }
 
 func (s *Server) newGrantView(g *grants.Grant) grantView {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/accessportal/portal/grants"
 )
 
 // grantPageData is the data of one grant's page.
@@ -43,6 +45,13 @@ func (s *Server) showGrant(c echo.Context, code int, errMsg, reason string) erro
 		if req, err := s.store.GetRequest(c.Request().Context(), *g.RequestID); err == nil {
 			page.AutoRule = req.AutoApprovedRule
 		}
+	}
+	locks, err := s.locksOf(c.Request().Context(), []*grants.Grant{g})
+	if err != nil {
+		return err
+	}
+	if l, ok := locks[g.ID]; ok {
+		page.Grant.Locks = &l
 	}
 	if res, ok := s.opts.Catalog().Resources[g.Resource]; ok {
 		page.Description = res.Description

@@ -91,6 +91,7 @@ func (s *Server) decisionItems(ctx context.Context, me *grants.Person, admin boo
 		}
 	}
 	previews := s.policyPreviews(ctx, groups)
+	postures := s.posturePreviews(ctx, postureAttributes(cat, reqs))
 
 	items := make([]decisionItem, 0, len(reqs))
 	for _, r := range reqs {
@@ -107,6 +108,7 @@ func (s *Server) decisionItems(ctx context.Context, me *grants.Person, admin boo
 			if pv, ok := previews[res.Group]; ok {
 				withMember := *pv
 				withMember.Member = r.Requester
+				withMember.Posture = postures[res.DevicePosture]
 				it.Preview = &withMember
 			}
 		}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,6 +30,8 @@ type policyPreview struct {
 	References int
 	// Truncated says that lines were left out beyond previewMaxLines.
 	Truncated bool
+	// Posture is the resource's second lock (devicePosture); nil without.
+	Posture *posturePreview
 }
 
 // policyLine is one line of the policy file.
@@ -76,13 +79,22 @@ func (s *Server) currentPolicy(ctx context.Context) (text []byte, unavailable st
 // previewPolicy finds the lines of a policy file that reference group and
 // keeps them with previewContext lines around each, merging neighbours.
 func previewPolicy(text []byte, group string) policyPreview {
-	pv := policyPreview{Group: group}
+	pv := previewLines(text, []string{group})
+	pv.Group = group
+	return pv
+}
+
+// previewLines finds the lines of a policy file that reference any of
+// names and keeps them with previewContext lines around each, merging
+// neighbours.
+func previewLines(text []byte, names []string) policyPreview {
+	var pv policyPreview
 	lines := strings.Split(strings.TrimSuffix(string(text), "\n"), "\n")
 	var refs []int
 	isRef := make([]bool, len(lines))
 	for i, l := range lines {
 		lines[i] = strings.TrimSuffix(l, "\r")
-		if referencesGroup(lines[i], group) {
+		if slices.ContainsFunc(names, func(n string) bool { return referencesGroup(lines[i], n) }) {
 			refs = append(refs, i)
 			isRef[i] = true
 		}

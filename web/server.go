@@ -79,6 +79,20 @@ type Options struct {
 	// PagerDutyStatus is PagerDuty's state for the dashboard; nil when
 	// PagerDuty is not configured.
 	PagerDutyStatus func() pagerduty.Status
+	// TailscaleWebhookSecret verifies deliveries to /hooks/tailscale
+	// (TAILSCALE_WEBHOOK_SECRET); empty refuses every delivery.
+	TailscaleWebhookSecret string
+	// OnPolicyUpdate is called for every authentic policyUpdate event, with
+	// who changed the policy ("" when the event does not say): the
+	// reconciler's RefreshBy.
+	OnPolicyUpdate func(actor string)
+	// Evidence writes evidence packets for GET /api/v1/evidence and the
+	// dashboard's download; nil answers 404.
+	Evidence EvidenceWriter
+	// Integrations says on the dashboard when Okta refuses the credential,
+	// a Tailscale scope is missing, or someone with access has no tailnet
+	// user; nil shows nothing.
+	Integrations IntegrationCheck
 }
 
 // Server serves the portal.
@@ -158,6 +172,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/static/:name", s.staticAsset)
 	e.GET("/hooks/okta", s.oktaHookVerify)
 	e.POST("/hooks/okta", s.oktaHookDeliver)
+	e.POST("/hooks/tailscale", s.tailscaleHook)
 
 	// Pages and the API take small bodies; /hooks/okta has its own limit.
 	limit := middleware.BodyLimit("64K")
@@ -175,6 +190,7 @@ func (s *Server) routes() *echo.Echo {
 	web.GET("/admin/offboarding", s.adminOffboarding, s.requireAdminPage)
 	web.GET("/admin/audit", s.adminAudit, s.requireAdminPage)
 	web.GET("/admin/audit/export", s.adminAuditExport, s.requireAdminPage)
+	web.GET("/admin/evidence", s.adminEvidence, s.requireAdminPage)
 	web.GET("/admin/tokens", s.adminTokens, s.requireAdminPage)
 	web.GET("/tokens", s.tokensMine, s.requirePagePerson)
 	web.POST("/tokens", s.tokensCreate, s.requirePagePerson)
@@ -210,6 +226,7 @@ func (s *Server) routes() *echo.Echo {
 	api.POST("/grants/:id/extend", s.apiExtendGrant)
 	api.GET("/audit", s.apiAudit, requireAdmin)
 	api.GET("/audit/export", s.apiAuditExport, requireAdmin)
+	api.GET("/evidence", s.apiEvidence, requireAdmin)
 	s.catalogRoutes(e, web, api)
 	api.Any("/*", func(c echo.Context) error { return httpError(http.StatusNotFound, "no such API route") })
 	return e

@@ -106,6 +106,7 @@ func (a *app) init(ctx context.Context) error {
 	a.reconciler = reconcile.New(reconcile.Options{
 		Store: a.store, Catalog: a.catalog.Current, Policy: a.tailnet, Metrics: reconcile.NewMetrics(a.registry),
 		Devices: a.tailnet, PostureEvery: cfg.SyncInterval, Resync: min(time.Minute, cfg.SyncInterval),
+		Watch: cfg.PolicyWatch,
 	})
 	a.poller = okta.NewPoller(okta.PollerOptions{
 		Store: a.store, Directory: a.directory, Catalog: a.catalog.Current, Interval: cfg.SyncInterval,
@@ -135,6 +136,12 @@ func (a *app) init(ctx context.Context) error {
 
 		// On-call approval (PagerDuty); all nil without PAGERDUTY_API_TOKEN.
 		OnCall: a.onCallChecker(), CheckSchedules: a.scheduleChecker(), PagerDutyStatus: a.pagerDutyStatus(),
+		// A policyUpdate webhook: re-read the policy and restore the
+		// managed groups at once, the drift audited with its author.
+		TailscaleWebhookSecret: cfg.TailscaleWebhookSecret,
+		OnPolicyUpdate:         a.reconciler.RefreshBy,
+		Evidence:               a.writeEvidence,
+		Integrations:           (&integrationProbe{a: a, ttl: time.Minute}).Report,
 	})
 	return err
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/accessportal/portal/grants/evidence"
 )
 
 // config is the portal's production configuration, parsed once from the
@@ -53,6 +56,16 @@ type config struct {
 	PagerDutyToken string
 	// PagerDutyAPIURL is the PagerDuty REST API base (PAGERDUTY_API_URL).
 	PagerDutyAPIURL string
+	// PolicyWatch is how often the policy's ETag is read to find changes
+	// made outside the portal (the reconciler's default when zero;
+	// negative: never, which tests use to see the webhook alone).
+	PolicyWatch time.Duration
+	// SigningKey signs evidence packets' manifests (PORTAL_SIGNING_KEY);
+	// nil leaves them unsigned.
+	SigningKey ed25519.PrivateKey
+	// TailscaleWebhookSecret verifies the tailnet's webhook deliveries to
+	// /hooks/tailscale (TAILSCALE_WEBHOOK_SECRET); empty refuses them.
+	TailscaleWebhookSecret string
 }
 
 // configError names the variable at fault, in one line.
@@ -98,6 +111,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		PagerDutyToken:             get("PAGERDUTY_API_TOKEN", ""),
 		PagerDutyAPIURL:            strings.TrimRight(get("PAGERDUTY_API_URL", "https://api.pagerduty.com"), "/"),
 	}
+	c.TailscaleWebhookSecret = getenv("TAILSCALE_WEBHOOK_SECRET")
 	interval := get("PORTAL_SYNC_INTERVAL", "5m")
 	d, err := time.ParseDuration(interval)
 	if err != nil || d <= 0 {
@@ -119,6 +133,11 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		}
 	}
 
+	if v := get("PORTAL_SIGNING_KEY", ""); v != "" {
+		if c.SigningKey, err = evidence.ParseSigningKey(v); err != nil {
+			return nil, &configError{"PORTAL_SIGNING_KEY", "is not an Ed25519 key: " + err.Error()}
+		}
+	}
 	if err := checkURL("PORTAL_BASE_URL", c.BaseURL); err != nil {
 		return nil, err
 	}

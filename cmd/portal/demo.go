@@ -58,6 +58,9 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	baseURL := "http://" + net.JoinHostPort(host, port)
 
 	const oktaToken, clientID, clientSecret, tsKey, hookSecret = "demo-okta-token", "portal-demo", "demo-client-secret", "tskey-api-demo", "demo-hook-secret"
+	// The simulated tailnet's webhook (policyUpdate) points at the portal,
+	// so a "push from git" on its page is repaired at once.
+	const tsWebhookSecret = "tskey-webhook-demo"
 	okta, oktaURL, closeOkta, err := oktafake.Start(oktafake.Options{
 		APIToken: oktaToken,
 		Clients:  []oktafake.Client{{ID: clientID, Secret: clientSecret, RedirectURIs: []string{baseURL + "/auth/callback"}}},
@@ -70,6 +73,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	seedDemoOkta(okta)
 	tailnet, tailnetURL, closeTailnet, err := tailnetfake.Start(tailnetfake.Options{
 		Tailnet: "example.com", APIKeys: []string{tsKey}, Policy: demoPolicy,
+		Webhook: &tailnetfake.Webhook{URL: baseURL + "/hooks/tailscale", Secret: tsWebhookSecret, BatchWindow: time.Second},
 	})
 	if err != nil {
 		ln.Close()
@@ -95,6 +99,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		TailscaleAPIURL: tailnetURL, TailscaleTailnet: "-", TailscaleAPIKey: tsKey,
 		PagerDutyToken: demoPagerDutyToken, PagerDutyAPIURL: pagerdutyURL,
 	}
+	cfg.TailscaleWebhookSecret = tsWebhookSecret
 	a, err := newApp(ctx, cfg)
 	if err != nil {
 		ln.Close()

@@ -101,7 +101,7 @@ func (p *runningPortal) policyHas(email string) bool {
 
 // giveGrant gives email an active prod-db grant, a session and a token
 // (before the portal starts, so its first reconcile applies the grant).
-func giveGrant(t *testing.T, db *database.DB, email string) {
+func giveGrant(t testing.TB, db *database.DB, email string) {
 	t.Helper()
 	p := struct{ db *database.DB }{db}
 	now := time.Now().UTC()

@@ -83,7 +83,9 @@ type auditStats struct {
 	Revocations    int64
 	CatalogChanges []catalogChange
 	CatalogCount   int64
-	actions        map[string]int64
+	// SelfApprovalsRefused counts attempts to approve one's own request.
+	SelfApprovalsRefused int64
+	actions              map[string]int64
 }
 
 type catalogChange struct {
@@ -104,6 +106,8 @@ func (s *auditStats) add(e *grants.AuditEvent, limit int) {
 		s.Holds++
 	case "grant.revoke":
 		s.Revocations++
+	case grants.ActionSelfApprovalRefused:
+		s.SelfApprovalsRefused++
 	case "catalog.replace":
 		s.CatalogCount++
 		if len(s.CatalogChanges) < limit {

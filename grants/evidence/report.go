@@ -143,7 +143,8 @@ func (r *report) Controls() []control {
 		fmt.Sprintf("%s of %s carry a reason.", groupDigits(g.WithReason), nouns(g.Count, "grant", "grants")))
 	add("Access is approved by someone else", g.SelfApproved == 0,
 		fmt.Sprintf("%s approved by its requester; %s approved by people, %s by the on-call rule, %s.",
-			nouns(g.SelfApproved, "grant", "grants"), groupDigits(g.ByRequest), groupDigits(g.AutoApproved), nouns(g.Direct, "direct admin grant", "direct admin grants")))
+			nouns(g.SelfApproved, "grant", "grants"), groupDigits(g.ByRequest), groupDigits(g.AutoApproved), nouns(g.Direct, "direct admin grant", "direct admin grants"))+
+			fmt.Sprintf(" %s to approve one's own request refused.", nouns(a.SelfApprovalsRefused, "attempt", "attempts")))
 	add("Access is time-limited", true,
 		fmt.Sprintf("Every grant has an expiry; the longest lasted %s.", r.Longest()))
 	add("Access is removed at expiry", g.LateCount == 0,

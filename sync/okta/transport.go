@@ -27,6 +27,9 @@ type transport struct {
 	now            func() time.Time
 	calls          atomic.Int64
 	rateLimited    atomic.Int64 // 429 answers
+	// refused is the status of the last answer when Okta refused the
+	// credential (401 or 403), 0 since a success.
+	refused atomic.Int64
 }
 
 // retryError is the transport's final error. It deliberately does not
@@ -92,6 +95,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return resp, nil // the SDK turns it into an error
 			}
 		default:
+			t.noteCredential(resp.StatusCode)
 			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 			return resp, nil
 		}

@@ -19,6 +19,11 @@ import (
 func (r *Reconciler) current(ctx context.Context) (pol tailnet.Policy, fresh bool, err error) {
 	r.mu.Lock()
 	kept := r.kept
+	if r.stale {
+		// A Refresh came since the last read; a pass running then may
+		// have kept its older copy after the Refresh forgot it.
+		r.stale, kept = false, nil
+	}
 	r.mu.Unlock()
 	if kept != nil {
 		return *kept, false, nil
@@ -94,6 +99,9 @@ func (r *Reconciler) watch(ctx context.Context, period time.Duration) {
 // Refresh makes the next pass read the policy afresh and wakes it: a
 // webhook said the policy changed, or an admin asked for a pass.
 func (r *Reconciler) Refresh() {
+	r.mu.Lock()
+	r.stale = true
+	r.mu.Unlock()
 	r.forget()
 	r.Wake()
 }

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,6 +80,12 @@ type Reconciler struct {
 	// second lock cannot be kept, when it cannot.
 	postureWake    chan struct{}
 	postureWarning string
+	// changedBy is who changed the policy outside the portal, when a
+	// webhook said so (see RefreshBy); the next fresh read takes it.
+	changedBy string
+	// stale is set by Refresh: the next pass reads the policy afresh even
+	// if a pass running during the Refresh kept a copy afterwards.
+	stale bool
 }
 
 // New builds a reconciler; call Run to start its loop.
@@ -362,6 +369,7 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 	// Drift already audited in this pass, by group: a retry after 412
 	// audits only a hand edit that landed since the previous attempt.
 	audited := map[string][]string{}
+	changedBy := ""
 	for attempt := 1; ; attempt++ {
 		pol, fresh, err := r.current(ctx)
 		if err != nil {
@@ -369,12 +377,13 @@ func (r *Reconciler) Pass(ctx context.Context) (res PassResult, err error) {
 		}
 		if fresh {
 			r.readWarnings(ctx, pol)
+			changedBy = cmp.Or(r.takeChangedBy(), changedBy)
 		}
 		p, err := r.plan(ctx, r.o.Store, d, pol, attempt == 1)
 		if err != nil {
 			return res, err
 		}
-		if err := r.auditDrift(ctx, d, p.current, p.last, audited, r.o.Clock()); err != nil {
+		if err := r.auditDrift(ctx, d, p.current, p.last, audited, r.o.Clock(), changedBy); err != nil {
 			return res, err
 		}
 		res.Held, res.ETag, res.Warnings = p.Held, pol.ETag, r.allWarnings(d)
@@ -519,7 +528,7 @@ func (r *Reconciler) confirm(ctx context.Context, d *desiredState, pol tailnet.P
 // from what the reconciler last confirmed: someone edited it by hand. Groups
 // the catalog no longer manages are not the portal's, and a group whose
 // drift audited already holds the same members found is not audited again.
-func (r *Reconciler) auditDrift(ctx context.Context, d *desiredState, current, last, audited map[string][]string, now time.Time) error {
+func (r *Reconciler) auditDrift(ctx context.Context, d *desiredState, current, last, audited map[string][]string, now time.Time, changedBy string) error {
 	for _, g := range slices.Sorted(maps.Keys(last)) {
 		if _, managed := d.members[g]; !managed {
 			continue
@@ -534,8 +543,11 @@ func (r *Reconciler) auditDrift(ctx context.Context, d *desiredState, current, l
 		audited[g] = found
 		slog.Warn("drift in managed group", "group", g, "expected", last[g], "found", found)
 		r.o.Metrics.Drift.Inc()
-		err := r.o.Store.Audit(ctx, grants.Event{At: now, Actor: "system", Action: "sync.drift", Target: g,
-			Details: map[string]any{"expected": nonNil(last[g]), "found": nonNil(found), "added": nonNil(minus(found, last[g])), "removed": nonNil(minus(last[g], found))}})
+		details := map[string]any{"expected": nonNil(last[g]), "found": nonNil(found), "added": nonNil(minus(found, last[g])), "removed": nonNil(minus(last[g], found))}
+		if changedBy != "" {
+			details["changedBy"] = changedBy
+		}
+		err := r.o.Store.Audit(ctx, grants.Event{At: now, Actor: "system", Action: "sync.drift", Target: g, Details: details})
 		if err != nil {
 			return err
 		}
