@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -78,7 +79,7 @@ func (s *Store) CreateRequest(ctx context.Context, cat *Catalog, requester *Pers
 		if len(autoGroups) == 0 {
 			return notifyApprovers(ctx, tx, cat, res, req, now)
 		}
-		g, err := approve(ctx, tx, res, req, "system", now)
+		g, err := approve(ctx, tx, res, req, req.Duration(), "system", now)
 		if err != nil {
 			return err
 		}
@@ -97,19 +98,34 @@ func (s *Store) CreateRequest(ctx context.Context, cat *Catalog, requester *Pers
 // shortened), all in one transaction. Nobody approves their own request, not
 // even an admin. Refusals are *Refusal.
 func (s *Store) ApproveRequest(ctx context.Context, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
-	return s.decide(ctx, cat, id, approver, DecisionApprove, comment, now)
+	return s.decide(ctx, cat, id, approver, DecisionApprove, ApproveInput{Comment: comment}, now)
+}
+
+// ApproveInput is an approver's approval: a comment and, optionally, the
+// grant's length.
+type ApproveInput struct {
+	Comment string
+	// Duration is the grant length the approver sets (0: as requested); at
+	// most the resource's maxDuration. With several approvals the shortest
+	// any approver set wins.
+	Duration time.Duration
+}
+
+// ApproveRequestWith is ApproveRequest with the approver's duration.
+func (s *Store) ApproveRequestWith(ctx context.Context, cat *Catalog, id int64, approver *Person, in ApproveInput, now time.Time) (*Request, error) {
+	return s.decide(ctx, cat, id, approver, DecisionApprove, in, now)
 }
 
 // DenyRequest records approver's denial: one denial denies the request.
 // Approvers of the resource and admins may deny; the requester cancels
 // instead. Refusals are *Refusal.
 func (s *Store) DenyRequest(ctx context.Context, cat *Catalog, id int64, approver *Person, comment string, now time.Time) (*Request, error) {
-	return s.decide(ctx, cat, id, approver, DecisionDeny, comment, now)
+	return s.decide(ctx, cat, id, approver, DecisionDeny, ApproveInput{Comment: comment}, now)
 }
 
-func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, decision, comment string, now time.Time) (*Request, error) {
+func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, decision string, in ApproveInput, now time.Time) (*Request, error) {
 	db := s.db.DB
-	comment, err := checkText("comment", comment)
+	comment, err := checkText("comment", in.Comment)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +165,13 @@ func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, 
 			return refuse(ErrConflict, "you already decided request %d (%s)", req.ID, prior.Decision)
 		}
 		a := Approval{RequestID: req.ID, Approver: by.Email, Decision: decision, Comment: comment, At: dbTime(now)}
+		if decision == DecisionApprove && in.Duration != 0 {
+			if _, err := requestDuration(res, in.Duration); err != nil {
+				return err
+			}
+			secs := int64(in.Duration / time.Second)
+			a.DurationSeconds = &secs
+		}
 		if err := tx.Create(&a).Error; err != nil {
 			return fmt.Errorf("storing decision: %w", err)
 		}
@@ -176,7 +199,11 @@ func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, 
 		if err := checkRequesterStillEligible(ctx, tx, res, req); err != nil {
 			return err
 		}
-		g, err := approve(ctx, tx, res, req, by.Email, now)
+		length, err := approvedDuration(tx, req)
+		if err != nil {
+			return err
+		}
+		g, err := approve(ctx, tx, res, req, length, by.Email, now)
 		if err != nil {
 			return err
 		}
@@ -217,13 +244,13 @@ func checkRequesterStillEligible(ctx context.Context, tx *gorm.DB, res Resource,
 
 // approve moves a pending request to approved, guarded by its status so that
 // of two concurrent approvals only one wins, and grants the access.
-func approve(ctx context.Context, tx *gorm.DB, res Resource, req *Request, by string, now time.Time) (*Grant, error) {
+func approve(ctx context.Context, tx *gorm.DB, res Resource, req *Request, length time.Duration, by string, now time.Time) (*Grant, error) {
 	if err := finish(tx, req, RequestApproved, now); err != nil {
 		return nil, err
 	}
 	rid := req.ID
 	g, err := grantAccess(ctx, tx, grantInput{
-		resource: res, user: req.Requester, requestID: &rid, duration: req.Duration(),
+		resource: res, user: req.Requester, requestID: &rid, duration: length,
 		grantedBy: by, reason: req.Reason,
 	}, now)
 	if err != nil {
@@ -233,6 +260,22 @@ func approve(ctx context.Context, tx *gorm.DB, res Resource, req *Request, by st
 		return nil, fmt.Errorf("linking request %d to grant %d: %w", req.ID, g.ID, err)
 	}
 	return g, nil
+}
+
+// approvedDuration is the grant's length for an approved request: the
+// shortest duration an approver set (which may be longer than requested,
+// up to maxDuration), or the requested one when none set any.
+func approvedDuration(tx *gorm.DB, req *Request) (time.Duration, error) {
+	var set []int64
+	err := tx.Model(&Approval{}).Where("request_id = ? AND decision = ? AND duration_seconds IS NOT NULL", req.ID, DecisionApprove).
+		Pluck("duration_seconds", &set).Error
+	if err != nil {
+		return 0, fmt.Errorf("reading approvers' durations: %w", err)
+	}
+	if len(set) == 0 {
+		return req.Duration(), nil
+	}
+	return time.Duration(slices.Min(set)) * time.Second, nil
 }
 
 // finish ends a pending request with status: a conditional update, so that
@@ -270,8 +313,12 @@ func (s *Store) CancelRequest(ctx context.Context, cat *Catalog, id int64, by *P
 		if err := finish(tx, req, RequestCancelled, now); err != nil {
 			return err
 		}
-		return AppendAudit(ctx, tx, Event{At: now, Actor: by.Email, Action: "request.cancel", Target: requestTarget(req.ID),
+		err = AppendAudit(ctx, tx, Event{At: now, Actor: by.Email, Action: "request.cancel", Target: requestTarget(req.ID),
 			Details: map[string]any{"resource": req.Resource}})
+		if err != nil {
+			return err
+		}
+		return notifyCancelled(tx, req, now)
 	})
 	if err != nil {
 		return nil, err
