@@ -152,7 +152,7 @@ func (n *Notifier) slackGrantNews(ctx context.Context, note *Notification, grant
 	if len(ids) == 0 {
 		return g.UserEmail + " has no Slack account", nil
 	}
-	info := grantInfo(g)
+	info := SlackGrantInfo(g)
 	var m slackapp.Message
 	switch note.Kind {
 	case NotifyGrantApplied:
@@ -218,7 +218,7 @@ func (n *Notifier) slackID(ctx context.Context, email string) string {
 
 // requestInfo is what Slack messages say about a request.
 func (n *Notifier) requestInfo(ctx context.Context, req *Request) slackapp.RequestInfo {
-	info := RequestInfo(req)
+	info := SlackRequestInfo(req)
 	info.RequesterSlackID = n.slackID(ctx, req.Requester)
 	if info.DecidedBy != "" && req.AutoApprovedRule == "" {
 		info.DecidedBySlackID = n.slackID(ctx, info.DecidedBy)
@@ -226,10 +226,10 @@ func (n *Notifier) requestInfo(ctx context.Context, req *Request) slackapp.Reque
 	return info
 }
 
-// RequestInfo fills the Slack messages' view of a request: who decided
+// SlackRequestInfo fills the Slack messages' view of a request: who decided
 // (the last decision, or the rule that approved it at once), when, their
 // comment and, once approved, the grant's length.
-func RequestInfo(req *Request) slackapp.RequestInfo {
+func SlackRequestInfo(req *Request) slackapp.RequestInfo {
 	info := slackapp.RequestInfo{
 		ID: req.ID, Resource: req.Resource, Requester: req.Requester, Duration: req.Duration(),
 		Reason: req.Reason, CreatedAt: req.CreatedAt, Status: req.Status,
@@ -256,8 +256,8 @@ func RequestInfo(req *Request) slackapp.RequestInfo {
 	return info
 }
 
-// grantInfo is what Slack messages say about a grant.
-func grantInfo(g *Grant) slackapp.GrantInfo {
+// SlackGrantInfo is what Slack messages say about a grant.
+func SlackGrantInfo(g *Grant) slackapp.GrantInfo {
 	info := slackapp.GrantInfo{
 		ID: g.ID, Resource: g.Resource, Group: g.GroupName, StartsAt: g.StartsAt, ExpiresAt: g.ExpiresAt,
 		Status: g.Status, RevokedBy: g.RevokedBy, RevokeReason: g.RevokeReason,

@@ -134,29 +134,10 @@ func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, 
 		if err != nil {
 			return err
 		}
-		if !by.Active() {
-			return refuse(ErrForbidden, "%s is %s in Okta; only ACTIVE users may decide requests", by.Email, by.Status)
+		if err := cat.MayDecide(by, req, decision); err != nil {
+			return err
 		}
-		if !cat.MayView(by, req) {
-			return noSuchRequest(id)
-		}
-		res, known := cat.Resources[req.Resource]
-		mayApprove := known && cat.MayApprove(by, res)
-		switch {
-		case req.Requester == by.Email && decision == DecisionApprove:
-			return refuse(ErrForbidden, "you cannot approve your own request")
-		case req.Requester == by.Email:
-			return refuse(ErrForbidden, "you cannot deny your own request; cancel it instead")
-		case !known && decision == DecisionApprove:
-			// Only admins see such a request (MayView).
-			return refuse(ErrConflict, "resource %q is no longer in the catalog; request %d can only be denied", req.Resource, req.ID)
-		case decision == DecisionApprove && !mayApprove:
-			return refuse(ErrForbidden, "requests for %s are approved by members of %s", req.Resource, quoteList(cat.approverGroups(res)))
-		case decision == DecisionDeny && !mayApprove && !cat.IsAdmin(by):
-			return refuse(ErrForbidden, "requests for %s are decided by members of %s", req.Resource, quoteList(cat.approverGroups(res)))
-		case req.Status != RequestPending:
-			return refuse(ErrConflict, "request %d is %s, not pending", req.ID, req.Status)
-		}
+		res := cat.Resources[req.Resource]
 		var prior Approval
 		if err := tx.Where("request_id = ? AND approver = ?", req.ID, by.Email).Limit(1).Find(&prior).Error; err != nil {
 			return fmt.Errorf("reading decisions: %w", err)
@@ -217,6 +198,36 @@ func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, 
 		return nil, err
 	}
 	return s.GetRequest(ctx, id)
+}
+
+// MayDecide says whether by may record decision (DecisionApprove or
+// DecisionDeny) on req now: nil, or the *Refusal the API answers with.
+// Slack checks a click with it before opening the decision's modal.
+func (c *Catalog) MayDecide(by *Person, req *Request, decision string) error {
+	if !by.Active() {
+		return refuse(ErrForbidden, "%s is %s in Okta; only ACTIVE users may decide requests", by.Email, by.Status)
+	}
+	if !c.MayView(by, req) {
+		return noSuchRequest(req.ID)
+	}
+	res, known := c.Resources[req.Resource]
+	mayApprove := known && c.MayApprove(by, res)
+	switch {
+	case req.Requester == by.Email && decision == DecisionApprove:
+		return refuse(ErrForbidden, "you cannot approve your own request")
+	case req.Requester == by.Email:
+		return refuse(ErrForbidden, "you cannot deny your own request; cancel it instead")
+	case !known && decision == DecisionApprove:
+		// Only admins see such a request (MayView).
+		return refuse(ErrConflict, "resource %q is no longer in the catalog; request %d can only be denied", req.Resource, req.ID)
+	case decision == DecisionApprove && !mayApprove:
+		return refuse(ErrForbidden, "requests for %s are approved by members of %s", req.Resource, quoteList(c.approverGroups(res)))
+	case decision == DecisionDeny && !mayApprove && !c.IsAdmin(by):
+		return refuse(ErrForbidden, "requests for %s are decided by members of %s", req.Resource, quoteList(c.approverGroups(res)))
+	case req.Status != RequestPending:
+		return refuse(ErrConflict, "request %d is %s, not pending", req.ID, req.Status)
+	}
+	return nil
 }
 
 // checkRequesterStillEligible refuses to approve for someone who since left
