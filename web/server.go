@@ -68,6 +68,9 @@ type Options struct {
 	// approvers' preview of what a grant puts into the tailnet; nil means
 	// the preview is unavailable.
 	Policy func(ctx context.Context) ([]byte, error)
+	// Slack is the Slack app answering POST /slack/commands and
+	// /slack/interactions; nil answers them 404.
+	Slack *SlackApp
 }
 
 // Server serves the portal.
@@ -147,6 +150,8 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/static/:name", s.staticAsset)
 	e.GET("/hooks/okta", s.oktaHookVerify)
 	e.POST("/hooks/okta", s.oktaHookDeliver)
+	e.POST("/slack/commands", s.slackCommand)
+	e.POST("/slack/interactions", s.slackInteraction)
 
 	// Pages and the API take small bodies; /hooks/okta has its own limit.
 	limit := middleware.BodyLimit("64K")
