@@ -32,8 +32,9 @@ func startPortal(t *testing.T, db *database.DB, interval time.Duration) *running
 }
 
 // startPortalWithCatalog runs the portal on fakes; latency is added to every
-// answer of the simulated tailnet.
-func startPortalWithCatalog(t testing.TB, db *database.DB, interval time.Duration, catalogText []byte, latency time.Duration) *runningPortal {
+// answer of the simulated tailnet; configure may change the configuration
+// before the portal starts.
+func startPortalWithCatalog(t testing.TB, db *database.DB, interval time.Duration, catalogText []byte, latency time.Duration, configure ...func(*config)) *runningPortal {
 	t.Helper()
 	okta, oktaURL, closeOkta, err := oktafake.Start(oktafake.Options{APIToken: "okta-token", RateLimitPerMinute: -1})
 	if err != nil {
@@ -60,6 +61,9 @@ func startPortalWithCatalog(t testing.TB, db *database.DB, interval time.Duratio
 		OktaOrgURL: oktaURL, OktaAPIToken: "okta-token", OktaHookSecret: "hook-secret",
 		OIDCIssuer: oktaURL, OIDCClientID: "c", OIDCClientSecret: "s",
 		TailscaleAPIURL: tailnetURL, TailscaleTailnet: "-", TailscaleAPIKey: "tskey",
+	}
+	for _, f := range configure {
+		f(cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := newApp(ctx, cfg)
