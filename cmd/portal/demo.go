@@ -11,6 +11,7 @@ import (
 
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/sync/oktafake"
+	"github.com/accessportal/portal/sync/slackfake"
 	"github.com/accessportal/portal/sync/tailnetfake"
 )
 
@@ -80,6 +81,13 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		tailnet.AddUser(p.email)
 	}
 
+	slackWS, slackURL, closeSlack, err := startDemoSlack()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closeSlack()
+
 	cfg := &config{
 		Addr: ln.Addr().String(), BaseURL: baseURL,
 		DatabaseURL:  "sqlite:" + filepath.Join(*data, "portal.db"),
@@ -87,7 +95,10 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		OktaOrgURL:   oktaURL, OktaAPIToken: oktaToken, OktaHookSecret: hookSecret,
 		OIDCIssuer: oktaURL, OIDCClientID: clientID, OIDCClientSecret: clientSecret,
 		TailscaleAPIURL: tailnetURL, TailscaleTailnet: "-", TailscaleAPIKey: tsKey,
+		SlackBotToken: demoSlackToken, SlackSigningSecret: demoSlackSecret, SlackAPIURL: slackURL + "/api/",
+		SlackChannel: slackWS.ChannelID("access-requests"),
 	}
+	slackWS.SetPortal(baseURL+"/slack/commands", baseURL+"/slack/interactions")
 	a, err := newApp(ctx, cfg)
 	if err != nil {
 		ln.Close()
@@ -108,10 +119,11 @@ Access portal demo
   portal:             %s
   simulated Okta:     %s   (deactivate people, change groups)
   simulated tailnet:  %s   (the policy file the portal keeps in sync)
+  simulated Slack:    %s   (type /access as anyone, approve from the messages)
   database:           %s
 
 Sign in as any of these (the simulated Okta shows a user picker):
-`, baseURL, oktaURL, tailnetURL, cfg.DatabaseURL)
+`, baseURL, oktaURL, tailnetURL, slackURL, cfg.DatabaseURL)
 	for _, p := range demoPeople {
 		fmt.Fprintf(env.stderr, "  %-20s %-10s %s\n", p.email, p.status, strings.Join(p.groups, ", "))
 	}
@@ -132,4 +144,21 @@ func seedDemoOkta(okta *oktafake.Server) {
 			okta.AddMember(groups[g], id)
 		}
 	}
+}
+
+// The demo Slack app's credentials (the simulated workspace checks them).
+const demoSlackToken, demoSlackSecret = "xoxb-demo-slack", "demo-slack-signing-secret"
+
+// startDemoSlack starts the simulated Slack workspace with the demo people
+// (same emails as the simulated Okta, so Frank, suspended there, is
+// refused) and its #access-requests channel.
+func startDemoSlack() (*slackfake.Server, string, func(), error) {
+	ws, wsURL, stop, err := slackfake.Start(slackfake.Options{BotToken: demoSlackToken, SigningSecret: demoSlackSecret})
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("starting the simulated Slack: %w", err)
+	}
+	for _, p := range demoPeople {
+		ws.AddUser(slackfake.User{Name: strings.ToLower(p.first), RealName: p.first + " " + p.last, Email: p.email})
+	}
+	return ws, wsURL, stop, nil
 }
