@@ -132,10 +132,14 @@ func (n *Notifier) slackRequestDecided(ctx context.Context, note *Notification, 
 			return err
 		}
 	}
-	if req.Status == RequestCancelled || info.RequesterSlackID == "" {
+	if req.Status == RequestCancelled {
 		return nil
 	}
-	return n.postOnce(ctx, note, info.RequesterSlackID, SlackMessage{GrantID: req.GrantID}, slackapp.DecidedMessage(info), true)
+	ids, err := n.slackIDs(ctx, []string{req.Requester})
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	return n.postOnce(ctx, note, ids[0], SlackMessage{GrantID: req.GrantID}, slackapp.DecidedMessage(info), true)
 }
 
 // slackGrantNews sends the grantee the message of a grant event: live in
