@@ -121,7 +121,9 @@ func TestDemoFlowFromTheSimulatedSlackPage(t *testing.T) {
 	p.post("/ui/submit", "carol", url.Values{"view": {v[1]}, "input.duration": {"30m"}, "input.comment": {"go ahead"}})
 
 	// The channel message says who approved; Bob hears it and that it is live.
-	p.waitPage("carol", func(s string) bool { return strings.Contains(s, "Approved by @carol for 30m") && !approveRE.MatchString(s) })
+	p.waitPage("carol", func(s string) bool {
+		return strings.Contains(s, "Approved by @carol for 30m") && !approveRE.MatchString(s)
+	})
 	p.waitPage("bob", func(s string) bool {
 		return strings.Contains(s, "Your request 1 for <code>prod-db</code>") && strings.Contains(s, "is live in the tailnet")
 	})
