@@ -311,3 +311,58 @@ func TestSlackMessagesFollowDecisionsMadeElsewhere(t *testing.T) {
 		}
 	})
 }
+
+func TestSlackRequestModalListAndStrangers(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		sp := startSlackPortal(t, db, true, 0)
+		bob, frank := "bob@example.com", "frank@example.com"
+
+		// /access alone opens the modal with what bob may request.
+		if _, err := sp.slack.SlashCommand(t.Context(), sp.ids[bob], ""); err != nil {
+			t.Fatal(err)
+		}
+		view, open := sp.slack.OpenView(sp.ids[bob])
+		if !open || view.CallbackID != slack.CallbackRequest || !strings.Contains(string(view.JSON), "prod-db") {
+			t.Fatalf("request modal: %+v, open %t; bob was told %q", view, open, sp.lastEphemeral(bob))
+		}
+		// prod-db requires a reason: the modal stays open and says so.
+		reply, err := sp.slack.Submit(t.Context(), sp.ids[bob], view.ID, map[string]string{"resource": "prod-db", "duration": "2h"})
+		if err != nil || reply.ViewErrors["reason"] != "prod-db requires a reason: say why you need access" {
+			t.Fatalf("submitting without a reason: %+v, %v", reply, err)
+		}
+		reply, err = sp.slack.Submit(t.Context(), sp.ids[bob], view.ID, map[string]string{"resource": "prod-db", "duration": "2h", "reason": "INC-7"})
+		if err != nil || len(reply.ViewErrors) > 0 {
+			t.Fatalf("submitting the request: %+v, %v", reply, err)
+		}
+		if r := sp.request(t, 1); r.Status != grants.RequestPending || r.Duration() != 2*time.Hour || r.Reason != "INC-7" {
+			t.Errorf("request from the modal: %+v", r)
+		}
+		// A second one is refused with the API's words.
+		if reply, _ := sp.slack.SlashCommand(t.Context(), sp.ids[bob], "prod-db 1h again"); reply.Ephemeral != "your request 1 for prod-db is already pending; cancel it or wait for a decision" {
+			t.Errorf("a second request: %q", reply.Ephemeral)
+		}
+		if reply, _ := sp.slack.SlashCommand(t.Context(), sp.ids[bob], "list"); reply.Ephemeral != "request 1 for prod-db (2h) pending." {
+			t.Errorf("/access list: %q", reply.Ephemeral)
+		}
+		if reply, _ := sp.slack.SlashCommand(t.Context(), sp.ids[bob], "prod-db"); !strings.Contains(reply.Ephemeral, "Usage: /access") {
+			t.Errorf("a command without a duration: %q", reply.Ephemeral)
+		}
+
+		// Frank has left (SUSPENDED in Okta); a stranger is not in Okta at all.
+		stranger := sp.slack.AddUser(slackfake.User{Name: "mallory", Email: "mallory@elsewhere.example"})
+		for _, c := range []struct{ id, want string }{
+			{sp.ids[frank], "frank@example.com is SUSPENDED in Okta"},
+			{stranger, "mallory@elsewhere.example is not a user of the Okta directory"},
+		} {
+			reply, err := sp.slack.SlashCommand(t.Context(), c.id, "staging-ssh 1h")
+			if err != nil || reply.Status != http.StatusOK || reply.Ephemeral != c.want {
+				t.Errorf("refused person: %+v, %v; want %q", reply, err, c.want)
+			}
+		}
+		var n int64
+		db.Model(&grants.Request{}).Count(&n)
+		if n != 1 {
+			t.Errorf("%d requests, want only bob's", n)
+		}
+	})
+}
