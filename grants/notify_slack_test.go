@@ -156,6 +156,14 @@ func TestSlackMessagesUpdatedAtTheDecision(t *testing.T) {
 		if dms := dmTexts(w, "bob"); len(dms) != 1 || !strings.Contains(dms[0], "Your request 1 for `prod-db`") {
 			t.Errorf("bob's DMs: %q", dms)
 		}
+
+		// Ten minutes before the end: the warning with an Extend button.
+		clock.Advance(20 * time.Minute)
+		n.Deliver(t.Context())
+		dms := dmTexts(w, "bob")
+		if len(dms) != 2 || !strings.Contains(dms[1], ":hourglass_flowing_sand: Your access to `prod-db`") || !strings.Contains(dms[1], "action_id:extend") {
+			t.Errorf("bob's DMs at the expiry warning: %q", dms)
+		}
 	})
 }
 

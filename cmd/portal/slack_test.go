@@ -21,9 +21,10 @@ import (
 // holding the demo people.
 type slackPortal struct {
 	*runningPortal
-	slack   *slackfake.Server
-	channel string            // PORTAL_SLACK_CHANNEL, "" for direct messages
-	ids     map[string]string // email → Slack user id
+	slack    *slackfake.Server
+	channel  string            // PORTAL_SLACK_CHANNEL, "" for direct messages
+	slackAPI string            // the workspace's Web API base
+	ids      map[string]string // email → Slack user id
 }
 
 const slackSecret = "slack-signing-secret"
@@ -37,7 +38,7 @@ func startSlackPortal(t testing.TB, db *database.DB, inChannel bool, latency tim
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	sp := &slackPortal{slack: sf, ids: map[string]string{}}
+	sp := &slackPortal{slack: sf, ids: map[string]string{}, slackAPI: sfURL + "/api/"}
 	for _, p := range demoPeople {
 		sp.ids[p.email] = sf.AddUser(slackfake.User{Name: strings.ToLower(p.first), RealName: p.first + " " + p.last, Email: p.email})
 	}
@@ -364,5 +365,50 @@ func TestSlackRequestModalListAndStrangers(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%d requests, want only bob's", n)
 		}
+	})
+}
+
+func TestSlackExtendButtonFilesAnExtension(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		bob, erin := "bob@example.com", "erin@example.com"
+		giveGrant(t, db, bob)
+		sp := startSlackPortal(t, db, true, 0)
+		var g grants.Grant
+		db.Where("user_email = ?", bob).Take(&g)
+		// The expiry warning as the outbox sends it, in bob's DM and in erin's.
+		api := slack.NewClient("xoxb-test", slack.WithAPIURL(sp.slackAPI))
+		warning := slack.ExpiryWarningMessage(grants.SlackGrantInfo(&g))
+		var where = map[string][2]string{}
+		for _, who := range []string{bob, erin} {
+			ch, ts, err := api.PostDM(t.Context(), sp.ids[who], warning)
+			if err != nil {
+				t.Fatal(err)
+			}
+			where[who] = [2]string{ch, ts}
+		}
+		// Only the grantee may extend.
+		if _, err := sp.slack.Click(t.Context(), sp.ids[erin], where[erin][0], where[erin][1], slack.ActionExtend); err != nil {
+			t.Fatal(err)
+		}
+		if got := sp.lastEphemeral(erin); got != fmt.Sprintf("no grant %d", g.ID) {
+			t.Errorf("erin extending bob's grant was told %q", got)
+		}
+		if _, err := sp.slack.Click(t.Context(), sp.ids[bob], where[bob][0], where[bob][1], slack.ActionExtend); err != nil {
+			t.Fatal(err)
+		}
+		view, open := sp.slack.OpenView(sp.ids[bob])
+		if !open || view.CallbackID != slack.CallbackExtend {
+			t.Fatalf("extend modal: %+v, open %t; bob was told %q", view, open, sp.lastEphemeral(bob))
+		}
+		reply, err := sp.slack.Submit(t.Context(), sp.ids[bob], view.ID, map[string]string{"duration": "2h", "reason": "the migration runs late"})
+		if err != nil || len(reply.ViewErrors) > 0 {
+			t.Fatalf("submitting the extension: %+v, %v", reply, err)
+		}
+		r := sp.request(t, 1)
+		if r.Status != grants.RequestPending || r.Resource != "prod-db" || r.Requester != bob || r.Duration() != 2*time.Hour {
+			t.Errorf("extension request: %+v", r)
+		}
+		// The approvers are asked like for any request.
+		sp.waitMessage(t, sp.channel, "Access request 1", "the migration runs late", "approve")
 	})
 }
