@@ -206,7 +206,9 @@ func TestOffboardingByPollWithoutHooks(t *testing.T) {
 			db.Where("email = ?", "erin@example.com").Limit(1).Find(&rec)
 			return rec.PolicyConfirmedAt != nil
 		})
-		if rec.EventUUID != "" || rec.OktaStatus != "SUSPENDED" || rec.GrantsRevoked != 1 {
+		// No hook: the directory poll finds it, or the System Log read of
+		// the same poll does first (then the record names that event).
+		if rec.OktaStatus != "SUSPENDED" || rec.GrantsRevoked != 1 {
 			t.Errorf("offboarding found by the poll: %+v", rec)
 		}
 	})
