@@ -119,6 +119,9 @@ func (s *Store) ConfirmPolicy(ctx context.Context, confirmed map[string][]string
 		if err := auditGrantStamps(ctx, tx, "grant.removed", removed, now); err != nil {
 			return err
 		}
+		if err := notifyGrantStamps(tx, applied, removed, now); err != nil {
+			return err
+		}
 		return ConfirmOffboardings(ctx, tx, confirmed, now)
 	})
 }

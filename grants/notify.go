@@ -14,7 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
+
+	slackapp "github.com/accessportal/portal/sync/slack"
 )
 
 // Kinds of notification.
@@ -30,6 +33,13 @@ const (
 	// NotifyGrantRevoked goes to the grantee when someone else revokes
 	// their grant.
 	NotifyGrantRevoked = "grant.revoked"
+	// NotifyRequestCancelled, NotifyGrantApplied and NotifyGrantEnded are
+	// delivered through the Slack app only: a request withdrawn (its
+	// messages are updated), a grant confirmed in the tailnet, a grant's
+	// removal confirmed.
+	NotifyRequestCancelled = "request.cancelled"
+	NotifyGrantApplied     = "grant.applied"
+	NotifyGrantEnded       = "grant.ended"
 )
 
 // ExpiryReminderLead is how long before a grant's end its grantee is
@@ -147,6 +157,13 @@ type NotifierOptions struct {
 	BaseURL string
 	// HTTPClient posts to the webhook; a client with a 10s timeout when nil.
 	HTTPClient *http.Client
+	// Slack, when set, delivers through the Slack app instead of the
+	// webhook (see notify_slack.go); SlackChannel is where new requests
+	// are posted ("" sends each approver a direct message).
+	Slack        *slackapp.Client
+	SlackChannel string
+	// Registry, when set, receives the Slack delivery metrics.
+	Registry prometheus.Registerer
 	// Clock returns the current time; time.Now when nil.
 	Clock func() time.Time
 	// After waits; time.After when nil (tests inject a fake clock's).
@@ -165,8 +182,9 @@ type NotifierOptions struct {
 // Notifier delivers the outbox to the webhook: after commit, in the
 // background, retried with backoff, never blocking the API.
 type Notifier struct {
-	o    NotifierOptions
-	wake chan struct{}
+	o             NotifierOptions
+	wake          chan struct{}
+	slackMessages *prometheus.CounterVec
 }
 
 // NewNotifier builds a notifier; call Run to start delivering.
@@ -191,7 +209,7 @@ func NewNotifier(o NotifierOptions) *Notifier {
 	if o.MaxSleep <= 0 {
 		o.MaxSleep = 30 * time.Second
 	}
-	return &Notifier{o: o, wake: make(chan struct{}, 1)}
+	return &Notifier{o: o, wake: make(chan struct{}, 1), slackMessages: newSlackMetrics(o.Registry)}
 }
 
 // Wake asks for a delivery pass now (something was queued). It never blocks.
@@ -266,8 +284,11 @@ func (n *Notifier) deliverOne(ctx context.Context, note *Notification) error {
 		return db.Model(&Notification{}).Where("id = ?", note.ID).
 			Updates(map[string]any{"status": DeliverySkipped, "last_error": why}).Error
 	}
-	if n.o.WebhookURL == "" {
+	if n.o.Slack == nil && n.o.WebhookURL == "" {
 		return skip("no webhook configured (PORTAL_NOTIFY_WEBHOOK)")
+	}
+	if n.o.Slack == nil && slackOnly[note.Kind] {
+		return skip("announced through the Slack app only")
 	}
 	var details map[string]any
 	if err := json.Unmarshal([]byte(note.Details), &details); err != nil {
@@ -284,7 +305,17 @@ func (n *Notifier) deliverOne(ctx context.Context, note *Notification) error {
 	}
 	var to []string
 	json.Unmarshal([]byte(note.Recipients), &to)
-	postErr := n.post(ctx, n.text(note.Kind, to, details))
+	var postErr error
+	if n.o.Slack != nil {
+		why, err := n.sendSlack(ctx, note, to, details)
+		n.countSlack(note.Kind, err)
+		if why != "" && err == nil {
+			return skip(why)
+		}
+		postErr = err
+	} else {
+		postErr = n.post(ctx, n.text(note.Kind, to, details))
+	}
 	if postErr == nil {
 		t := dbTime(now)
 		return db.Model(&Notification{}).Where("id = ?", note.ID).
@@ -299,7 +330,11 @@ func (n *Notifier) deliverOne(ctx context.Context, note *Notification) error {
 		update["status"] = DeliveryFailed
 		slog.Error("notification failed for good", "id", note.ID, "kind", note.Kind, "attempts", attempts, "err", postErr)
 	} else {
-		update["next_attempt_at"] = dbTime(now.Add(n.o.Backoff(attempts)))
+		wait := n.o.Backoff(attempts)
+		if d, limited := slackapp.RetryAfter(postErr); limited {
+			wait = max(d, time.Second) // Slack's Retry-After on 429
+		}
+		update["next_attempt_at"] = dbTime(now.Add(wait))
 		slog.Warn("notification failed; will retry", "id", note.ID, "kind", note.Kind, "attempts", attempts, "err", postErr)
 	}
 	return db.Model(&Notification{}).Where("id = ?", note.ID).Updates(update).Error

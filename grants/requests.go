@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -132,6 +133,18 @@ func (s *Store) ApproveRequest(ctx context.Context, cat *Catalog, id int64, appr
 	return req, s.auditSelfApproval(ctx, err, id, approver, now)
 }
 
+// ApproveInput is an approver's approval: a comment and, optionally, the
+// grant's length (0: as requested).
+type ApproveInput struct {
+	Comment  string
+	Duration time.Duration
+}
+
+// ApproveRequestWith is ApproveRequestFor with its input as one value.
+func (s *Store) ApproveRequestWith(ctx context.Context, cat *Catalog, id int64, approver *Person, in ApproveInput, now time.Time) (*Request, error) {
+	return s.ApproveRequestFor(ctx, cat, id, approver, in.Comment, in.Duration, now)
+}
+
 // ApproveRequestFor is ApproveRequest with the grant's length set by the
 // approver: d is positive and at most the resource's maxDuration (0 keeps
 // the requested duration; more than the maximum is ErrInvalid and the
@@ -161,29 +174,10 @@ func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, 
 		if err != nil {
 			return err
 		}
-		if !by.Active() {
-			return refuse(ErrForbidden, "%s is %s in Okta; only ACTIVE users may decide requests", by.Email, by.Status)
+		if err := cat.MayDecide(by, req, decision); err != nil {
+			return err
 		}
-		if !cat.MayView(by, req) {
-			return noSuchRequest(id)
-		}
-		res, known := cat.Resources[req.Resource]
-		mayApprove := known && cat.MayApprove(by, res)
-		switch {
-		case req.Requester == by.Email && decision == DecisionApprove:
-			return errSelfApproval
-		case req.Requester == by.Email:
-			return refuse(ErrForbidden, "you cannot deny your own request; cancel it instead")
-		case !known && decision == DecisionApprove:
-			// Only admins see such a request (MayView).
-			return refuse(ErrConflict, "resource %q is no longer in the catalog; request %d can only be denied", req.Resource, req.ID)
-		case decision == DecisionApprove && !mayApprove:
-			return refuse(ErrForbidden, "requests for %s are approved by members of %s", req.Resource, quoteList(cat.approverGroups(res)))
-		case decision == DecisionDeny && !mayApprove && !cat.IsAdmin(by):
-			return refuse(ErrForbidden, "requests for %s are decided by members of %s", req.Resource, quoteList(cat.approverGroups(res)))
-		case req.Status != RequestPending:
-			return refuse(ErrConflict, "request %d is %s, not pending", req.ID, req.Status)
-		}
+		res := cat.Resources[req.Resource]
 		var prior Approval
 		if err := tx.Where("request_id = ? AND approver = ?", req.ID, by.Email).Limit(1).Find(&prior).Error; err != nil {
 			return fmt.Errorf("reading decisions: %w", err)
@@ -245,6 +239,36 @@ func (s *Store) decide(ctx context.Context, cat *Catalog, id int64, by *Person, 
 	return s.GetRequest(ctx, id)
 }
 
+// MayDecide says whether by may record decision (DecisionApprove or
+// DecisionDeny) on req now: nil, or the *Refusal the API answers with.
+// Slack checks a click with it before opening the decision's modal.
+func (c *Catalog) MayDecide(by *Person, req *Request, decision string) error {
+	if !by.Active() {
+		return refuse(ErrForbidden, "%s is %s in Okta; only ACTIVE users may decide requests", by.Email, by.Status)
+	}
+	if !c.MayView(by, req) {
+		return noSuchRequest(req.ID)
+	}
+	res, known := c.Resources[req.Resource]
+	mayApprove := known && c.MayApprove(by, res)
+	switch {
+	case req.Requester == by.Email && decision == DecisionApprove:
+		return errSelfApproval
+	case req.Requester == by.Email:
+		return refuse(ErrForbidden, "you cannot deny your own request; cancel it instead")
+	case !known && decision == DecisionApprove:
+		// Only admins see such a request (MayView).
+		return refuse(ErrConflict, "resource %q is no longer in the catalog; request %d can only be denied", req.Resource, req.ID)
+	case decision == DecisionApprove && !mayApprove:
+		return refuse(ErrForbidden, "requests for %s are approved by members of %s", req.Resource, quoteList(c.approverGroups(res)))
+	case decision == DecisionDeny && !mayApprove && !c.IsAdmin(by):
+		return refuse(ErrForbidden, "requests for %s are decided by members of %s", req.Resource, quoteList(c.approverGroups(res)))
+	case req.Status != RequestPending:
+		return refuse(ErrConflict, "request %d is %s, not pending", req.ID, req.Status)
+	}
+	return nil
+}
+
 // checkRequesterStillEligible refuses to approve for someone who since left
 // Okta's ACTIVE users or the resource's eligible groups, and for a resource
 // retired since the request was made.
@@ -297,6 +321,22 @@ func approveWith(ctx context.Context, tx *gorm.DB, req *Request, in grantInput, 
 	return g, nil
 }
 
+// approvedDuration is the grant's length for an approved request: the
+// shortest duration an approver set (which may be longer than requested,
+// up to maxDuration), or the requested one when none set any.
+func approvedDuration(tx *gorm.DB, req *Request) (time.Duration, error) {
+	var set []int64
+	err := tx.Model(&Approval{}).Where("request_id = ? AND decision = ? AND duration_seconds IS NOT NULL", req.ID, DecisionApprove).
+		Pluck("duration_seconds", &set).Error
+	if err != nil {
+		return 0, fmt.Errorf("reading approvers' durations: %w", err)
+	}
+	if len(set) == 0 {
+		return req.Duration(), nil
+	}
+	return time.Duration(slices.Min(set)) * time.Second, nil
+}
+
 // finish ends a pending request with status: a conditional update, so that
 // a request that is no longer pending stays as it is (409).
 func finish(tx *gorm.DB, req *Request, status string, now time.Time) error {
@@ -332,8 +372,12 @@ func (s *Store) CancelRequest(ctx context.Context, cat *Catalog, id int64, by *P
 		if err := finish(tx, req, RequestCancelled, now); err != nil {
 			return err
 		}
-		return AppendAudit(ctx, tx, Event{At: now, Actor: by.Email, Action: "request.cancel", Target: requestTarget(req.ID),
+		err = AppendAudit(ctx, tx, Event{At: now, Actor: by.Email, Action: "request.cancel", Target: requestTarget(req.ID),
 			Details: map[string]any{"resource": req.Resource}})
+		if err != nil {
+			return err
+		}
+		return notifyCancelled(tx, req, now)
 	})
 	if err != nil {
 		return nil, err

@@ -1,5 +1,6 @@
 // Package web is the portal's HTTP face: pages, the JSON API, sign-in
-// (OIDC) and sessions, the Okta event hook, health and metrics.
+// (OIDC) and sessions, the Okta event hook, the Slack app (slash command
+// and interactions, slack_*.go), health and metrics.
 //
 // It owns routes, handlers (thin: one file per action, one template per
 // page), templates and the one place where errors become responses

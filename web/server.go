@@ -93,6 +93,9 @@ type Options struct {
 	// a Tailscale scope is missing, or someone with access has no tailnet
 	// user; nil shows nothing.
 	Integrations IntegrationCheck
+	// Slack is the Slack app answering POST /slack/commands and
+	// /slack/interactions; nil answers them 404.
+	Slack *SlackApp
 }
 
 // Server serves the portal.
@@ -173,6 +176,8 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/hooks/okta", s.oktaHookVerify)
 	e.POST("/hooks/okta", s.oktaHookDeliver)
 	e.POST("/hooks/tailscale", s.tailscaleHook)
+	e.POST("/slack/commands", s.slackCommand)
+	e.POST("/slack/interactions", s.slackInteraction)
 
 	// Pages and the API take small bodies; /hooks/okta has its own limit.
 	limit := middleware.BodyLimit("64K")

@@ -20,6 +20,7 @@ import (
 	"github.com/accessportal/portal/sync/okta"
 	"github.com/accessportal/portal/sync/pagerduty"
 	"github.com/accessportal/portal/sync/reconcile"
+	"github.com/accessportal/portal/sync/slack"
 	"github.com/accessportal/portal/sync/tailnet"
 	"github.com/accessportal/portal/web"
 )
@@ -116,7 +117,13 @@ func (a *app) init(ctx context.Context) error {
 	a.events = okta.NewEventProcessor(okta.EventProcessorOptions{
 		Store: a.store, Directory: a.directory, Poll: a.poller.Poke, AfterBatch: a.directoryChanged,
 	})
-	a.notifier = grants.NewNotifier(grants.NotifierOptions{Store: a.store, WebhookURL: cfg.NotifyWebhook, BaseURL: cfg.BaseURL})
+	slackApp := a.slackApp()
+	notify := grants.NotifierOptions{Store: a.store, WebhookURL: cfg.NotifyWebhook, BaseURL: cfg.BaseURL, Registry: a.registry}
+	if slackApp != nil {
+		// Grants confirmed in the tailnet are announced within seconds.
+		notify.Slack, notify.SlackChannel, notify.MaxSleep = slackApp.Client, cfg.SlackChannel, 2*time.Second
+	}
+	a.notifier = grants.NewNotifier(notify)
 	a.sweeper = grants.NewSweeper(grants.SweeperOptions{Store: a.store, RequestTTL: cfg.RequestTTL, Wake: a.reconciler.Wake})
 	host, _ := os.Hostname()
 	a.holder = fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
@@ -142,8 +149,20 @@ func (a *app) init(ctx context.Context) error {
 		OnPolicyUpdate:         a.reconciler.RefreshBy,
 		Evidence:               a.writeEvidence,
 		Integrations:           (&integrationProbe{a: a, ttl: time.Minute}).Report,
+		Slack:          slackApp,
 	})
 	return err
+}
+
+// slackApp is the Slack app the configuration names, or nil.
+func (a *app) slackApp() *web.SlackApp {
+	if a.cfg.SlackBotToken == "" {
+		return nil
+	}
+	return &web.SlackApp{
+		Client:   slack.NewClient(a.cfg.SlackBotToken, slack.WithAPIURL(a.cfg.SlackAPIURL)),
+		Verifier: slack.Verifier{Secret: a.cfg.SlackSigningSecret},
+	}
 }
 
 // wakeLoops wakes every background loop of this process: whatever changed,

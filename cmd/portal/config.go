@@ -66,6 +66,13 @@ type config struct {
 	// TailscaleWebhookSecret verifies the tailnet's webhook deliveries to
 	// /hooks/tailscale (TAILSCALE_WEBHOOK_SECRET); empty refuses them.
 	TailscaleWebhookSecret string
+	// SlackBotToken and SlackSigningSecret make the portal a Slack app
+	// (both or neither); SlackAPIURL is the Web API base; SlackChannel is
+	// where new requests are posted ("" sends approvers direct messages).
+	SlackBotToken      string
+	SlackSigningSecret string
+	SlackAPIURL        string
+	SlackChannel       string
 }
 
 // configError names the variable at fault, in one line.
@@ -141,6 +148,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	if err := checkURL("PORTAL_BASE_URL", c.BaseURL); err != nil {
 		return nil, err
 	}
+	if err := c.loadSlack(get); err != nil {
+		return nil, err
+	}
 	if err := c.loadOktaCredential(getenv); err != nil {
 		return nil, err
 	}
@@ -179,6 +189,22 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, &configError{"TAILSCALE_OAUTH_CLIENT_SECRET", "is required when TAILSCALE_OAUTH_CLIENT_ID is set"}
 	}
 	return c, nil
+}
+
+// loadSlack reads the Slack app's settings: SLACK_BOT_TOKEN and
+// SLACK_SIGNING_SECRET both or neither.
+func (c *config) loadSlack(get func(name, def string) string) error {
+	c.SlackBotToken, c.SlackSigningSecret = get("SLACK_BOT_TOKEN", ""), get("SLACK_SIGNING_SECRET", "")
+	c.SlackAPIURL, c.SlackChannel = get("SLACK_API_URL", "https://slack.com/api/"), get("PORTAL_SLACK_CHANNEL", "")
+	switch {
+	case c.SlackBotToken != "" && c.SlackSigningSecret == "":
+		return &configError{"SLACK_SIGNING_SECRET", "is required when SLACK_BOT_TOKEN is set: the Slack app's signing secret"}
+	case c.SlackBotToken == "" && c.SlackSigningSecret != "":
+		return &configError{"SLACK_BOT_TOKEN", "is required when SLACK_SIGNING_SECRET is set: the Slack app's bot token (xoxb-…)"}
+	case c.SlackChannel != "" && c.SlackBotToken == "":
+		return &configError{"PORTAL_SLACK_CHANNEL", "needs the Slack app: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"}
+	}
+	return checkSecureURL("SLACK_API_URL", c.SlackAPIURL)
 }
 
 // loadOktaCredential reads the Okta API credential: a service app

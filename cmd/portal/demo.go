@@ -11,6 +11,7 @@ import (
 
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/sync/oktafake"
+	"github.com/accessportal/portal/sync/slackfake"
 	"github.com/accessportal/portal/sync/tailnetfake"
 )
 
@@ -90,6 +91,13 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer closePagerDuty()
 
+	slackWS, slackURL, closeSlack, err := startDemoSlack()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closeSlack()
+
 	cfg := &config{
 		Addr: ln.Addr().String(), BaseURL: baseURL,
 		DatabaseURL:  "sqlite:" + filepath.Join(*data, "portal.db"),
@@ -98,8 +106,11 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 		OIDCIssuer: oktaURL, OIDCClientID: clientID, OIDCClientSecret: clientSecret,
 		TailscaleAPIURL: tailnetURL, TailscaleTailnet: "-", TailscaleAPIKey: tsKey,
 		PagerDutyToken: demoPagerDutyToken, PagerDutyAPIURL: pagerdutyURL,
+		SlackBotToken: demoSlackToken, SlackSigningSecret: demoSlackSecret, SlackAPIURL: slackURL + "/api/",
+		SlackChannel: slackWS.ChannelID("access-requests"),
 	}
 	cfg.TailscaleWebhookSecret = tsWebhookSecret
+	slackWS.SetPortal(baseURL+"/slack/commands", baseURL+"/slack/interactions")
 	a, err := newApp(ctx, cfg)
 	if err != nil {
 		ln.Close()
@@ -121,10 +132,11 @@ Access portal demo
   simulated Okta:     %s   (deactivate people, change groups)
   simulated tailnet:  %s   (the policy file the portal keeps in sync)
   simulated PagerDuty: %s  (`+demoOnCall+` is on call in schedule `+demoPagerDutySchedule+`; put people on or off call there: on call, a prod-db request is approved at once)
+  simulated Slack:    %s   (type /access as anyone, approve from the messages)
   database:           %s
 
 Sign in as any of these (the simulated Okta shows a user picker):
-`, baseURL, oktaURL, tailnetURL, pagerdutyURL, cfg.DatabaseURL)
+`, baseURL, oktaURL, tailnetURL, pagerdutyURL, slackURL, cfg.DatabaseURL)
 	for _, p := range demoPeople {
 		fmt.Fprintf(env.stderr, "  %-20s %-10s %s\n", p.email, p.status, strings.Join(p.groups, ", "))
 	}
@@ -145,4 +157,21 @@ func seedDemoOkta(okta *oktafake.Server) {
 			okta.AddMember(groups[g], id)
 		}
 	}
+}
+
+// The demo Slack app's credentials (the simulated workspace checks them).
+const demoSlackToken, demoSlackSecret = "xoxb-demo-slack", "demo-slack-signing-secret"
+
+// startDemoSlack starts the simulated Slack workspace with the demo people
+// (same emails as the simulated Okta, so Frank, suspended there, is
+// refused) and its #access-requests channel.
+func startDemoSlack() (*slackfake.Server, string, func(), error) {
+	ws, wsURL, stop, err := slackfake.Start(slackfake.Options{BotToken: demoSlackToken, SigningSecret: demoSlackSecret})
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("starting the simulated Slack: %w", err)
+	}
+	for _, p := range demoPeople {
+		ws.AddUser(slackfake.User{Name: strings.ToLower(p.first), RealName: p.first + " " + p.last, Email: p.email})
+	}
+	return ws, wsURL, stop, nil
 }
