@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -319,22 +318,6 @@ func approveWith(ctx context.Context, tx *gorm.DB, req *Request, in grantInput, 
 		return nil, fmt.Errorf("linking request %d to grant %d: %w", req.ID, g.ID, err)
 	}
 	return g, nil
-}
-
-// approvedDuration is the grant's length for an approved request: the
-// shortest duration an approver set (which may be longer than requested,
-// up to maxDuration), or the requested one when none set any.
-func approvedDuration(tx *gorm.DB, req *Request) (time.Duration, error) {
-	var set []int64
-	err := tx.Model(&Approval{}).Where("request_id = ? AND decision = ? AND duration_seconds IS NOT NULL", req.ID, DecisionApprove).
-		Pluck("duration_seconds", &set).Error
-	if err != nil {
-		return 0, fmt.Errorf("reading approvers' durations: %w", err)
-	}
-	if len(set) == 0 {
-		return req.Duration(), nil
-	}
-	return time.Duration(slices.Min(set)) * time.Second, nil
 }
 
 // finish ends a pending request with status: a conditional update, so that

@@ -149,7 +149,7 @@ func (a *app) init(ctx context.Context) error {
 		OnPolicyUpdate:         a.reconciler.RefreshBy,
 		Evidence:               a.writeEvidence,
 		Integrations:           (&integrationProbe{a: a, ttl: time.Minute}).Report,
-		Slack:          slackApp,
+		Slack:                  slackApp,
 	})
 	return err
 }
