@@ -18,6 +18,10 @@ type DesiredInputs struct {
 	// Holders are the emails holding a running grant, by Tailscale group:
 	// active and not past expiresAt at the given time, swept or not.
 	Holders map[string][]string
+	// Unfinished are the Tailscale groups holding a grant whose removal
+	// the reconciler has not confirmed yet (removedAt empty): such a group
+	// stays managed, whatever the catalog says now, until that is done.
+	Unfinished map[string]bool
 }
 
 // DesiredInputs reads what the desired state is computed from: who departed,
@@ -59,7 +63,25 @@ func (s *Store) DesiredInputs(ctx context.Context, oktaGroups []string, now time
 	if err != nil {
 		return nil, err
 	}
+	if in.Unfinished, err = s.unfinishedGrantGroups(ctx); err != nil {
+		return nil, err
+	}
 	return in, nil
+}
+
+// unfinishedGrantGroups returns the Tailscale groups with a grant whose
+// removal from the tailnet is not confirmed yet.
+func (s *Store) unfinishedGrantGroups(ctx context.Context) (map[string]bool, error) {
+	var groups []string
+	err := s.db.WithContext(ctx).Model(&Grant{}).Distinct().Where("removed_at IS NULL").Pluck("group_name", &groups).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading groups with unfinished grants: %w", err)
+	}
+	out := make(map[string]bool, len(groups))
+	for _, g := range groups {
+		out[g] = true
+	}
+	return out, nil
 }
 
 // runningGrantHolders returns, per Tailscale group, the emails holding an

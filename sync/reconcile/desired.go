@@ -20,6 +20,9 @@ type desiredState struct {
 	// departed holds the emails Okta itself says have left: their removal
 	// is never braked, and they hold no grant's membership either.
 	departed map[string]bool
+	// retired are the groups no longer in the catalog that stay managed
+	// until their grants' removal is confirmed, sorted.
+	retired []string
 	// warnings name the members left out because they are not valid logins.
 	warnings []string
 	// endedBy is when a grant must end to be left out: now, plus the lead
@@ -50,6 +53,17 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 			d.members[res.Group] = []string{}
 		}
 	}
+	// A group the catalog stopped managing (a resource removed, its group
+	// renamed) stays managed, as retired, until every grant in it has ended
+	// and its removal is confirmed: otherwise nothing would ever take the
+	// grantees out.
+	for group := range in.Unfinished {
+		if _, ok := d.members[group]; !ok {
+			d.members[group] = []string{}
+			d.retired = append(d.retired, group)
+		}
+	}
+	slices.Sort(d.retired)
 	for group, emails := range in.Holders {
 		if _, managed := d.members[group]; !managed {
 			continue
