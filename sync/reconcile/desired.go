@@ -44,7 +44,17 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 		return nil, err
 	}
 	d := &desiredState{members: map[string][]string{}, oktaGroup: map[string]string{}, departed: in.Departed, endedBy: endedBy}
+	unread := map[string]bool{}
 	for ts, okta := range c.Groups {
+		if !in.Read[okta] {
+			// Newly mapped, or re-mapped, to an Okta group whose members
+			// no poll has read yet: left as it is in the tailnet until
+			// one has (the catalog change pokes the poller), never
+			// emptied in the meantime.
+			unread[ts] = true
+			d.warnings = append(d.warnings, fmt.Sprintf("%s: Okta group %q not read yet; the group is left as it is until it is", ts, okta))
+			continue
+		}
 		d.members[ts] = slices.Clone(in.Members[okta])
 		d.oktaGroup[ts] = okta
 	}
@@ -58,7 +68,7 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 	// and its removal is confirmed: otherwise nothing would ever take the
 	// grantees out.
 	for group := range in.Unfinished {
-		if _, ok := d.members[group]; !ok {
+		if _, ok := d.members[group]; !ok && !unread[group] {
 			d.members[group] = []string{}
 			d.retired = append(d.retired, group)
 		}

@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/accessportal/portal/grants"
@@ -15,7 +17,7 @@ const strandingPolicy = `{
   "groups": {
     "group:ops": ["ops@example.com"],
   },
-  "acls": [{"action": "accept", "src": ["group:jit-db"], "dst": ["db:5432"]}],
+  "acls": [{"action": "accept", "src": ["group:ops"], "dst": ["db:5432"]}],
 }
 `
 
@@ -68,5 +70,59 @@ func TestRemovedResourceStaysManagedUntilRemovalConfirmed(t *testing.T) {
 		} else if _, ok := applied["group:jit-db"]; ok {
 			t.Errorf("group:jit-db is still recorded as managed after its last grant's removal was confirmed")
 		}
+	})
+}
+
+// TestRemappedGroupIsNotEmptiedBeforeOktaIsRead: a synced Tailscale group
+// re-mapped to an Okta group no poll has read yet keeps its members (it is
+// not written at all) until a poll has read the new group; then it follows
+// it, and a group read empty is emptied.
+func TestRemappedGroupIsNotEmptiedBeforeOktaIsRead(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		parse := func(text string) *grants.Catalog {
+			c, err := grants.ParseCatalog("c", []byte(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		recGroup(t, db, "g-eng", "Engineering")
+		recGroupUnread(t, db, "g-eng2", "Engineering 2")
+		recGroupUnread(t, db, "g-none", "Nobody")
+		recUser(t, db, "ann", "ann@example.com", grants.StatusActive)
+		recUser(t, db, "ben", "ben@example.com", grants.StatusActive)
+		recMember(t, db, "g-eng", "ann", "ben")
+		e := newRecEnv(t, db, []byte(strandingPolicy), parse(`{"admins": ["Admins"], "groups": {"group:eng": "Engineering"}}`))
+		e.pass()
+		e.wantGroup("group:eng", []string{"ann@example.com", "ben@example.com"})
+
+		// Re-mapped: the new Okta group's members are not read yet.
+		e.catalog.Store(parse(`{"admins": ["Admins"], "groups": {"group:eng": "Engineering 2"}}`))
+		res := e.pass()
+		e.wantGroup("group:eng", []string{"ann@example.com", "ben@example.com"})
+		if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, `"Engineering 2" not read yet`) }) {
+			t.Errorf("warnings %q do not say the Okta group is not read yet", res.Warnings)
+		}
+
+		// A poll reads both Okta groups: Engineering 2 holds ben alone,
+		// Nobody holds nobody.
+		store := grants.NewStore(db)
+		meta, err := store.DirectoryMeta(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := grants.NewDirectoryRead()
+		read.Members["g-eng2"] = []string{"ben"}
+		read.Tracked["g-eng2"], read.Tracked["g-none"] = true, true
+		if _, err := store.ApplyDirectoryRead(e.ctx, meta, read, false, e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		e.pass()
+		e.wantGroup("group:eng", []string{"ben@example.com"})
+
+		// Mapped to a group read empty: emptied, as Okta says.
+		e.catalog.Store(parse(`{"admins": ["Admins"], "groups": {"group:eng": "Nobody"}}`))
+		e.pass()
+		e.wantGroup("group:eng", nil)
 	})
 }

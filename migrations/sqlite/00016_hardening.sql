@@ -1,0 +1,13 @@
+-- +goose Up
+-- When a poll last read the members of an Okta group (NULL: its members
+-- are not followed). A Tailscale group newly mapped to an Okta group is not
+-- written before this is set: an unread group is not an empty one.
+ALTER TABLE directory_groups ADD COLUMN members_read_at DATETIME;
+UPDATE directory_groups SET members_read_at = synced_at
+  WHERE id IN (SELECT DISTINCT group_id FROM directory_memberships);
+-- The groups that stay managed until their grants' removal is confirmed.
+CREATE INDEX grants_unfinished_idx ON grants (group_name) WHERE removed_at IS NULL;
+
+-- +goose Down
+DROP INDEX grants_unfinished_idx;
+ALTER TABLE directory_groups DROP COLUMN members_read_at;
