@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/accessportal/portal/grants/nesting"
 	"io"
 	"maps"
 	"os"
@@ -341,6 +342,10 @@ type placedGroup struct {
 
 func (p *catalogParser) parse() (*Catalog, error) {
 	c := &Catalog{Groups: map[string]string{}, Resources: map[string]Resource{}}
+	var deep *nesting.Error
+	if errors.As(nesting.Check(p.src, nesting.Max), &deep) {
+		return nil, &CatalogError{File: p.file, Line: deep.Line, Msg: fmt.Sprintf("objects and lists nested deeper than %d levels", deep.Max)}
+	}
 	root, err := hujson.Parse(p.src)
 	if err != nil && !bytes.HasSuffix(p.src, []byte("\n")) {
 		// hujson wants a line comment to end with a newline; a file may

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"github.com/accessportal/portal/grants/nesting"
 	"io"
 	"net/http"
 	"strings"
@@ -18,9 +21,20 @@ func bindJSON(c echo.Context, v any) error {
 	if body == nil {
 		return nil
 	}
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(body)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return httpError(http.StatusRequestEntityTooLarge, "request body too large")
+	}
+	if err != nil {
+		return fmt.Errorf("reading the request body: %w", err)
+	}
+	if err := nesting.Check(raw, nesting.Max); err != nil {
+		return httpError(http.StatusBadRequest, "invalid JSON body: "+err.Error())
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if errors.Is(err, io.EOF) {
 		return nil
 	}

@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"github.com/accessportal/portal/grants/nesting"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -27,7 +29,14 @@ func (s *Server) oktaHookDeliver(c echo.Context) error {
 	}
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxHookBody)
 	var d hookDelivery
-	if err := json.NewDecoder(body).Decode(&d); err != nil {
+	raw, err := io.ReadAll(body)
+	if err == nil {
+		err = nesting.Check(raw, nesting.Max)
+	}
+	if err == nil {
+		err = json.Unmarshal(raw, &d)
+	}
+	if err != nil {
 		s.metrics.hooks.WithLabelValues("invalid").Inc()
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

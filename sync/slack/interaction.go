@@ -3,6 +3,7 @@ package slack
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/accessportal/portal/grants/nesting"
 	"net/url"
 	"strconv"
 	"strings"
@@ -102,6 +103,9 @@ func ParseInteraction(body []byte) (Interaction, error) {
 		return Interaction{}, fmt.Errorf("parsing interaction: no payload field")
 	}
 	var cb slack.InteractionCallback
+	if err := nesting.Check([]byte(payload), nesting.Max); err != nil {
+		return Interaction{}, fmt.Errorf("parsing interaction payload: %w", err)
+	}
 	if err := json.Unmarshal([]byte(payload), &cb); err != nil {
 		return Interaction{}, fmt.Errorf("parsing interaction payload: %w", err)
 	}

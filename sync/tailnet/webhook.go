@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/accessportal/portal/grants/nesting"
 	"strconv"
 	"strings"
 	"time"
@@ -120,6 +121,9 @@ func parseSignatureHeader(header string) (ts int64, sigs []string, err error) {
 // Verify the delivery first.
 func ParseWebhookEvents(body []byte) ([]WebhookEvent, error) {
 	var events []WebhookEvent
+	if err := nesting.Check(body, nesting.Max); err != nil {
+		return nil, fmt.Errorf("decoding webhook events: %w", err)
+	}
 	if err := json.Unmarshal(body, &events); err != nil {
 		return nil, fmt.Errorf("decoding webhook events: %w", err)
 	}
