@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/accessportal/portal/grants/nesting"
 	"io"
 	"maps"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/tailscale/hujson"
+
+	"github.com/accessportal/portal/grants/nesting"
 )
 
 // Defaults applied to a resource when the catalog leaves a field out.

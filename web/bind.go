@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/accessportal/portal/grants/nesting"
 	"io"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/accessportal/portal/grants/nesting"
 )
 
 // bindJSON decodes a JSON body strictly: unknown fields and trailing data are

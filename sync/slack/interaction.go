@@ -3,13 +3,14 @@ package slack
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/accessportal/portal/grants/nesting"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/accessportal/portal/grants/nesting"
 )
 
 // Action IDs of the buttons, callback IDs of the modals and block/action IDs

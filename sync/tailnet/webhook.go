@@ -8,10 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/accessportal/portal/grants/nesting"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/accessportal/portal/grants/nesting"
 )
 
 // Tailscale webhooks ("Webhooks", https://tailscale.com/kb/1213/webhooks,
