@@ -41,9 +41,24 @@ const genesisHash = "00000000000000000000000000000000000000000000000000000000000
 
 // AppendAudit appends one event to the chain inside tx. Appends are
 // serialized: on PostgreSQL by a transaction advisory lock, on SQLite by its
-// single writer (transactions begin IMMEDIATE).
+// single writer (transactions begin IMMEDIATE). Called outside a
+// transaction, it opens one, so that the read of the chain's head and the
+// insert after it are never separated, whichever path the event comes from.
 func AppendAudit(ctx context.Context, tx *gorm.DB, e Event) error {
 	tx = tx.WithContext(ctx)
+	if !inTransaction(tx) {
+		return tx.Transaction(func(tx *gorm.DB) error { return appendAudit(tx, e) })
+	}
+	return appendAudit(tx, e)
+}
+
+// inTransaction reports whether db runs inside a transaction.
+func inTransaction(db *gorm.DB) bool {
+	committer, ok := db.Statement.ConnPool.(gorm.TxCommitter)
+	return ok && committer != nil
+}
+
+func appendAudit(tx *gorm.DB, e Event) error {
 	if err := database.LockAuditChain(tx); err != nil {
 		return err
 	}
