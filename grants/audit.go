@@ -83,7 +83,7 @@ func appendAudit(tx *gorm.DB, e Event) error {
 		At: e.At.UTC().Truncate(time.Microsecond), Actor: e.Actor, Action: e.Action,
 		Target: e.Target, Details: details, PrevHash: prev,
 	}
-	ev.Hash = ev.computeHash()
+	ev.Hash = ev.ChainHash(currentAuditKey())
 	if err := tx.Create(&ev).Error; err != nil {
 		return fmt.Errorf("appending audit event: %w", err)
 	}
@@ -114,6 +114,12 @@ func (e *ChainError) Error() string {
 // VerifyAudit walks the whole chain in id order, in batches, and returns the
 // number of events checked, or a *ChainError for the first broken event.
 func VerifyAudit(ctx context.Context, db *gorm.DB) (int, error) {
+	return verifyAuditWith(ctx, db, currentAuditKey())
+}
+
+// verifyAuditWith is VerifyAudit for the chain keyed by key (plain when
+// key is empty).
+func verifyAuditWith(ctx context.Context, db *gorm.DB, key []byte) (int, error) {
 	prev := genesisHash
 	var lastID int64
 	n := 0
@@ -130,7 +136,7 @@ func VerifyAudit(ctx context.Context, db *gorm.DB) (int, error) {
 			if e.PrevHash != prev {
 				return n, &ChainError{ID: e.ID, Reason: "previous-hash link broken (an event before it was removed or altered)"}
 			}
-			if e.computeHash() != e.Hash {
+			if e.ChainHash(key) != e.Hash {
 				return n, &ChainError{ID: e.ID, Reason: "content does not match its hash (altered)"}
 			}
 			prev = e.Hash

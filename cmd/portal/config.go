@@ -12,6 +12,8 @@ import (
 // config is the portal's production configuration, parsed once from the
 // environment (CONTRACT.md's table).
 type config struct {
+	// AuditKey is PORTAL_AUDIT_KEY: the audit chain is an HMAC chain under it.
+	AuditKey     []byte
 	Addr         string
 	BaseURL      string
 	DatabaseURL  string
@@ -111,6 +113,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		}
 	}
 
+	if c.AuditKey, err = parseAuditKey(getenv("PORTAL_AUDIT_KEY")); err != nil {
+		return nil, err
+	}
 	if err := checkURL("PORTAL_BASE_URL", c.BaseURL); err != nil {
 		return nil, err
 	}
