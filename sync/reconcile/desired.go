@@ -71,6 +71,7 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 		if _, ok := d.members[group]; !ok && !unread[group] {
 			d.members[group] = []string{}
 			d.retired = append(d.retired, group)
+			d.warnings = append(d.warnings, fmt.Sprintf("%s: no longer in the catalog; kept managed, as retired, until its grants have ended and their removal is confirmed", group))
 		}
 	}
 	slices.Sort(d.retired)

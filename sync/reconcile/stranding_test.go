@@ -44,8 +44,11 @@ func TestRemovedResourceStaysManagedUntilRemovalConfirmed(t *testing.T) {
 
 		// The resource leaves the catalog; its grant still runs.
 		e.catalog.Store(without)
-		e.pass()
+		res := e.pass()
 		e.wantGroup("group:jit-db", []string{"dana@example.com"})
+		if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, "group:jit-db: no longer in the catalog; kept managed, as retired") }) {
+			t.Errorf("warnings %q do not say group:jit-db is kept as retired", res.Warnings)
+		}
 
 		// The grant is revoked: the retired group is emptied and the
 		// removal is confirmed.
