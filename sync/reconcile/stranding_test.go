@@ -46,7 +46,9 @@ func TestRemovedResourceStaysManagedUntilRemovalConfirmed(t *testing.T) {
 		e.catalog.Store(without)
 		res := e.pass()
 		e.wantGroup("group:jit-db", []string{"dana@example.com"})
-		if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, "group:jit-db: no longer in the catalog; kept managed, as retired") }) {
+		if !slices.ContainsFunc(res.Warnings, func(w string) bool {
+			return strings.HasPrefix(w, "group:jit-db: no longer in the catalog; kept managed, as retired")
+		}) {
 			t.Errorf("warnings %q do not say group:jit-db is kept as retired", res.Warnings)
 		}
 
