@@ -41,9 +41,24 @@ const genesisHash = "00000000000000000000000000000000000000000000000000000000000
 
 // AppendAudit appends one event to the chain inside tx. Appends are
 // serialized: on PostgreSQL by a transaction advisory lock, on SQLite by its
-// single writer (transactions begin IMMEDIATE).
+// single writer (transactions begin IMMEDIATE). Called outside a
+// transaction, it opens one, so that the read of the chain's head and the
+// insert after it are never separated, whichever path the event comes from.
 func AppendAudit(ctx context.Context, tx *gorm.DB, e Event) error {
 	tx = tx.WithContext(ctx)
+	if !inTransaction(tx) {
+		return tx.Transaction(func(tx *gorm.DB) error { return appendAudit(tx, e) })
+	}
+	return appendAudit(tx, e)
+}
+
+// inTransaction reports whether db runs inside a transaction.
+func inTransaction(db *gorm.DB) bool {
+	committer, ok := db.Statement.ConnPool.(gorm.TxCommitter)
+	return ok && committer != nil
+}
+
+func appendAudit(tx *gorm.DB, e Event) error {
 	if err := database.LockAuditChain(tx); err != nil {
 		return err
 	}
@@ -68,7 +83,7 @@ func AppendAudit(ctx context.Context, tx *gorm.DB, e Event) error {
 		At: e.At.UTC().Truncate(time.Microsecond), Actor: e.Actor, Action: e.Action,
 		Target: e.Target, Details: details, PrevHash: prev,
 	}
-	ev.Hash = ev.computeHash()
+	ev.Hash = ev.ChainHash(currentAuditKey())
 	if err := tx.Create(&ev).Error; err != nil {
 		return fmt.Errorf("appending audit event: %w", err)
 	}
@@ -99,6 +114,12 @@ func (e *ChainError) Error() string {
 // VerifyAudit walks the whole chain in id order, in batches, and returns the
 // number of events checked, or a *ChainError for the first broken event.
 func VerifyAudit(ctx context.Context, db *gorm.DB) (int, error) {
+	return verifyAuditWith(ctx, db, currentAuditKey())
+}
+
+// verifyAuditWith is VerifyAudit for the chain keyed by key (plain when
+// key is empty).
+func verifyAuditWith(ctx context.Context, db *gorm.DB, key []byte) (int, error) {
 	prev := genesisHash
 	var lastID int64
 	n := 0
@@ -115,7 +136,7 @@ func VerifyAudit(ctx context.Context, db *gorm.DB) (int, error) {
 			if e.PrevHash != prev {
 				return n, &ChainError{ID: e.ID, Reason: "previous-hash link broken (an event before it was removed or altered)"}
 			}
-			if e.computeHash() != e.Hash {
+			if e.ChainHash(key) != e.Hash {
 				return n, &ChainError{ID: e.ID, Reason: "content does not match its hash (altered)"}
 			}
 			prev = e.Hash

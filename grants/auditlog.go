@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/accessportal/portal/grants/database"
@@ -245,10 +246,14 @@ func streamAudit(ctx context.Context, db *gorm.DB, w io.Writer, format string, b
 
 func (x AuditExport) writeOne(bw *bufio.Writer, cw *csv.Writer, e *AuditEvent, n int) error {
 	if x.Format == AuditCSV {
-		return cw.Write([]string{
+		row := []string{
 			strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), e.Actor, e.Action, e.Target,
 			string(detailsObject(e.Details)), e.PrevHash, e.Hash,
-		})
+		}
+		for i, c := range row {
+			row[i] = SafeCSVCell(c)
+		}
+		return cw.Write(row)
 	}
 	b, err := json.Marshal(e.Record(true))
 	if err != nil {
@@ -260,4 +265,14 @@ func (x AuditExport) writeOne(bw *bufio.Writer, cw *csv.Writer, e *AuditEvent, n
 	bw.WriteString("\n")
 	_, err = bw.Write(b)
 	return err
+}
+
+// SafeCSVCell keeps a spreadsheet from running a cell of an export as a
+// formula: text starting with =, +, -, @, a tab or a carriage return gets a
+// leading '. Every CSV the portal writes passes every cell through it.
+func SafeCSVCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/tailscale/hujson"
+
+	"github.com/accessportal/portal/grants/nesting"
 )
 
 // Defaults applied to a resource when the catalog leaves a field out.
@@ -341,6 +343,10 @@ type placedGroup struct {
 
 func (p *catalogParser) parse() (*Catalog, error) {
 	c := &Catalog{Groups: map[string]string{}, Resources: map[string]Resource{}}
+	var deep *nesting.Error
+	if errors.As(nesting.Check(p.src, nesting.Max), &deep) {
+		return nil, &CatalogError{File: p.file, Line: deep.Line, Msg: fmt.Sprintf("objects and lists nested deeper than %d levels", deep.Max)}
+	}
 	root, err := hujson.Parse(p.src)
 	if err != nil && !bytes.HasSuffix(p.src, []byte("\n")) {
 		// hujson wants a line comment to end with a newline; a file may

@@ -149,6 +149,9 @@ func (s *CatalogStore) Replace(ctx context.Context, name string, body []byte, if
 		if ifMatch != "" && ifMatch != catalogETag(before) {
 			return ErrStaleCatalog
 		}
+		if err := checkAuthor(ctx, tx, before, c, actor); err != nil {
+			return err
+		}
 		row = catalogRow{ID: 1, Body: string(c.Format()), Version: row.Version + 1, UpdatedAt: now.UTC(), UpdatedBy: actor}
 		version = row.Version
 		if err := tx.Save(&row).Error; err != nil {

@@ -18,6 +18,14 @@ type DesiredInputs struct {
 	// Holders are the emails holding a running grant, by Tailscale group:
 	// active and not past expiresAt at the given time, swept or not.
 	Holders map[string][]string
+	// Read are the Okta groups asked for whose members the directory
+	// snapshot holds (a poll read them); the others are not known yet,
+	// which is not the same as empty.
+	Read map[string]bool
+	// Unfinished are the Tailscale groups holding a grant whose removal
+	// the reconciler has not confirmed yet (removedAt empty): such a group
+	// stays managed, whatever the catalog says now, until that is done.
+	Unfinished map[string]bool
 }
 
 // DesiredInputs reads what the desired state is computed from: who departed,
@@ -54,12 +62,52 @@ func (s *Store) DesiredInputs(ctx context.Context, oktaGroups []string, now time
 		for _, r := range rows {
 			in.Members[r.GroupName] = append(in.Members[r.GroupName], r.Email)
 		}
+		if in.Read, err = s.readOktaGroups(ctx, oktaGroups); err != nil {
+			return nil, err
+		}
 	}
 	in.Holders, err = s.runningGrantHolders(ctx, now)
 	if err != nil {
 		return nil, err
 	}
+	if in.Unfinished, err = s.unfinishedGrantGroups(ctx); err != nil {
+		return nil, err
+	}
 	return in, nil
+}
+
+// readOktaGroups returns which of the named Okta groups have their members
+// in the snapshot: stamped as read by a poll, or holding membership rows
+// (which the snapshot keeps only for the groups it follows).
+func (s *Store) readOktaGroups(ctx context.Context, names []string) (map[string]bool, error) {
+	var read []string
+	db := s.db.WithContext(ctx)
+	err := db.Model(&DirectoryGroup{}).Distinct().Where("name IN ?", names).
+		Where("members_read_at IS NOT NULL OR id IN (?)", db.Model(&DirectoryMembership{}).Select("group_id")).
+		Pluck("name", &read).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading which Okta groups were read: %w", err)
+	}
+	out := make(map[string]bool, len(read))
+	for _, n := range read {
+		out[n] = true
+	}
+	return out, nil
+}
+
+// unfinishedGrantGroups returns the Tailscale groups with a grant whose
+// removal from the tailnet is not confirmed yet.
+func (s *Store) unfinishedGrantGroups(ctx context.Context) (map[string]bool, error) {
+	var groups []string
+	err := s.db.WithContext(ctx).Model(&Grant{}).Distinct().Where("removed_at IS NULL").Pluck("group_name", &groups).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading groups with unfinished grants: %w", err)
+	}
+	out := make(map[string]bool, len(groups))
+	for _, g := range groups {
+		out[g] = true
+	}
+	return out, nil
 }
 
 // runningGrantHolders returns, per Tailscale group, the emails holding an

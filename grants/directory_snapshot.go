@@ -233,6 +233,7 @@ type directoryDiff struct {
 	goneGroups    []string
 	usersChanged  map[string]bool
 	groupsChanged map[string]bool
+	tracked       []string // groups whose memberships the snapshot follows after this read
 }
 
 func diffDirectory(tx *gorm.DB, meta *DirectoryMeta, read *DirectoryRead, now time.Time) (*directoryDiff, error) {
@@ -241,6 +242,7 @@ func diffDirectory(tx *gorm.DB, meta *DirectoryMeta, read *DirectoryRead, now ti
 		return nil, err
 	}
 	c.diffGroups(meta, read, now)
+	c.tracked = slices.Sorted(maps.Keys(read.Tracked))
 	if err := c.diffMembers(tx, meta, read); err != nil {
 		return nil, err
 	}
@@ -382,6 +384,9 @@ func (c *directoryDiff) apply(tx *gorm.DB, full bool, now time.Time) error {
 	if err := c.removeGone(tx); err != nil {
 		return err
 	}
+	if err := c.stampMembersRead(tx, now); err != nil {
+		return err
+	}
 	if full {
 		// A full poll confirmed every row.
 		all := tx.Session(&gorm.Session{AllowGlobalUpdate: true})
@@ -390,6 +395,23 @@ func (c *directoryDiff) apply(tx *gorm.DB, full bool, now time.Time) error {
 		}
 		if err := all.Model(&DirectoryGroup{}).Update("synced_at", now).Error; err != nil {
 			return fmt.Errorf("stamping directory groups: %w", err)
+		}
+	}
+	return nil
+}
+
+// stampMembersRead records which groups' members the snapshot now holds:
+// a group followed from now on is read (at now), a dropped one is not.
+func (c *directoryDiff) stampMembersRead(tx *gorm.DB, now time.Time) error {
+	for chunk := range slices.Chunk(c.dropGroups, 500) {
+		if err := tx.Model(&DirectoryGroup{}).Where("id IN ?", chunk).Update("members_read_at", nil).Error; err != nil {
+			return fmt.Errorf("forgetting the members of groups no longer followed: %w", err)
+		}
+	}
+	for chunk := range slices.Chunk(c.tracked, 500) {
+		err := tx.Model(&DirectoryGroup{}).Where("id IN ? AND members_read_at IS NULL", chunk).Update("members_read_at", now.UTC()).Error
+		if err != nil {
+			return fmt.Errorf("recording the groups whose members were read: %w", err)
 		}
 	}
 	return nil

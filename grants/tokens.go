@@ -18,8 +18,11 @@ import (
 // APIToken is an API token of one person. Only the SHA-256 of its secret is
 // stored.
 type APIToken struct {
-	ID         int64 `gorm:"primaryKey"`
-	Email      string
+	ID    int64 `gorm:"primaryKey"`
+	Email string
+	// OktaUserID is the Okta user the token acts as ("" for tokens minted
+	// before tokens were bound to an id: they resolve by a unique email).
+	OktaUserID string
 	Name       string
 	TokenHash  string
 	CreatedAt  time.Time
@@ -50,12 +53,16 @@ func (s *Store) CreateToken(ctx context.Context, email, name string, ttl time.Du
 		return "", nil, err
 	}
 	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
-	tok := &APIToken{Email: email, Name: name, TokenHash: hashToken(secret), CreatedAt: now.UTC()}
+	userID, err := s.OktaUserID(ctx, email)
+	if err != nil {
+		return "", nil, fmt.Errorf("creating token: %w", err)
+	}
+	tok := &APIToken{Email: email, OktaUserID: userID, Name: name, TokenHash: hashToken(secret), CreatedAt: now.UTC()}
 	if ttl > 0 {
 		exp := now.Add(ttl).UTC()
 		tok.ExpiresAt = &exp
 	}
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(tok).Error; err != nil {
 			return fmt.Errorf("storing token: %w", err)
 		}

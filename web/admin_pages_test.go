@@ -37,7 +37,7 @@ func newAdminFixture(t *testing.T, db *database.DB) *adminFixture {
 		{"u1", "alice@example.com", grants.StatusActive}, {"u2", "bob@example.com", grants.StatusActive},
 		{"u3", "carol@example.com", grants.StatusActive}, {"u4", "dave@example.com", grants.StatusSuspended},
 	} {
-		p.okta.AddUser(oktafake.User{Login: u.email, Email: u.email})
+		p.okta.AddUser(oktafake.User{ID: u.id, Login: u.email, Email: u.email})
 		groups := []string{"Engineering"}
 		if u.id == "u1" {
 			groups = []string{"Portal Admins"}
@@ -123,7 +123,7 @@ func TestAdminPagesAreForAdmins(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		f := newAdminFixture(t, db)
 		addUser(t, db, "u9", "erin@example.com", grants.StatusActive, "Engineering")
-		f.okta.AddUser(oktafake.User{Login: "erin@example.com", Email: "erin@example.com"})
+		f.okta.AddUser(oktafake.User{ID: "u9", Login: "erin@example.com", Email: "erin@example.com"})
 		erin := browser(t)
 		f.signIn(t, erin, "erin@example.com", "/")
 		// Erin leaves: her session no longer counts.

@@ -18,7 +18,7 @@ func TestAdminDashboardShowsSyncStatusAndConfirmsHolds(t *testing.T) {
 		p := newOIDCPortal(t, db)
 		p.catalog.Groups = map[string]string{"group:eng": "Engineering"}
 		for _, u := range []struct{ id, email string }{{"u1", "alice@example.com"}, {"u2", "bob@example.com"}} {
-			p.okta.AddUser(oktafake.User{Login: u.email, Email: u.email})
+			p.okta.AddUser(oktafake.User{ID: u.id, Login: u.email, Email: u.email})
 		}
 		addUser(t, db, "u1", "alice@example.com", grants.StatusActive, "Portal Admins")
 		addUser(t, db, "u2", "bob@example.com", grants.StatusActive, "Engineering")

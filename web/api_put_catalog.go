@@ -27,6 +27,9 @@ func (s *Server) apiPutCatalog(c echo.Context) error {
 	if st.Source() == grants.CatalogFromFile {
 		return httpError(http.StatusConflict, "the catalog is managed in the file "+st.Path()+" (PORTAL_CATALOG); edit the file instead")
 	}
+	if err := catalogBody(c.Request()); err != nil {
+		return err
+	}
 	ifMatch := strings.TrimSpace(c.Request().Header.Get("If-Match"))
 	if ifMatch == "" {
 		return httpError(http.StatusPreconditionRequired, "If-Match is required: send the ETag from GET /api/v1/catalog (or * to replace whatever catalog is there)")

@@ -467,6 +467,7 @@ func TestTwoApproversAtOnce(t *testing.T) {
 					start.Wait()
 					req, _ := http.NewRequest("POST", e.srv.URL+path("/api/v1/requests/%d/approve", id), strings.NewReader(`{}`))
 					req.Header.Set("Authorization", "Bearer "+e.tokens[w])
+					req.Header.Set("Content-Type", "application/json")
 					res, err := http.DefaultClient.Do(req)
 					if err != nil {
 						t.Error(err)

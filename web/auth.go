@@ -71,14 +71,6 @@ func (o *oidcClient) setup(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVe
 	return conf, o.provider.Verifier(&oidc.Config{ClientID: o.cfg.ClientID}), nil
 }
 
-// Session keys of a sign-in in progress.
-const (
-	sessionOIDCState    = "oidc_state"
-	sessionOIDCNonce    = "oidc_nonce"
-	sessionOIDCVerifier = "oidc_verifier"
-	sessionOIDCNext     = "oidc_next"
-)
-
 // safeNext keeps only same-origin paths: "/x?y" yes; "//evil", "/\\evil",
 // "https://evil" no.
 func safeNext(next string) string {
@@ -117,16 +109,16 @@ func (s *Server) sessionPerson(c echo.Context) (*grants.Person, bool, error) {
 	if loaded, _ := c.Get(ctxSessionLoaded).(bool); !loaded {
 		return nil, false, grants.ErrUnknownPerson
 	}
-	email := s.sessions.GetString(c.Request().Context(), sessionEmailKey)
-	if email == "" {
+	userID := s.sessions.GetString(c.Request().Context(), sessionUserIDKey)
+	if userID == "" {
 		return nil, false, grants.ErrUnknownPerson
 	}
-	p, err := s.store.LookupPerson(c.Request().Context(), email)
+	p, err := s.store.Identify(c.Request().Context(), userID, "")
 	if err != nil {
 		return nil, false, err
 	}
 	if !p.Active() {
-		return nil, false, fmt.Errorf("%s is %s in Okta", email, p.Status)
+		return nil, false, fmt.Errorf("%s is %s in Okta", p.Email, p.Status)
 	}
 	admin := s.isAdmin(p)
 	c.Set(ctxPerson, p)
@@ -139,7 +131,7 @@ func (s *Server) sessionPerson(c echo.Context) (*grants.Person, bool, error) {
 func (s *Server) requirePerson(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		var email string
+		var email, userID string
 		if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
 			secret, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {
@@ -152,22 +144,26 @@ func (s *Server) requirePerson(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil {
 				return err
 			}
-			email = tok.Email
+			email, userID = tok.Email, tok.OktaUserID
 		} else {
+			userID = s.sessions.GetString(ctx, sessionUserIDKey)
 			email = s.sessions.GetString(ctx, sessionEmailKey)
 		}
-		if email == "" {
+		if email == "" && userID == "" {
 			return httpError(http.StatusUnauthorized, "sign in or send Authorization: Bearer TOKEN")
 		}
-		p, err := s.store.LookupPerson(ctx, email)
+		p, err := s.store.Identify(ctx, userID, email)
 		if errors.Is(err, grants.ErrUnknownPerson) {
 			return httpError(http.StatusForbidden, email+" is not a user of the Okta directory")
+		}
+		if errors.Is(err, grants.ErrSharedLogin) {
+			return httpError(http.StatusForbidden, err.Error())
 		}
 		if err != nil {
 			return err
 		}
 		if !p.Active() {
-			return httpError(http.StatusForbidden, email+" is "+p.Status+" in Okta")
+			return httpError(http.StatusForbidden, p.Email+" is "+p.Status+" in Okta")
 		}
 		c.Set(ctxPerson, p)
 		c.Set(ctxAdmin, s.isAdmin(p))

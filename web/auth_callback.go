@@ -20,14 +20,12 @@ func (s *Server) authCallback(c echo.Context) error {
 		return httpError(http.StatusNotFound, "sign-in is not configured")
 	}
 	ctx := c.Request().Context()
-	state := s.sessions.PopString(ctx, sessionOIDCState)
-	nonce := s.sessions.PopString(ctx, sessionOIDCNonce)
-	verifier := s.sessions.PopString(ctx, sessionOIDCVerifier)
-	next := safeNext(s.sessions.PopString(ctx, sessionOIDCNext))
+	st, stErr := s.takeLoginState(c.Response(), c.Request())
+	nonce, verifier, next := st.Nonce, st.Verifier, safeNext(st.Next)
 	if e := c.QueryParam("error"); e != "" {
 		return httpError(http.StatusUnauthorized, "sign-in failed: "+e+": "+c.QueryParam("error_description"))
 	}
-	if state == "" || c.QueryParam("state") != state {
+	if stErr != nil || st.State == "" || c.QueryParam("state") != st.State {
 		return httpError(http.StatusBadRequest, "this sign-in link is stale or was not started here; start again from the sign-in button")
 	}
 	conf, verifierOIDC, err := s.oidc.setup(ctx)
@@ -55,9 +53,14 @@ func (s *Server) authCallback(c echo.Context) error {
 		return httpError(http.StatusUnauthorized, "sign-in failed: the ID token carries no email")
 	}
 	email := strings.ToLower(claims.Email)
-	p, err := s.store.LookupPerson(ctx, email)
+	// A person is their Okta user id (the ID token's subject), never an
+	// email that another Okta user's profile could also carry.
+	p, err := s.store.Identify(ctx, idt.Subject, "")
 	if errors.Is(err, grants.ErrUnknownPerson) {
 		return s.render(c, http.StatusForbidden, "refused.html", errorPage{Message: email + " is not in the portal's copy of the Okta directory yet."})
+	}
+	if errors.Is(err, grants.ErrSharedLogin) {
+		return s.render(c, http.StatusForbidden, "refused.html", errorPage{Message: "Sign-in refused: " + err.Error() + "."})
 	}
 	if err != nil {
 		return err
@@ -68,7 +71,9 @@ func (s *Server) authCallback(c echo.Context) error {
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
+	email = p.Email
 	s.sessions.Put(ctx, sessionEmailKey, email)
-	slog.InfoContext(ctx, "signed in", "email", email)
+	s.sessions.Put(ctx, sessionUserIDKey, p.ID)
+	slog.InfoContext(ctx, "signed in", "email", email, "okta_user_id", p.ID)
 	return c.Redirect(http.StatusSeeOther, next)
 }

@@ -105,7 +105,7 @@ func htmlUnescape(s string) string {
 func TestSignInWithOIDC(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		p := newOIDCPortal(t, db)
-		p.okta.AddUser(oktafake.User{Login: "alice@example.com", Email: "Alice@Example.com", FirstName: "Alice", LastName: "Admin"})
+		p.okta.AddUser(oktafake.User{ID: "u1", Login: "alice@example.com", Email: "Alice@Example.com", FirstName: "Alice", LastName: "Admin"})
 		addUser(t, db, "u1", "alice@example.com", grants.StatusActive, "Engineering")
 		c := browser(t)
 
@@ -152,7 +152,7 @@ func TestSignInWithOIDC(t *testing.T) {
 func TestSignInRefusals(t *testing.T) {
 	db := dbtest.SQLite(t)
 	p := newOIDCPortal(t, db)
-	p.okta.AddUser(oktafake.User{Login: "frank@example.com", Email: "frank@example.com"})
+	p.okta.AddUser(oktafake.User{ID: "u2", Login: "frank@example.com", Email: "frank@example.com"})
 	p.okta.AddUser(oktafake.User{Login: "nobody@example.com", Email: "nobody@example.com"})
 	// The snapshot says SUSPENDED even though Okta still lets the user pick.
 	addUser(t, db, "u2", "frank@example.com", grants.StatusSuspended)
@@ -177,7 +177,7 @@ func TestSignInRefusals(t *testing.T) {
 func TestNoOpenRedirectAfterSignIn(t *testing.T) {
 	db := dbtest.SQLite(t)
 	p := newOIDCPortal(t, db)
-	p.okta.AddUser(oktafake.User{Login: "alice@example.com", Email: "alice@example.com"})
+	p.okta.AddUser(oktafake.User{ID: "u1", Login: "alice@example.com", Email: "alice@example.com"})
 	addUser(t, db, "u1", "alice@example.com", grants.StatusActive)
 	for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", ""} {
 		res := p.signIn(t, browser(t), "alice@example.com", next)
@@ -201,7 +201,7 @@ func mustURL(s string) *url.URL {
 func TestSessionIsCommittedWhenAHandlerFails(t *testing.T) {
 	db := dbtest.SQLite(t)
 	p := newOIDCPortal(t, db)
-	p.okta.AddUser(oktafake.User{Login: "alice@example.com", Email: "alice@example.com"})
+	p.okta.AddUser(oktafake.User{ID: "u1", Login: "alice@example.com", Email: "alice@example.com"})
 	addUser(t, db, "u1", "alice@example.com", grants.StatusActive)
 	if res := p.signIn(t, browser(t), "alice@example.com", "/"); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("control: an undisturbed sign-in = %d", res.StatusCode)

@@ -1,13 +1,17 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/accessportal/portal/grants/nesting"
 )
 
 // bindJSON decodes a JSON body strictly: unknown fields and trailing data are
@@ -18,9 +22,20 @@ func bindJSON(c echo.Context, v any) error {
 	if body == nil {
 		return nil
 	}
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(body)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return httpError(http.StatusRequestEntityTooLarge, "request body too large")
+	}
+	if err != nil {
+		return fmt.Errorf("reading the request body: %w", err)
+	}
+	if err := nesting.Check(raw, nesting.Max); err != nil {
+		return httpError(http.StatusBadRequest, "invalid JSON body: "+err.Error())
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if errors.Is(err, io.EOF) {
 		return nil
 	}

@@ -85,7 +85,7 @@ func newFlowPortal(t *testing.T, db *database.DB) *flowPortal {
 	})
 	okta.AddClient(oktafake.Client{ID: "portal", Secret: "s3cret", RedirectURIs: []string{ts.URL + "/auth/callback"}})
 	for i, person := range jitPeople {
-		okta.AddUser(oktafake.User{Login: email(person.name), Email: email(person.name), FirstName: strings.ToUpper(person.name[:1]) + person.name[1:]})
+		okta.AddUser(oktafake.User{ID: fmt.Sprintf("u%d", i), Login: email(person.name), Email: email(person.name), FirstName: strings.ToUpper(person.name[:1]) + person.name[1:]})
 		addUser(t, db, fmt.Sprintf("u%d", i), email(person.name), person.status, person.groups...)
 	}
 

@@ -45,7 +45,7 @@ func TestBrowserSignInShowsTheUser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := newBrowser(t)
 		p := newOIDCPortal(t, db)
-		p.okta.AddUser(oktafake.User{Login: "alice@example.com", Email: "alice@example.com", FirstName: "Alice", LastName: "Admin"})
+		p.okta.AddUser(oktafake.User{ID: "u1", Login: "alice@example.com", Email: "alice@example.com", FirstName: "Alice", LastName: "Admin"})
 		p.okta.AddUser(oktafake.User{Login: "bob@example.com", Email: "bob@example.com", FirstName: "Bob", LastName: "Builder"})
 		addUser(t, db, "u1", "alice@example.com", grants.StatusActive, "Engineering", "Portal Admins")
 

@@ -120,7 +120,7 @@ func newCatalogPortal(t *testing.T, db *database.DB, fileMode bool) *catalogPort
 
 	for i, person := range catalogPeople {
 		addUser(t, db, fmt.Sprintf("u%d", i), email(person.name), person.status, person.groups...)
-		okta.AddUser(oktafake.User{Login: email(person.name), Email: email(person.name), FirstName: person.name, LastName: "Test"})
+		okta.AddUser(oktafake.User{ID: fmt.Sprintf("u%d", i), Login: email(person.name), Email: email(person.name), FirstName: person.name, LastName: "Test"})
 		p.tokens[person.name] = token(t, db, email(person.name), 0, clock.Now())
 	}
 

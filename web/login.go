@@ -8,7 +8,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// login starts sign-in: PKCE, state and nonce kept in the session.
+// login starts sign-in: PKCE, state and nonce kept in a signed cookie.
 func (s *Server) login(c echo.Context) error {
 	if s.oidc == nil {
 		return httpError(http.StatusNotFound, "sign-in is not configured")
@@ -17,11 +17,10 @@ func (s *Server) login(c echo.Context) error {
 	if err != nil {
 		return &echo.HTTPError{Code: http.StatusBadGateway, Message: "cannot reach the sign-in provider; try again shortly", Internal: err}
 	}
-	ctx := c.Request().Context()
 	state, nonce, verifier := randomString(), randomString(), oauth2.GenerateVerifier()
-	s.sessions.Put(ctx, sessionOIDCState, state)
-	s.sessions.Put(ctx, sessionOIDCNonce, nonce)
-	s.sessions.Put(ctx, sessionOIDCVerifier, verifier)
-	s.sessions.Put(ctx, sessionOIDCNext, safeNext(c.QueryParam("next")))
+	// Kept in a signed cookie, not the session: an anonymous /login
+	// stores nothing on the server.
+	s.setLoginState(c.Response(), loginState{State: state, Nonce: nonce, Verifier: verifier,
+		Next: safeNext(c.QueryParam("next")), Expires: s.now().Add(loginStateTTL)})
 	return c.Redirect(http.StatusFound, conf.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
 }

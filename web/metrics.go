@@ -2,7 +2,9 @@ package web
 
 import (
 	"log/slog"
+	"net/http"
 	"strconv"
+	gosync "sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,6 +21,9 @@ type httpMetrics struct {
 	hookEventsSkipped prometheus.Counter
 	// tailscaleHooks counts Tailscale webhook deliveries by result.
 	tailscaleHooks *prometheus.CounterVec
+
+	routesOnce gosync.Once
+	routes     map[string]bool // the registered route patterns
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
@@ -56,14 +61,12 @@ func (m *httpMetrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		route := c.Path()
-		if route == "" {
-			route = "unmatched"
-		}
+		route := m.routeLabel(c)
+		method := methodLabel(c.Request().Method)
 		elapsed := time.Since(start)
 		status := c.Response().Status
-		m.requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(status)).Inc()
-		m.duration.WithLabelValues(c.Request().Method, route).Observe(elapsed.Seconds())
+		m.requests.WithLabelValues(method, route, codeLabel(status)).Inc()
+		m.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
 		switch route {
 		case "/healthz", "/readyz", "/metrics", "/static/:name":
 		default:
@@ -72,4 +75,38 @@ func (m *httpMetrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return nil
 	}
+}
+
+// methodLabel is the request's method when it is a standard one, "other"
+// otherwise: a client choosing the method never adds a label value.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
+}
+
+// codeLabel is the status code when it is a valid one, "other" otherwise.
+func codeLabel(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status)
+}
+
+// routeLabel is the pattern of the route that served c when it is one the
+// server registered, "unmatched" otherwise.
+func (m *httpMetrics) routeLabel(c echo.Context) string {
+	m.routesOnce.Do(func() {
+		m.routes = map[string]bool{}
+		for _, r := range c.Echo().Routes() {
+			m.routes[r.Path] = true
+		}
+	})
+	if route := c.Path(); m.routes[route] {
+		return route
+	}
+	return "unmatched"
 }

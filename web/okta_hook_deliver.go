@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accessportal/portal/grants"
+	"github.com/accessportal/portal/grants/nesting"
 )
 
 // oktaHookDeliver stores a delivery durably and answers 200 at once; the
@@ -27,35 +30,49 @@ func (s *Server) oktaHookDeliver(c echo.Context) error {
 		return httpError(http.StatusUnauthorized, "wrong or missing Authorization header")
 	}
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxHookBody)
-	var d hookDelivery
-	if err := json.NewDecoder(body).Decode(&d); err != nil {
+	raw, err := io.ReadAll(body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
 		s.metrics.hooks.WithLabelValues("invalid").Inc()
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return httpError(http.StatusRequestEntityTooLarge, "event hook delivery too large")
-		}
-		return httpError(http.StatusBadRequest, "invalid event hook delivery: "+err.Error())
+		return httpError(http.StatusRequestEntityTooLarge, "event hook delivery too large")
 	}
-	events, skipped := oktaEvents(d, s.now())
+	if err != nil {
+		return fmt.Errorf("reading an event hook delivery: %w", err)
+	}
+	eventID, events, skipped, err := parseHookDelivery(raw, s.now())
+	if err != nil {
+		s.metrics.hooks.WithLabelValues("invalid").Inc()
+		return httpError(http.StatusBadRequest, err.Error())
+	}
 	if skipped > 0 {
 		s.metrics.hookEventsSkipped.Add(float64(skipped))
-		slog.WarnContext(c.Request().Context(), "skipped malformed events of an Okta event hook delivery", "event_id", d.EventID, "skipped", skipped)
+		slog.WarnContext(c.Request().Context(), "skipped malformed events of an Okta event hook delivery", "event_id", eventID, "skipped", skipped)
 	}
 	n, err := s.store.StoreOktaEvents(c.Request().Context(), events)
 	if err != nil {
 		return err
 	}
 	s.metrics.hooks.WithLabelValues("accepted").Inc()
-	slog.InfoContext(c.Request().Context(), "okta event hook delivery", "event_id", d.EventID, "events", len(events), "skipped", skipped, "new", n)
+	slog.InfoContext(c.Request().Context(), "okta event hook delivery", "event_id", eventID, "events", len(events), "skipped", skipped, "new", n)
 	if n > 0 && s.opts.OnOktaEvents != nil {
 		s.opts.OnOktaEvents()
 	}
 	return c.NoContent(http.StatusOK)
 }
 
-// oktaEvents turns a delivery's events into rows; malformed ones (not an
-// object, no uuid or eventType) are skipped and counted.
-func oktaEvents(d hookDelivery, now time.Time) (events []grants.OktaEvent, skipped int) {
+// parseHookDelivery reads an Okta event hook delivery: its id, its events
+// as rows to store, received at now, and how many malformed events (not an
+// object, no uuid or eventType) were skipped: Okta never retries a 4xx, so
+// one bad event must not lose the others. A body that is not a delivery, or
+// text nested deeper than nesting.Max, is refused before it is decoded.
+func parseHookDelivery(raw []byte, now time.Time) (id string, events []grants.OktaEvent, skipped int, err error) {
+	if err := nesting.Check(raw, nesting.Max); err != nil {
+		return "", nil, 0, fmt.Errorf("invalid event hook delivery: %w", err)
+	}
+	var d hookDelivery
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return "", nil, 0, fmt.Errorf("invalid event hook delivery: %w", err)
+	}
 	events = make([]grants.OktaEvent, 0, len(d.Data.Events))
 	for _, raw := range d.Data.Events {
 		e, ok := decodeHookEvent(raw)
@@ -63,12 +80,16 @@ func oktaEvents(d hookDelivery, now time.Time) (events []grants.OktaEvent, skipp
 			skipped++
 			continue
 		}
-		targets, _ := json.Marshal(e.Target)
+		targets, err := json.Marshal(e.Target)
+		if err != nil {
+			skipped++
+			continue
+		}
 		published := e.Published.UTC()
 		if published.IsZero() {
 			published = now.UTC()
 		}
 		events = append(events, grants.OktaEvent{UUID: e.UUID, EventType: e.EventType, Published: published, Targets: string(targets), ReceivedAt: now.UTC()})
 	}
-	return events, skipped
+	return d.EventID, events, skipped, nil
 }

@@ -62,7 +62,7 @@ func newPagesPortal(t *testing.T, db *database.DB, withPolicy bool) *pagesPortal
 	tp.srv = ts
 	okta.AddClient(oktafake.Client{ID: "portal", Secret: "s3cret", RedirectURIs: []string{ts.URL + "/auth/callback"}})
 	for i, person := range jitPeople {
-		okta.AddUser(oktafake.User{Login: email(person.name), Email: email(person.name)})
+		okta.AddUser(oktafake.User{ID: fmt.Sprintf("u%d", i), Login: email(person.name), Email: email(person.name)})
 		addUser(t, db, fmt.Sprintf("u%d", i), email(person.name), person.status, person.groups...)
 	}
 	return pp

@@ -34,7 +34,7 @@ func matrixPortal(t *testing.T, db *database.DB) (p *oidcPortal, reqID, grantID 
 		{"u4", "frank@example.com", "Engineering"},
 	}
 	for _, u := range people {
-		p.okta.AddUser(oktafake.User{Login: u.email, Email: u.email})
+		p.okta.AddUser(oktafake.User{ID: u.id, Login: u.email, Email: u.email})
 		addUser(t, db, u.id, u.email, grants.StatusActive, u.group)
 	}
 	ctx := t.Context()

@@ -153,7 +153,7 @@ func New(opts Options) (*Server, error) {
 // state-changing request.
 func (s *Server) Handler() http.Handler {
 	cop := http.NewCrossOriginProtection()
-	return cop.Handler(s.echo)
+	return s.sameScheme(cop.Handler(s.echo))
 }
 
 // Sessions returns the session manager (used by tests and offboarding).
@@ -168,6 +168,7 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.metrics.middleware)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	e.Use(securityHeaders)
+	e.Use(s.answerRules)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -213,7 +214,7 @@ func (s *Server) routes() *echo.Echo {
 	web.POST("/grants/:id/relinquish", s.relinquishGrantForm, s.requirePagePerson)
 	web.POST("/grants/:id/extend", s.extendGrantForm, s.requirePagePerson)
 
-	api := e.Group("/api/v1", limit, loadAndSaveSession(s.sessions), s.requirePerson)
+	api := e.Group("/api/v1", limit, loadAndSaveSession(s.sessions), s.requirePerson, jsonBodies)
 	api.GET("/me", s.apiMe)
 	api.POST("/sync", s.apiSyncNow, requireAdmin)
 	api.GET("/sync/status", s.apiSyncStatus, requireAdmin)

@@ -17,6 +17,10 @@ const ctxSessionLoaded = "portal.session"
 // sessionEmailKey is the session value holding the signed-in person's email.
 const sessionEmailKey = grants.SessionEmailKey
 
+// sessionUserIDKey is the session value holding the signed-in person's
+// Okta user id: who the session is.
+const sessionUserIDKey = "okta_user_id"
+
 // newSessionManager configures scs: server-side sessions, HttpOnly cookie,
 // Secure when the portal is served over https, SameSite=Lax.
 func newSessionManager(store scs.CtxStore, secure bool) *scs.SessionManager {

@@ -21,6 +21,14 @@ func openDatabase(ctx context.Context, env *cliEnv) (*database.DB, error) {
 		db.Close()
 		return nil, err
 	}
+	key, err := auditKey(env)
+	if err == nil {
+		err = grants.NewStore(db).UseAuditKey(ctx, key)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -142,27 +150,46 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func runAudit(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "audit", "audit verify\n\nChecks the audit log's hash chain end to end.")
+	fs := newFlags(env, "audit", "audit verify | audit rekey\n\n"+
+		"verify checks the audit log's chain end to end: keyed (HMAC) under PORTAL_AUDIT_KEY when it is set, plain otherwise.\n"+
+		"rekey turns an intact plain chain into the chain keyed by PORTAL_AUDIT_KEY, once.")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 || rest[0] != "verify" {
-		return &usageError{"usage: portal audit verify"}
+	if len(rest) != 1 || (rest[0] != "verify" && rest[0] != "rekey") {
+		return &usageError{"usage: portal audit verify | portal audit rekey"}
 	}
-	db, err := openDatabase(ctx, env)
+	key, err := auditKey(env)
+	if err != nil {
+		return err
+	}
+	db, err := database.Open(databaseURL(env.getenv))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	n, err := grants.NewStore(db).VerifyAudit(ctx)
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	store := grants.NewStore(db)
+	if rest[0] == "rekey" {
+		n, err := store.RekeyAudit(ctx, key)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "audit log re-hashed: %d event(s); chain %s\n", n, grants.AuditChainMode())
+		return nil
+	}
+	grants.SetAuditKey(key)
+	n, err := store.VerifyAudit(ctx)
 	var ce *grants.ChainError
 	if errors.As(err, &ce) {
-		return fmt.Errorf("audit log broken after %d good event(s): %w", n, err)
+		return fmt.Errorf("audit log broken after %d good event(s) of the %s chain: %w", n, grants.AuditChainMode(), err)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "audit log intact: %d event(s) verified\n", n)
+	fmt.Fprintf(env.stdout, "audit log intact: %d event(s) verified; chain %s\n", n, grants.AuditChainMode())
 	return nil
 }

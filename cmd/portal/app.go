@@ -72,6 +72,9 @@ func (a *app) init(ctx context.Context) error {
 	if err := a.db.Migrate(ctx); err != nil {
 		return err
 	}
+	if err := a.store.UseAuditKey(ctx, cfg.AuditKey); err != nil {
+		return fmt.Errorf("PORTAL_AUDIT_KEY: %w", err)
+	}
 	var err error
 	if a.catalog, err = a.store.OpenCatalogStore(ctx, cfg.CatalogPath); err != nil {
 		return err
@@ -208,6 +211,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 	go a.catalog.Watch(ctx, 5*time.Second, a.catalogChanged)
 	go a.checkCatalogSchedules(ctx)
+	go a.store.LogAuditCheckpoints(ctx, 10*time.Minute)
 
 	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	loopsDone := make(chan struct{})

@@ -15,6 +15,8 @@ import (
 // config is the portal's production configuration, parsed once from the
 // environment (CONTRACT.md's table).
 type config struct {
+	// AuditKey is PORTAL_AUDIT_KEY: the audit chain is an HMAC chain under it.
+	AuditKey     []byte
 	Addr         string
 	BaseURL      string
 	DatabaseURL  string
@@ -144,6 +146,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		if c.SigningKey, err = evidence.ParseSigningKey(v); err != nil {
 			return nil, &configError{"PORTAL_SIGNING_KEY", "is not an Ed25519 key: " + err.Error()}
 		}
+	}
+	if c.AuditKey, err = parseAuditKey(getenv("PORTAL_AUDIT_KEY")); err != nil {
+		return nil, err
 	}
 	if err := checkURL("PORTAL_BASE_URL", c.BaseURL); err != nil {
 		return nil, err

@@ -149,8 +149,12 @@ func signingKey(env *cliEnv) (ed25519.PrivateKey, error) {
 
 // auditKey is PORTAL_AUDIT_KEY, or nil when unset: base64 of at least 32
 // bytes.
-func auditKey(env *cliEnv) ([]byte, error) {
-	v := strings.TrimSpace(env.getenv("PORTAL_AUDIT_KEY"))
+func auditKey(env *cliEnv) ([]byte, error) { return parseAuditKey(env.getenv("PORTAL_AUDIT_KEY")) }
+
+// parseAuditKey reads PORTAL_AUDIT_KEY's value: nil when empty, else base64
+// of at least 32 bytes.
+func parseAuditKey(v string) ([]byte, error) {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return nil, nil
 	}

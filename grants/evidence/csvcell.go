@@ -3,18 +3,14 @@ package evidence
 import (
 	"encoding/csv"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/accessportal/portal/grants"
 )
 
 // safeCell keeps a spreadsheet from running a cell as a formula: text
 // starting with =, +, -, @, a tab or a carriage return gets a leading '.
-func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+func safeCell(s string) string { return grants.SafeCSVCell(s) }
 
 // csvWriter writes rows with every cell made safe.
 type csvWriter struct{ *csv.Writer }

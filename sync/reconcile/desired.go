@@ -20,6 +20,9 @@ type desiredState struct {
 	// departed holds the emails Okta itself says have left: their removal
 	// is never braked, and they hold no grant's membership either.
 	departed map[string]bool
+	// retired are the groups no longer in the catalog that stay managed
+	// until their grants' removal is confirmed, sorted.
+	retired []string
 	// warnings name the members left out because they are not valid logins.
 	warnings []string
 	// endedBy is when a grant must end to be left out: now, plus the lead
@@ -49,7 +52,17 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 		return nil, err
 	}
 	d := &desiredState{members: map[string][]string{}, oktaGroup: map[string]string{}, departed: in.Departed, endedBy: endedBy, unread: !complete}
+	unread := map[string]bool{}
 	for ts, okta := range c.Groups {
+		if !in.Read[okta] {
+			// Newly mapped, or re-mapped, to an Okta group whose members
+			// no poll has read yet: left as it is in the tailnet until
+			// one has (the catalog change pokes the poller), never
+			// emptied in the meantime.
+			unread[ts] = true
+			d.warnings = append(d.warnings, fmt.Sprintf("%s: Okta group %q not read yet; the group is left as it is until it is", ts, okta))
+			continue
+		}
 		d.members[ts] = slices.Clone(in.Members[okta])
 		d.oktaGroup[ts] = okta
 	}
@@ -58,6 +71,18 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 			d.members[res.Group] = []string{}
 		}
 	}
+	// A group the catalog stopped managing (a resource removed, its group
+	// renamed) stays managed, as retired, until every grant in it has ended
+	// and its removal is confirmed: otherwise nothing would ever take the
+	// grantees out.
+	for group := range in.Unfinished {
+		if _, ok := d.members[group]; !ok && !unread[group] {
+			d.members[group] = []string{}
+			d.retired = append(d.retired, group)
+			d.warnings = append(d.warnings, fmt.Sprintf("%s: no longer in the catalog; kept managed, as retired, until its grants have ended and their removal is confirmed", group))
+		}
+	}
+	slices.Sort(d.retired)
 	for group, emails := range in.Holders {
 		if _, managed := d.members[group]; !managed {
 			continue

@@ -189,6 +189,18 @@ func recGroup(t testing.TB, db *database.DB, id, name string) {
 	if err := db.Create(&grants.DirectoryGroup{ID: id, Name: name, SyncedAt: recEpoch}).Error; err != nil {
 		t.Fatalf("inserting group %s: %v", id, err)
 	}
+	// As a poll that follows the group's members leaves it.
+	if err := db.Exec("UPDATE directory_groups SET members_read_at = ? WHERE id = ?", recEpoch, id).Error; err != nil {
+		t.Fatalf("marking group %s read: %v", id, err)
+	}
+}
+
+// recGroupUnread inserts an Okta group whose members no poll has read.
+func recGroupUnread(t testing.TB, db *database.DB, id, name string) {
+	t.Helper()
+	if err := db.Create(&grants.DirectoryGroup{ID: id, Name: name, SyncedAt: recEpoch}).Error; err != nil {
+		t.Fatalf("inserting group %s: %v", id, err)
+	}
 }
 
 // recMember puts users into a group of the snapshot.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/accessportal/portal/grants/nesting"
 )
 
 // Action IDs of the buttons, callback IDs of the modals and block/action IDs
@@ -102,6 +104,9 @@ func ParseInteraction(body []byte) (Interaction, error) {
 		return Interaction{}, fmt.Errorf("parsing interaction: no payload field")
 	}
 	var cb slack.InteractionCallback
+	if err := nesting.Check([]byte(payload), nesting.Max); err != nil {
+		return Interaction{}, fmt.Errorf("parsing interaction payload: %w", err)
+	}
 	if err := json.Unmarshal([]byte(payload), &cb); err != nil {
 		return Interaction{}, fmt.Errorf("parsing interaction payload: %w", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/accessportal/portal/grants/nesting"
 )
 
 // Tailscale webhooks ("Webhooks", https://tailscale.com/kb/1213/webhooks,
@@ -120,6 +122,9 @@ func parseSignatureHeader(header string) (ts int64, sigs []string, err error) {
 // Verify the delivery first.
 func ParseWebhookEvents(body []byte) ([]WebhookEvent, error) {
 	var events []WebhookEvent
+	if err := nesting.Check(body, nesting.Max); err != nil {
+		return nil, fmt.Errorf("decoding webhook events: %w", err)
+	}
 	if err := json.Unmarshal(body, &events); err != nil {
 		return nil, fmt.Errorf("decoding webhook events: %w", err)
 	}
