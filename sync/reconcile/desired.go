@@ -28,10 +28,11 @@ type desiredState struct {
 	// endedBy is when a grant must end to be left out: now, plus the lead
 	// of a removing write that must land at the grant's end.
 	endedBy time.Time
-	// unread is true until a poll has completed a read of Okta: the
-	// snapshot does not know the synced groups' members yet, so they keep
-	// the members the policy has, less the people Okta said have left.
-	unread bool
+	// unread are the synced groups whose Okta group no poll has read yet
+	// (a fresh database, a new or changed mapping): they keep the members
+	// the policy has, less the people Okta said have left — never emptied
+	// for want of a read.
+	unread map[string]bool
 }
 
 // desiredFor is the desired state under catalog c: synced groups get the
@@ -42,24 +43,21 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 	names := slices.Sorted(maps.Values(c.Groups))
 	// A grant ending within one write's latency is already out: its
 	// removing write then lands at its end, not after it.
-	complete, err := s.DirectoryComplete(ctx)
-	if err != nil {
-		return nil, err
-	}
 	endedBy := r.o.Clock().Add(r.lead())
 	in, err := s.DesiredInputs(ctx, slices.Compact(names), endedBy)
 	if err != nil {
 		return nil, err
 	}
-	d := &desiredState{members: map[string][]string{}, oktaGroup: map[string]string{}, departed: in.Departed, endedBy: endedBy, unread: !complete}
-	unread := map[string]bool{}
+	d := &desiredState{members: map[string][]string{}, oktaGroup: map[string]string{}, departed: in.Departed, endedBy: endedBy, unread: map[string]bool{}}
 	for ts, okta := range c.Groups {
 		if !in.Read[okta] {
 			// Newly mapped, or re-mapped, to an Okta group whose members
-			// no poll has read yet: left as it is in the tailnet until
-			// one has (the catalog change pokes the poller), never
-			// emptied in the meantime.
-			unread[ts] = true
+			// no poll has read yet: left as it is in the tailnet, less
+			// people who left, until one has (the catalog change pokes
+			// the poller), never emptied in the meantime.
+			d.unread[ts] = true
+			d.oktaGroup[ts] = okta
+			d.members[ts] = []string{}
 			d.warnings = append(d.warnings, fmt.Sprintf("%s: Okta group %q not read yet; the group is left as it is until it is", ts, okta))
 			continue
 		}
@@ -76,7 +74,7 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 	// and its removal is confirmed: otherwise nothing would ever take the
 	// grantees out.
 	for group := range in.Unfinished {
-		if _, ok := d.members[group]; !ok && !unread[group] {
+		if _, ok := d.members[group]; !ok {
 			d.members[group] = []string{}
 			d.retired = append(d.retired, group)
 			d.warnings = append(d.warnings, fmt.Sprintf("%s: no longer in the catalog; kept managed, as retired, until its grants have ended and their removal is confirmed", group))

@@ -293,9 +293,9 @@ func (r *Reconciler) plan(ctx context.Context, s *grants.Store, d *desiredState,
 	var held []string
 	for group, want := range d.members {
 		okta, synced := d.oktaGroup[group]
-		if synced && d.unread {
-			// Before the first complete read of Okta a synced group keeps
-			// what the policy has; only people Okta said have left go.
+		if synced && d.unread[group] {
+			// Before a read of its Okta group a synced group keeps what
+			// the policy has; only people Okta said have left go.
 			want = slices.DeleteFunc(policyfile.NormalizeMembers(current[group]), func(m string) bool { return d.departed[m] })
 		}
 		target[group] = want
