@@ -44,6 +44,7 @@ type adminPage struct {
 	Groups        []adminGroup
 	Drift         []adminDrift
 	Notifications grants.NotificationStatus
+	Overview      adminOverview
 }
 
 // adminDriftShown is how many recent drift events the dashboard lists.
@@ -88,7 +89,7 @@ type adminNavLink struct {
 
 // adminSections are the admin pages, in the order of the navigation.
 var adminSections = []adminNavLink{
-	{Href: "/admin", Label: "Sync"},
+	{Href: "/admin", Label: "Overview"},
 	{Href: "/admin/access", Label: "Who has access"},
 	{Href: "/admin/requests", Label: "Pending requests"},
 	{Href: "/admin/offboarding", Label: "Offboarding"},

@@ -41,6 +41,11 @@ func (s *Server) adminDashboard(c echo.Context) error {
 	if page.Notifications, err = s.store.NotificationHealth(ctx); err != nil {
 		return err
 	}
+	counts, err := s.store.CountForAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	page.Overview = newAdminOverview(counts, page.Status, page.Holds, page.Notifications)
 	page.adminChrome = s.newAdminChrome(c, "/admin")
 	return s.render(c, http.StatusOK, "admin.html", page)
 }
