@@ -130,7 +130,25 @@
     if (!document.hidden) schedule(0);
   });
 
+  // Column headings as labels of the cells, for tables stacked on phones.
+  function labelCells() {
+    document.querySelectorAll("table").forEach(function (table) {
+      var heads = table.querySelectorAll("thead th");
+      if (!heads.length) return;
+      var names = Array.prototype.map.call(heads, function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        var i = 0;
+        Array.prototype.forEach.call(tr.children, function (cell) {
+          var span = cell.colSpan || 1;
+          if (cell.tagName === "TD" && span === 1 && names[i]) cell.setAttribute("data-label", names[i]);
+          i += span;
+        });
+      });
+    });
+  }
+
   function enhance() {
+    labelCells();
     tickCountdowns();
     showMoments();
   }
