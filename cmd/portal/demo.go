@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/accessportal/portal/grants"
@@ -36,10 +35,12 @@ var demoPeople = []demoPerson{
 }
 
 func runDemo(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "demo", "demo [--addr 127.0.0.1:8080] [--data ./data]\n\nRuns the portal on loopback with a simulated Okta org and a simulated tailnet.")
+	fs := newFlags(env, "demo", "demo [--addr 127.0.0.1:8080] [--data ./data] [--okta-addr ADDR] [--tailnet-addr ADDR]\n\nRuns the portal on loopback with a simulated Okta org and a simulated tailnet.")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the portal")
 	data := fs.String("data", "data", "directory for the SQLite database")
 	interval := fs.Duration("sync-interval", 5*time.Second, "how often the simulated Okta is polled")
+	oktaAddr := fs.String("okta-addr", "", "listen address of the simulated Okta (default: a free loopback port)")
+	tailnetAddr := fs.String("tailnet-addr", "", "listen address of the simulated tailnet (default: a free loopback port)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -59,7 +60,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 
 	const oktaToken, clientID, clientSecret, tsKey, hookSecret = "demo-okta-token", "portal-demo", "demo-client-secret", "tskey-api-demo", "demo-hook-secret"
 	okta, oktaURL, closeOkta, err := oktafake.Start(oktafake.Options{
-		APIToken: oktaToken,
+		APIToken: oktaToken, Addr: *oktaAddr,
 		Clients:  []oktafake.Client{{ID: clientID, Secret: clientSecret, RedirectURIs: []string{baseURL + "/auth/callback"}}},
 	})
 	if err != nil {
@@ -69,7 +70,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	defer closeOkta()
 	seedDemoOkta(okta)
 	tailnet, tailnetURL, closeTailnet, err := tailnetfake.Start(tailnetfake.Options{
-		Tailnet: "example.com", APIKeys: []string{tsKey}, Policy: demoPolicy,
+		Tailnet: "example.com", APIKeys: []string{tsKey}, Policy: demoPolicy, Addr: *tailnetAddr,
 	})
 	if err != nil {
 		ln.Close()
@@ -110,11 +111,8 @@ Access portal demo
   simulated tailnet:  %s   (the policy file the portal keeps in sync)
   database:           %s
 
-Sign in as any of these (the simulated Okta shows a user picker):
 `, baseURL, oktaURL, tailnetURL, cfg.DatabaseURL)
-	for _, p := range demoPeople {
-		fmt.Fprintf(env.stderr, "  %-20s %-10s %s\n", p.email, p.status, strings.Join(p.groups, ", "))
-	}
+	printDemoPeople(ctx, env.stderr, grants.NewStore(a.db), baseURL, time.Now())
 	fmt.Fprintln(env.stderr, "\nPress Ctrl-C to stop.")
 	fmt.Fprintln(env.stdout, baseURL)
 	return a.run(ctx, ln)

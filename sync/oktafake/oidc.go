@@ -578,25 +578,23 @@ var pickerPage = template.Must(template.New("picker").Parse(`<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign In - Okta (fake)</title>
+<link rel="stylesheet" href="/portal.css">
 <style>
-body{font-family:system-ui,sans-serif;background:#f4f4f6;margin:0;padding:2rem}
-main{max-width:28rem;margin:auto;background:#fff;border:1px solid #ddd;border-radius:6px;padding:1.5rem 2rem}
-h1{font-size:1.3rem}
-ul{list-style:none;padding:0}
-li{margin:.4rem 0}
-button{width:100%;text-align:left;padding:.6rem .8rem;border:1px solid #bbb;border-radius:4px;background:#fff;cursor:pointer}
-button:hover{background:#eef3ff}
-.email{color:#555;font-size:.9em}
-.error{background:#fdecea;border:1px solid #e0b4b4;padding:.6rem;border-radius:4px}
+main{max-width:28rem}
+.users li{margin:.4rem 0}
+.users button{width:100%;text-align:left;padding:.6rem .8rem}
+.users button:hover{border-color:var(--accent)}
+.email{color:var(--muted);font-size:.9em}
 </style>
 </head>
 <body>
-<main>
+<header class="top"><span class="brand">Okta <span class="badge">simulated org</span></span></header>
+<main class="card">
 <h1>Sign In</h1>
 <p>This is a simulated Okta org: pick who you are. There are no passwords.</p>
-{{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
+{{if .Error}}<p class="banner error" role="alert">{{.Error}}</p>{{end}}
 {{if not .Users}}<p>No active users.</p>{{end}}
-<ul>
+<ul class="plain users">
 {{range .Users}}<li>
 <form method="post" action="/oauth2/v1/authorize">
 {{range $.Request.Hidden}}<input type="hidden" name="{{index . 0}}" value="{{index . 1}}">

@@ -75,6 +75,9 @@ type Options struct {
 	// ServiceApps are the API service apps allowed to get access tokens
 	// for the Management API (see AddServiceApp).
 	ServiceApps []ServiceApp
+	// Addr is where Start listens ("127.0.0.1:9001"); empty means
+	// 127.0.0.1 at a free port.
+	Addr string
 }
 
 // Client is an OIDC application registered in the org.
@@ -263,7 +266,11 @@ func Start(opts Options) (*Server, string, func(), error) {
 	if opts.APIToken == "" {
 		return nil, "", nil, errors.New("oktafake: Options.APIToken is required")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("listening for fake Okta: %w", err)
 	}
