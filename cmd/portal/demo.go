@@ -60,8 +60,9 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 
 	const oktaToken, clientID, clientSecret, tsKey, hookSecret = "demo-okta-token", "portal-demo", "demo-client-secret", "tskey-api-demo", "demo-hook-secret"
 	okta, oktaURL, closeOkta, err := oktafake.Start(oktafake.Options{
-		APIToken: oktaToken, Addr: *oktaAddr,
+		APIToken: oktaToken,
 		Clients:  []oktafake.Client{{ID: clientID, Secret: clientSecret, RedirectURIs: []string{baseURL + "/auth/callback"}}},
+		Addr:     *oktaAddr,
 	})
 	if err != nil {
 		ln.Close()
