@@ -174,7 +174,7 @@ input[type=email],input[name=firstName],input[name=lastName]{font:inherit;paddin
 </style>
 </head>
 <body>
-<header class="top"><span class="brand">Okta Admin <span class="badge">simulated org</span></span></header>
+<header class="top"><strong>Okta Admin</strong> <span class="badge">simulated org</span></header>
 <main>
 <h1>People and groups</h1>
 <p>Management API <code>{{.Base}}/api/v1</code> · OIDC issuer <code>{{.Base}}</code></p>

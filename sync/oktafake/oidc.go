@@ -588,7 +588,7 @@ main{max-width:28rem}
 </style>
 </head>
 <body>
-<header class="top"><span class="brand">Okta <span class="badge">simulated org</span></span></header>
+<header class="top"><strong>Okta</strong> <span class="badge">simulated org</span></header>
 <main class="card">
 <h1>Sign In</h1>
 <p>This is a simulated Okta org: pick who you are. There are no passwords.</p>

@@ -23,7 +23,7 @@ textarea { font-family: ui-monospace, monospace; font-size: 0.85rem; }
 </style>
 </head>
 <body>
-<header class="top"><span class="brand">Tailscale <span class="badge">simulated tailnet</span></span></header>
+<header class="top"><strong>Tailscale</strong> <span class="badge">simulated tailnet</span></header>
 <main>
 <h1>Tailnet <code>{{.Tailnet}}</code></h1>
 <p class="note">A fake of the Tailscale control API for the portal's demo and tests. Reload to see changes.</p>
