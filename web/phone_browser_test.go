@@ -132,13 +132,15 @@ func takeScreens(t *testing.T, ctx context.Context, base, dir string) {
 				if err != nil {
 					t.Fatalf("screenshot of %s: %v", path, err)
 				}
-				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-				if err != nil {
-					t.Fatalf("screenshot of %s: %v", path, err)
-				}
-				file := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", name, size.name, scheme))
-				if err := os.WriteFile(file, png, 0o644); err != nil {
-					t.Fatal(err)
+				for kind, shot := range map[string]chromedp.Action[[]byte]{"": chromedp.FullScreenshot(100), "-top": chromedp.CaptureScreenshot()} {
+					png, err := chromedp.Run(ctx, shot)
+					if err != nil {
+						t.Fatalf("screenshot of %s: %v", path, err)
+					}
+					file := filepath.Join(dir, fmt.Sprintf("%s-%s-%s%s.png", name, size.name, scheme, kind))
+					if err := os.WriteFile(file, png, 0o644); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 		}
