@@ -65,10 +65,10 @@
   var main = document.querySelector("main");
   var touched = false;
   function inMotion() {
-    return !!main && !!main.querySelector("[data-live], .badge.warn, time[data-countdown]");
+    return !!main && !!main.querySelector("[data-live], .badge.warn, article.decide, time[data-countdown]");
   }
   function quick() {
-    return !!main && !!main.querySelector("[data-live], .badge.warn");
+    return !!main && !!main.querySelector("[data-live], .badge.warn, article.decide");
   }
   // fingerprint is what a <main> shows, without what changes on its own
   // (countdowns, moments, flash messages).
