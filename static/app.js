@@ -4,7 +4,8 @@
 //    viewer's time zone with a relative time ("in 42 min", "3 h ago");
 //    its title keeps UTC.
 //  - Pages that show something in motion (a pending request, a grant being
-//    applied or removed, a countdown, [data-live]) poll their own URL and
+//    applied or removed, a countdown, an approver's inbox, [data-live])
+//    poll their own URL every few seconds and
 //    replace <main> when what it shows has changed, unless the viewer is
 //    filling in a form on it.
 (function () {
