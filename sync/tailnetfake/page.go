@@ -17,7 +17,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/portal.css">
 <style>
-textarea { font-family: ui-monospace, monospace; font-size: 0.85rem; }
+textarea { width: 100%; box-sizing: border-box; font-family: ui-monospace, monospace; font-size: 0.85rem; tab-size: 2; }
 .refused { white-space: pre-wrap; }
 .note { color: var(--muted); }
 </style>
