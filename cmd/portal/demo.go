@@ -126,7 +126,7 @@ func seedDemoOkta(okta *oktafake.Server) {
 		groups[name] = okta.AddGroup(name, name+" (demo)")
 	}
 	for _, p := range demoPeople {
-		id := okta.AddUser(oktafake.User{Login: p.email, Email: p.email, FirstName: p.first, LastName: p.last, Status: p.status})
+		id := okta.AddUser(oktafake.User{Login: p.email, Email: p.email, FirstName: p.first, LastName: p.last, Status: p.status, Title: demoRoles[p.email]})
 		for _, g := range p.groups {
 			okta.AddMember(groups[g], id)
 		}

@@ -115,6 +115,12 @@ func TestDemoExplainsItself(t *testing.T) {
 		t.Errorf("bob's printed token is %q on /api/v1/me", got)
 	}
 
+	// The simulated Okta's user picker, where sign-in leads, names the roles.
+	code, _, picker := getBody(t, base+"/login?next=/", "")
+	if code != 200 || !strings.Contains(picker, `<span class="title">approver of prod-db (Security)</span>`) {
+		t.Errorf("the sign-in picker (%d) does not name carol's role:\n%s", code, picker)
+	}
+
 	// The fakes' pages wear the portal's style sheet.
 	for _, fake := range []string{"http://" + oktaAddr, "http://" + tailnetAddr} {
 		code, _, page := getBody(t, fake+"/", "")

@@ -244,7 +244,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 }
 
 type pickerUser struct {
-	ID, Login, Email, Name string
+	ID, Login, Email, Name, Title string
 }
 
 func (s *Server) renderPicker(w http.ResponseWriter, a authzRequest, problem string, status int) {
@@ -252,7 +252,7 @@ func (s *Server) renderPicker(w http.ResponseWriter, a authzRequest, problem str
 	var users []pickerUser
 	for _, u := range s.sortedUsersLocked() {
 		if u.status == StatusActive {
-			users = append(users, pickerUser{ID: u.id, Login: u.login, Email: u.email, Name: strings.TrimSpace(u.firstName + " " + u.lastName)})
+			users = append(users, pickerUser{ID: u.id, Login: u.login, Email: u.email, Name: strings.TrimSpace(u.firstName + " " + u.lastName), Title: u.title})
 		}
 	}
 	s.mu.Unlock()
@@ -584,7 +584,7 @@ main{max-width:28rem}
 .users li{margin:.4rem 0}
 .users button{width:100%;text-align:left;padding:.6rem .8rem}
 .users button:hover{border-color:var(--accent)}
-.email{color:var(--muted);font-size:.9em}
+.email,.title{color:var(--muted);font-size:.9em}
 </style>
 </head>
 <body>
@@ -598,7 +598,7 @@ main{max-width:28rem}
 {{range .Users}}<li>
 <form method="post" action="/oauth2/v1/authorize">
 {{range $.Request.Hidden}}<input type="hidden" name="{{index . 0}}" value="{{index . 1}}">
-{{end}}<button type="submit" name="user" value="{{.ID}}" data-login="{{.Login}}"><strong>{{if .Name}}{{.Name}}{{else}}{{.Login}}{{end}}</strong><br><span class="email">{{.Email}}</span></button>
+{{end}}<button type="submit" name="user" value="{{.ID}}" data-login="{{.Login}}"><strong>{{if .Name}}{{.Name}}{{else}}{{.Login}}{{end}}</strong><br><span class="email">{{.Email}}</span>{{with .Title}}<br><span class="title">{{.}}</span>{{end}}</button>
 </form>
 </li>
 {{end}}</ul>
