@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -74,9 +75,17 @@ func parseAuditedCatalog(text string) (*grants.Catalog, error) {
 	return grants.ParseCatalog("catalog before", []byte(text))
 }
 
+// identifierKey matches details keys that are names in code
+// ("eventReceivedAt", "grant_id"), as opposed to data ("group:eng").
+var identifierKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+
 // fieldLabel turns a details key into a label: "eventReceivedAt" reads
-// "Event received at", "grant_id" "Grant id".
+// "Event received at", "grant_id" "Grant id"; a key that is data, such as
+// a group name, stays as it is.
 func fieldLabel(key string) string {
+	if !identifierKey.MatchString(key) {
+		return key
+	}
 	var b strings.Builder
 	for i, r := range key {
 		switch {
@@ -95,7 +104,8 @@ func fieldLabel(key string) string {
 }
 
 // fieldValue renders one details value: text as it is, a list of plain
-// values joined by commas, anything else as compact JSON.
+// values joined by commas, an object as "key: value" pairs, anything else
+// as compact JSON.
 func fieldValue(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -122,6 +132,12 @@ func fieldValue(v any) string {
 			return "none"
 		}
 		return strings.Join(parts, ", ")
+	case map[string]any:
+		parts := make([]string, 0, len(x))
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			parts = append(parts, strings.ToLower(fieldLabel(k))+": "+fieldValue(x[k]))
+		}
+		return strings.Join(parts, "; ")
 	}
 	return compactJSON(v)
 }

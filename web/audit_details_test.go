@@ -15,7 +15,8 @@ func TestAuditPageReadable(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		p := newCatalogPortal(t, db, false)
 		err := grants.AppendAudit(t.Context(), db.DB, grants.Event{At: p.clock.Now(), Actor: "sam@example.com", Action: "grant.revoke", Target: "grant:12",
-			Details: map[string]any{"grantId": 12, "reason": "left <the> team", "groups": []string{"group:a", "group:b"}, "held": true}})
+			Details: map[string]any{"grantId": 12, "reason": "left <the> team", "groups": []string{"group:a", "group:b"}, "held": true,
+				"group:jit-db": map[string]any{"added": []string{"bob@example.com"}, "removed": []string{}}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -23,7 +24,8 @@ func TestAuditPageReadable(t *testing.T) {
 
 		code, page := p.page(t, admin, "/admin/audit?actor=sam")
 		for _, want := range []string{`<dt>Grant id</dt><dd>12</dd>`, `<dt>Reason</dt><dd>left &lt;the&gt; team</dd>`,
-			`<dt>Groups</dt><dd>group:a, group:b</dd>`, `<dt>Held</dt><dd>yes</dd>`} {
+			`<dt>Groups</dt><dd>group:a, group:b</dd>`, `<dt>Held</dt><dd>yes</dd>`,
+			`<dt>group:jit-db</dt><dd>added: bob@example.com; removed: none</dd>`} {
 			if code != 200 || !strings.Contains(page, want) {
 				t.Errorf("audit page (%d) lacks %s:\n%s", code, want, pageText(page))
 			}
