@@ -14,8 +14,9 @@ import (
 // AuditFilter narrows the audit log: the dashboard's audit page and its
 // export. Empty fields do not filter.
 type AuditFilter struct {
-	// Actor, Action and Target keep events with exactly this actor
-	// ("alice@example.com", "system", "okta"), action ("grant.revoke") and
+	// Actor keeps events whose actor contains it ("alice", "@example.com",
+	// "system"), as the other admin pages' person filters do; Action and
+	// Target keep events with exactly this action ("grant.revoke") and
 	// target ("grant:12", "group:eng").
 	Actor, Action, Target string
 	// Since keeps events at or after it, Until events before it.
@@ -30,7 +31,7 @@ func (f AuditFilter) IsZero() bool {
 // apply adds the filter's conditions to a query on audit_events.
 func (f AuditFilter) apply(tx *gorm.DB) *gorm.DB {
 	if f.Actor != "" {
-		tx = tx.Where("actor = ?", f.Actor)
+		tx = tx.Where(`actor LIKE ? ESCAPE '\'`, likeContains(f.Actor))
 	}
 	if f.Action != "" {
 		tx = tx.Where("action = ?", f.Action)

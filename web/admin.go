@@ -53,6 +53,7 @@ type adminPage struct {
 	// Integrations are problems with the Okta and Tailscale credentials
 	// and the people who cannot connect, one line each.
 	Integrations IntegrationReport
+	Overview      adminOverview
 }
 
 // adminDriftShown is how many recent drift events the dashboard lists.
@@ -100,7 +101,7 @@ type adminNavLink struct {
 
 // adminSections are the admin pages, in the order of the navigation.
 var adminSections = []adminNavLink{
-	{Href: "/admin", Label: "Sync"},
+	{Href: "/admin", Label: "Overview"},
 	{Href: "/admin/access", Label: "Who has access"},
 	{Href: "/admin/requests", Label: "Pending requests"},
 	{Href: "/admin/offboarding", Label: "Offboarding"},

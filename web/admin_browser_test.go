@@ -44,7 +44,9 @@ func TestBrowserAdminRevokesAGrant(t *testing.T) {
 			t.Errorf("countdown reads %q", left)
 		}
 
+		// Revoking asks first: the form opens from its summary.
 		err = chromedp.Do(ctx,
+			chromedp.Click(css(row+` details.confirm summary`)),
 			chromedp.SendKeys(css(row+` input[name="reason"]`), "left the team"),
 			chromedp.Click(css(row+` button[type="submit"]`)),
 			chromedp.WaitVisible(css(`main .banner[role="status"]`)),

@@ -49,6 +49,11 @@ func (s *Server) adminDashboard(c echo.Context) error {
 	if s.opts.Integrations != nil {
 		page.Integrations = s.opts.Integrations(ctx)
 	}
+	counts, err := s.store.CountForAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	page.Overview = newAdminOverview(counts, page.Status, page.Holds, page.Notifications)
 	page.adminChrome = s.newAdminChrome(c, "/admin")
 	return s.render(c, http.StatusOK, "admin.html", page)
 }

@@ -162,7 +162,7 @@ func TestMyAccessPage(t *testing.T) {
 		if err := db.Model(&grants.Grant{}).Where("id = ?", g).Update("applied_at", applied).Error; err != nil {
 			t.Fatal(err)
 		}
-		pp.get(t, "bob", "/").must(t, 200, "active in the tailnet", "since 2026-11-21 12:00 UTC")
+		pp.get(t, "bob", "/").must(t, 200, "active in the tailnet", `since <time datetime="2026-11-21T12:00:00Z" title="2026-11-21 12:00:00 UTC" data-local>2026-11-21 12:00 UTC</time>`)
 
 		// Nobody else sees or relinquishes bob's grant.
 		pp.get(t, "erin", idPath("/grants/%d", g)).must(t, 404, idPath("no grant %d", g))

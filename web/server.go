@@ -314,7 +314,7 @@ func (s *Server) assetURL(name string) (string, error) {
 }
 
 func (s *Server) loadTemplates() error {
-	funcs := template.FuncMap{"asset": s.assetURL}
+	funcs := template.FuncMap{"asset": s.assetURL, "when": when, "adminTabs": adminTabs, "isAdminPath": isAdminPath}
 	entries, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return err

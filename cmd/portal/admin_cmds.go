@@ -51,7 +51,8 @@ func runMigrate(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func runToken(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "token", "token create --user EMAIL [--name NAME] [--ttl DURATION]\n\nMints an API token for EMAIL on DATABASE_URL and prints it alone on the last line of stdout.")
+	fs := newFlags(env, "token", "token create --user EMAIL [--name NAME] [--ttl DURATION] [--data DIR]\n\nMints an API token for EMAIL on DATABASE_URL (or the demo's DIR/portal.db) and prints it alone on the last line of stdout.")
+	data := fs.String("data", "", "the demo's data directory: mint the token on DIR/portal.db")
 	user := fs.String("user", "", "email of the person the token acts for (required)")
 	name := fs.String("name", "", "a name to recognise the token by")
 	ttl := fs.Duration("ttl", 90*24*time.Hour, "lifetime of the token; 0 = never expires")
@@ -67,6 +68,9 @@ func runToken(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if *user == "" {
 		return &usageError{"--user EMAIL is required"}
+	}
+	if env, err = tokenDatabaseEnv(env, *data); err != nil {
+		return err
 	}
 	db, err := openDatabase(ctx, env)
 	if err != nil {

@@ -37,10 +37,12 @@ var demoPeople = []demoPerson{
 }
 
 func runDemo(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "demo", "demo [--addr 127.0.0.1:8080] [--data ./data]\n\nRuns the portal on loopback with a simulated Okta org and a simulated tailnet.")
+	fs := newFlags(env, "demo", "demo [--addr 127.0.0.1:8080] [--data ./data] [--okta-addr ADDR] [--tailnet-addr ADDR]\n\nRuns the portal on loopback with a simulated Okta org and a simulated tailnet.")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the portal")
 	data := fs.String("data", "data", "directory for the SQLite database")
 	interval := fs.Duration("sync-interval", 5*time.Second, "how often the simulated Okta is polled")
+	oktaAddr := fs.String("okta-addr", "", "listen address of the simulated Okta (default: a free loopback port)")
+	tailnetAddr := fs.String("tailnet-addr", "", "listen address of the simulated tailnet (default: a free loopback port)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -65,6 +67,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	okta, oktaURL, closeOkta, err := oktafake.Start(oktafake.Options{
 		APIToken: oktaToken,
 		Clients:  []oktafake.Client{{ID: clientID, Secret: clientSecret, RedirectURIs: []string{baseURL + "/auth/callback"}}},
+		Addr:     *oktaAddr,
 	})
 	if err != nil {
 		ln.Close()
@@ -73,7 +76,7 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	defer closeOkta()
 	seedDemoOkta(okta)
 	tailnet, tailnetURL, closeTailnet, err := tailnetfake.Start(tailnetfake.Options{
-		Tailnet: "example.com", APIKeys: []string{tsKey}, Policy: demoPolicy,
+		Tailnet: "example.com", APIKeys: []string{tsKey}, Policy: demoPolicy, Addr: *tailnetAddr,
 		Webhook: &tailnetfake.Webhook{URL: baseURL + "/hooks/tailscale", Secret: tsWebhookSecret, BatchWindow: time.Second},
 	})
 	if err != nil {
@@ -137,9 +140,7 @@ Access portal demo
 
 Sign in as any of these (the simulated Okta shows a user picker):
 `, baseURL, oktaURL, tailnetURL, pagerdutyURL, slackURL, cfg.DatabaseURL)
-	for _, p := range demoPeople {
-		fmt.Fprintf(env.stderr, "  %-20s %-10s %s\n", p.email, p.status, strings.Join(p.groups, ", "))
-	}
+	printDemoPeople(ctx, env.stderr, grants.NewStore(a.db), baseURL, time.Now())
 	fmt.Fprintln(env.stderr, "\nPress Ctrl-C to stop.")
 	fmt.Fprintln(env.stdout, baseURL)
 	return a.run(ctx, ln)
@@ -152,7 +153,7 @@ func seedDemoOkta(okta *oktafake.Server) {
 		groups[name] = okta.AddGroup(name, name+" (demo)")
 	}
 	for _, p := range demoPeople {
-		id := okta.AddUser(oktafake.User{Login: p.email, Email: p.email, FirstName: p.first, LastName: p.last, Status: p.status})
+		id := okta.AddUser(oktafake.User{Login: p.email, Email: p.email, FirstName: p.first, LastName: p.last, Status: p.status, Title: demoRoles[p.email]})
 		for _, g := range p.groups {
 			okta.AddMember(groups[g], id)
 		}

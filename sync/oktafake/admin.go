@@ -4,12 +4,15 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+
+	"github.com/accessportal/portal/static"
 )
 
 // adminRoutes serves the demo's admin page: the org's users with their
 // status and groups, and buttons for the changes an Okta admin makes.
 func (s *Server) adminRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /{$}", s.adminPage)
+	m.Handle("GET /portal.css", static.StyleHandler())
 	csrf := http.NewCrossOriginProtection()
 	m.Handle("POST /admin/users/{id}/{action}", csrf.Handler(http.HandlerFunc(s.adminUserAction)))
 	m.Handle("POST /admin/members", csrf.Handler(http.HandlerFunc(s.adminAddMember)))
@@ -160,19 +163,20 @@ var adminPage = template.Must(template.New("admin").Parse(`<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Okta Admin (fake)</title>
+<link rel="stylesheet" href="/portal.css">
 <style>
-body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}
-table{border-collapse:collapse;width:100%;margin-bottom:2rem}
-th,td{border-bottom:1px solid #ddd;padding:.4rem .5rem;text-align:left;vertical-align:top}
+main{max-width:80rem}
 form{display:inline}
-.status-ACTIVE{color:#176f2c}.status-SUSPENDED,.status-LOCKED_OUT,.status-PASSWORD_EXPIRED,.status-RECOVERY{color:#9a6700}.status-DEPROVISIONED{color:#b3261e}.status-STAGED,.status-PROVISIONED{color:#555}
-.group{display:inline-block;background:#eef;border-radius:3px;padding:0 .3rem;margin:.1rem}
-button{cursor:pointer}
-code{background:#f4f4f4;padding:0 .2rem}
+.status-ACTIVE{color:var(--ok)}.status-SUSPENDED,.status-LOCKED_OUT,.status-PASSWORD_EXPIRED,.status-RECOVERY{color:var(--warn)}.status-DEPROVISIONED{color:var(--bad)}.status-STAGED,.status-PROVISIONED{color:var(--muted)}
+.group{display:inline-block;background:var(--panel);border:1px solid var(--line);border-radius:1rem;padding:0 .2rem 0 .5rem;margin:.1rem}
+.group button{padding:0 .35rem;border:0;background:none}
+input[type=email],input[name=firstName],input[name=lastName]{font:inherit;padding:.3rem .45rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg);max-width:100%}
 </style>
 </head>
 <body>
-<h1>Okta Admin (simulated org)</h1>
+<header class="top"><strong>Okta Admin</strong> <span class="badge">simulated org</span></header>
+<main>
+<h1>People and groups</h1>
 <p>Management API <code>{{.Base}}/api/v1</code> · OIDC issuer <code>{{.Base}}</code></p>
 <h2>People</h2>
 <form method="post" action="/admin/users" id="add-user"><input name="login" type="email" required placeholder="login (email)" aria-label="Login"> <input name="firstName" placeholder="first name" aria-label="First name"> <input name="lastName" placeholder="last name" aria-label="Last name"> <label><input type="checkbox" name="activate" value="yes" checked> activate now</label> <button type="submit">Add person</button></form>
@@ -196,6 +200,7 @@ code{background:#f4f4f4;padding:0 .2rem}
 {{range .Groups}}<tr id="group-{{.ID}}"><td><strong>{{.Name}}</strong><br><small>{{.Description}}</small></td><td>{{.Members}}</td><td>{{.Active}}</td><td>{{.LastMembershipUpdated}}</td></tr>
 {{end}}</tbody>
 </table>
+</main>
 </body>
 </html>
 `))

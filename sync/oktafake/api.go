@@ -682,6 +682,7 @@ type profileJSON struct {
 	SecondEmail *string `json:"secondEmail"`
 	Login       string  `json:"login"`
 	Email       string  `json:"email"`
+	Title       string  `json:"title,omitempty"`
 }
 
 type credentialsJSON struct {
@@ -747,7 +748,7 @@ func (s *Server) userJSONLocked(base string, u *user) userJSON {
 		PasswordChanged: oktaTime(u.passwordChanged),
 		Type:            typeJSON{ID: s.typeID},
 		Profile: profileJSON{
-			FirstName: u.firstName, LastName: u.lastName, Login: u.login, Email: u.email,
+			FirstName: u.firstName, LastName: u.lastName, Login: u.login, Email: u.email, Title: u.title,
 		},
 		Credentials: creds,
 		Links:       links,

@@ -244,7 +244,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 }
 
 type pickerUser struct {
-	ID, Login, Email, Name string
+	ID, Login, Email, Name, Title string
 }
 
 func (s *Server) renderPicker(w http.ResponseWriter, a authzRequest, problem string, status int) {
@@ -252,7 +252,7 @@ func (s *Server) renderPicker(w http.ResponseWriter, a authzRequest, problem str
 	var users []pickerUser
 	for _, u := range s.sortedUsersLocked() {
 		if u.status == StatusActive {
-			users = append(users, pickerUser{ID: u.id, Login: u.login, Email: u.email, Name: strings.TrimSpace(u.firstName + " " + u.lastName)})
+			users = append(users, pickerUser{ID: u.id, Login: u.login, Email: u.email, Name: strings.TrimSpace(u.firstName + " " + u.lastName), Title: u.title})
 		}
 	}
 	s.mu.Unlock()
@@ -578,29 +578,27 @@ var pickerPage = template.Must(template.New("picker").Parse(`<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign In - Okta (fake)</title>
+<link rel="stylesheet" href="/portal.css">
 <style>
-body{font-family:system-ui,sans-serif;background:#f4f4f6;margin:0;padding:2rem}
-main{max-width:28rem;margin:auto;background:#fff;border:1px solid #ddd;border-radius:6px;padding:1.5rem 2rem}
-h1{font-size:1.3rem}
-ul{list-style:none;padding:0}
-li{margin:.4rem 0}
-button{width:100%;text-align:left;padding:.6rem .8rem;border:1px solid #bbb;border-radius:4px;background:#fff;cursor:pointer}
-button:hover{background:#eef3ff}
-.email{color:#555;font-size:.9em}
-.error{background:#fdecea;border:1px solid #e0b4b4;padding:.6rem;border-radius:4px}
+main{max-width:28rem}
+.users li{margin:.4rem 0}
+.users button{width:100%;text-align:left;padding:.6rem .8rem}
+.users button:hover{border-color:var(--accent)}
+.email,.title{color:var(--muted);font-size:.9em}
 </style>
 </head>
 <body>
-<main>
+<header class="top"><strong>Okta</strong> <span class="badge">simulated org</span></header>
+<main class="card">
 <h1>Sign In</h1>
 <p>This is a simulated Okta org: pick who you are. There are no passwords.</p>
-{{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
+{{if .Error}}<p class="banner error" role="alert">{{.Error}}</p>{{end}}
 {{if not .Users}}<p>No active users.</p>{{end}}
-<ul>
+<ul class="plain users">
 {{range .Users}}<li>
 <form method="post" action="/oauth2/v1/authorize">
 {{range $.Request.Hidden}}<input type="hidden" name="{{index . 0}}" value="{{index . 1}}">
-{{end}}<button type="submit" name="user" value="{{.ID}}" data-login="{{.Login}}"><strong>{{if .Name}}{{.Name}}{{else}}{{.Login}}{{end}}</strong><br><span class="email">{{.Email}}</span></button>
+{{end}}<button type="submit" name="user" value="{{.ID}}" data-login="{{.Login}}"><strong>{{if .Name}}{{.Name}}{{else}}{{.Login}}{{end}}</strong><br><span class="email">{{.Email}}</span>{{with .Title}}<br><span class="title">{{.}}</span>{{end}}</button>
 </form>
 </li>
 {{end}}</ul>

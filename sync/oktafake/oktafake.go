@@ -75,6 +75,9 @@ type Options struct {
 	// ServiceApps are the API service apps allowed to get access tokens
 	// for the Management API (see AddServiceApp).
 	ServiceApps []ServiceApp
+	// Addr is where Start listens ("127.0.0.1:9001"); empty means
+	// 127.0.0.1 at a free port.
+	Addr string
 }
 
 // Client is an OIDC application registered in the org.
@@ -96,6 +99,11 @@ type User struct {
 	FirstName string
 	LastName  string
 	Status    string
+	// Title is the default profile property "title" (Okta Management API,
+	// UserProfile: the default profile follows the SCIM Core Schema,
+	// RFC 7643, whose "title" is the user's title); the user picker shows
+	// it.
+	Title string
 	// CreatedWithPassword, for a STAGED user in AddUser, says it was created
 	// with a password: activation then makes it ACTIVE, not PROVISIONED.
 	// Users in other statuses than STAGED and PROVISIONED always have one.
@@ -140,6 +148,7 @@ type user struct {
 	email           string
 	firstName       string
 	lastName        string
+	title           string
 	status          string
 	created         time.Time
 	activated       time.Time
@@ -263,7 +272,11 @@ func Start(opts Options) (*Server, string, func(), error) {
 	if opts.APIToken == "" {
 		return nil, "", nil, errors.New("oktafake: Options.APIToken is required")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("listening for fake Okta: %w", err)
 	}
@@ -373,6 +386,7 @@ func (s *Server) AddUser(u User) string {
 		email:         u.Email,
 		firstName:     u.FirstName,
 		lastName:      u.LastName,
+		title:         u.Title,
 		status:        u.Status,
 		created:       now,
 		statusChanged: now,
@@ -781,7 +795,7 @@ func (s *Server) sortedIDsLocked(set map[string]bool) []string {
 
 func (s *Server) userSnapshotLocked(u *user) User {
 	return User{
-		ID: u.id, Login: u.login, Email: u.email, FirstName: u.firstName, LastName: u.lastName,
+		ID: u.id, Login: u.login, Email: u.email, FirstName: u.firstName, LastName: u.lastName, Title: u.title,
 		Status: u.status, Created: u.created, Activated: u.activated, StatusChanged: u.statusChanged,
 		LastLogin: u.lastLogin, LastUpdated: u.lastUpdated, PasswordChanged: u.passwordChanged,
 		Groups: s.sortedIDsLocked(u.groups),

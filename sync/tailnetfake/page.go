@@ -14,23 +14,22 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 <head>
 <meta charset="utf-8">
 <title>Simulated tailnet {{.Tailnet}}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/portal.css">
 <style>
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; max-width: 70rem; }
-textarea { width: 100%; font-family: ui-monospace, monospace; font-size: 0.85rem; border: 1px solid #ccc; padding: 0.5rem; }
-code { font-size: 0.9rem; }
-table { border-collapse: collapse; margin-bottom: 1rem; }
-td, th { border-bottom: 1px solid #ddd; padding: 0.25rem 0.75rem; text-align: left; vertical-align: top; }
-.refused { background: #fdecea; border: 1px solid #e0a19a; padding: 0.5rem 1rem; white-space: pre-wrap; }
-.note { color: #666; }
-button { padding: 0.4rem 1rem; }
+textarea { width: 100%; box-sizing: border-box; font-family: ui-monospace, monospace; font-size: 0.85rem; tab-size: 2; }
+.refused { white-space: pre-wrap; }
+.note { color: var(--muted); }
 </style>
 </head>
 <body>
-<h1>Simulated tailnet <code>{{.Tailnet}}</code></h1>
+<header class="top"><strong>Tailscale</strong> <span class="badge">simulated tailnet</span></header>
+<main>
+<h1>Tailnet <code>{{.Tailnet}}</code></h1>
 <p class="note">A fake of the Tailscale control API for the portal's demo and tests. Reload to see changes.</p>
 <h2>Policy file</h2>
 <p>ETag <code id="etag">{{.ETag}}</code> · {{.Writes}} write(s)</p>
-{{if .Refusal}}<div class="refused" id="refusal" role="alert">{{.Refusal}}</div>{{end}}
+{{if .Refusal}}<div class="banner error refused" id="refusal" role="alert">{{.Refusal}}</div>{{end}}
 <form method="post" action="/policy">
 <p><label for="policy">Edit the policy and save it, as a push from git or an edit in the admin console would replace it.</label></p>
 <textarea id="policy" name="policy" rows="28" spellcheck="false">{{.Policy}}</textarea>
@@ -54,6 +53,7 @@ button { padding: 0.4rem 1rem; }
 <tr><th>time</th><th>action</th><th>actor</th><th>target</th><th>origin</th></tr>
 {{range .Log}}<tr><td>{{.EventTime.UTC.Format "2006-01-02 15:04:05"}}</td><td>{{.Action}}</td><td>{{or .Actor.LoginName .Actor.DisplayName}}</td><td>{{.Target.Type}} {{.Target.Name}} {{.Target.Property}}</td><td>{{.Origin}}</td></tr>
 {{end}}</table>{{else}}<p>None.</p>{{end}}
+</main>
 </body>
 </html>
 `))

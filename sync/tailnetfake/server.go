@@ -33,6 +33,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
@@ -40,6 +41,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/accessportal/portal/static"
 )
 
 // Routes, as counted by [Server.Calls]. They are the method and path
@@ -92,6 +95,9 @@ type Options struct {
 	// Clock returns the current time (token expiry, creation times,
 	// posture attribute expiry, log and event times). Default time.Now.
 	Clock func() time.Time
+	// Addr is where Start listens ("127.0.0.1:9002"); empty means
+	// 127.0.0.1 at a free port.
+	Addr string
 }
 
 // Server is a fake Tailscale control API. It implements http.Handler and is
@@ -186,9 +192,13 @@ func New(opts Options) *Server {
 // and a function that shuts the listener down.
 func Start(opts Options) (*Server, string, func(), error) {
 	s := New(opts)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, fmt.Errorf("listening for the fake tailnet: %w", err)
 	}
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln) //nolint:errcheck // returns http.ErrServerClosed on close
@@ -245,6 +255,7 @@ func (s *Server) routes() {
 		s.oauthToken(w, r)
 	})
 	s.mux.HandleFunc("GET /{$}", s.page)
+	s.mux.Handle("GET /portal.css", static.StyleHandler())
 	csrf := http.NewCrossOriginProtection()
 	s.mux.Handle("POST /policy", csrf.Handler(http.HandlerFunc(s.pagePolicy)))
 }
