@@ -12,8 +12,9 @@ import (
 
 // checkAuthor refuses a catalog change that would let its author approve
 // themselves: a resource where, after the change, their requests would be
-// approved at once (an Okta group of theirs in autoApprove, or an onCall
-// schedule not there before) while before it they were not. Another admin
+// approved at once (an Okta group of theirs in autoApprove) while before it
+// they were not. (An onCall schedule the author is on call in is refused
+// where PagerDuty can be asked: the web layer checks it with PagerDuty.) Another admin
 // must make such a change. An author unknown to the directory (the command
 // line, the demo) is not a requester and is not checked. A catalog with no
 // admins is refused whoever makes it: it locks every admin out.
@@ -39,9 +40,6 @@ func checkAuthor(ctx context.Context, tx *gorm.DB, before, after *Catalog, actor
 		if mine := myGroups(p, r.AutoApprove); len(mine) > 0 && !(wasEligible && p.InAny(old.AutoApprove)) {
 			why = append(why, fmt.Sprintf("resource %q: autoApprove would approve your own requests (you are in %s)", name, quoteList(mine)))
 		}
-		if added := addedSchedules(old, r, wasEligible); len(added) > 0 {
-			why = append(why, fmt.Sprintf("resource %q: onCall schedule %s would approve your own requests when you are on call", name, quoteList(added)))
-		}
 	}
 	if len(why) > 0 {
 		return refuse(ErrConflict, "%s; another admin must make this change", strings.Join(why, "; "))
@@ -54,16 +52,3 @@ func myGroups(p *Person, names []string) []string {
 	return slices.DeleteFunc(slices.Clone(names), func(g string) bool { return !p.InAny([]string{g}) })
 }
 
-// addedSchedules are the on-call schedules of r that could not approve the
-// author before: all of them when the author could not request the
-// resource then, else those the old resource did not have.
-func addedSchedules(old, r Resource, wasEligible bool) []string {
-	if r.OnCall == nil {
-		return nil
-	}
-	var had []string
-	if wasEligible && old.OnCall != nil {
-		had = old.OnCall.PagerDutySchedules
-	}
-	return slices.DeleteFunc(slices.Clone(r.OnCall.PagerDutySchedules), func(s string) bool { return slices.Contains(had, s) })
-}

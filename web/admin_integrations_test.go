@@ -36,9 +36,10 @@ func newIntegrationsPortal(t *testing.T, db *database.DB, report web.Integration
 		},
 	})
 	okta.AddClient(oktafake.Client{ID: "portal", Secret: "s3cret", RedirectURIs: []string{tp.srv.URL + "/auth/callback"}})
-	for _, u := range []struct{ id, email, group string }{{"u1", "alice@example.com", "Portal Admins"}, {"u2", "bob@example.com", "Engineering"}} {
-		okta.AddUser(oktafake.User{Login: u.email, Email: u.email})
-		addUser(t, db, u.id, u.email, grants.StatusActive, u.group)
+	for _, u := range []struct{ email, group string }{{"alice@example.com", "Portal Admins"}, {"bob@example.com", "Engineering"}} {
+		// A person is their Okta user id: the snapshot row has Okta's id.
+		id := okta.AddUser(oktafake.User{Login: u.email, Email: u.email})
+		addUser(t, db, id, u.email, grants.StatusActive, u.group)
 	}
 	return &oidcPortal{testPortal: tp, okta: okta}
 }

@@ -11,8 +11,9 @@ import (
 
 // TestCatalogChangeNeverApprovesItsAuthor: an admin cannot, through the
 // API or the dashboard, make a change under which their own requests would
-// be approved at once (their Okta group in autoApprove, an onCall schedule
-// added); another admin can. A catalog with no admins is refused.
+// be approved at once (their Okta group in autoApprove; an onCall schedule
+// they are on call in is TestOnCallCatalogSchedulesChecked's); another admin
+// can. A catalog with no admins is refused.
 func TestCatalogChangeNeverApprovesItsAuthor(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		p := newCatalogPortal(t, db, false)
@@ -22,10 +23,9 @@ func TestCatalogChangeNeverApprovesItsAuthor(t *testing.T) {
 			return res.StatusCode, text
 		}
 		selfApprove := strings.Replace(catalogSeed, `"approvers": ["Portal Admins"],`, `"approvers": ["Portal Admins"], "autoApprove": ["Engineering"],`, 1)
-		onCall := strings.Replace(catalogSeed, `"approvers": ["Portal Admins"],`, `"approvers": ["Portal Admins"], "onCall": {"pagerdutySchedules": ["PABC123"]},`, 1)
 		newResource := strings.Replace(catalogSeed, `"resources": {`, `"resources": {"mine": {"group": "group:jit-mine", "autoApprove": ["Portal Admins"]},`, 1)
 
-		for name, body := range map[string]string{"autoApprove": selfApprove, "onCall": onCall, "a new resource": newResource} {
+		for name, body := range map[string]string{"autoApprove": selfApprove, "a new resource": newResource} {
 			code, text := put("alice", body)
 			if code != http.StatusConflict || !strings.Contains(apiError(t, text), "another admin must make this change") {
 				t.Errorf("alice adds %s for herself = %d %s", name, code, text)

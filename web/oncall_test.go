@@ -88,7 +88,7 @@ func newOnCallPortal(t *testing.T, db *database.DB) *onCallPortal {
 	})
 	okta.AddClient(oktafake.Client{ID: "portal", Secret: "s3cret", RedirectURIs: []string{ts.URL + "/auth/callback"}})
 	p.srv, p.oidc = ts.URL, &oidcPortal{testPortal: &testPortal{db: db, srv: ts}, okta: okta}
-	for i, person := range []struct {
+	for _, person := range []struct {
 		name   string
 		groups []string
 	}{
@@ -97,8 +97,8 @@ func newOnCallPortal(t *testing.T, db *database.DB) *onCallPortal {
 		{"dave", []string{"Engineering"}},
 		{"erin", []string{"Engineering", "On-Call Okta"}},
 	} {
-		addUser(t, db, "oc"+string(rune('0'+i)), email(person.name), grants.StatusActive, person.groups...)
-		okta.AddUser(oktafake.User{Login: email(person.name), Email: email(person.name)})
+		id := okta.AddUser(oktafake.User{Login: email(person.name), Email: email(person.name)})
+		addUser(t, db, id, email(person.name), grants.StatusActive, person.groups...)
 		p.tokens[person.name] = token(t, db, email(person.name), 0, p.now)
 	}
 	return p

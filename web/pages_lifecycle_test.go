@@ -81,11 +81,11 @@ func TestEndedGrantShowsWhenItEnded(t *testing.T) {
 		pp.now = pp.now.Add(25 * time.Minute)
 		pp.post(t, "dave", idPath("/grants/%d/relinquish", *r.GrantID), url.Values{"reason": {"fixed"}}).must(t, 303)
 		g := pp.get(t, "dave", idPath("/grants/%d", *r.GrantID))
-		g.must(t, 200, `<th scope="row">Ended</th><td class="ended-at">2026-11-21 12:25 UTC <span class="muted">(was to run until 2026-11-21 16:00 UTC)</span>`)
+		g.must(t, 200, `<th scope="row">Ended</th><td class="ended-at"><time datetime="2026-11-21T12:25:00Z"`, `(was to run until <time datetime="2026-11-21T16:00:00Z"`)
 		home := pp.get(t, "dave", "/")
-		home.must(t, 200, "<td>2026-11-21 12:25 UTC</td>")
-		home.mustNot(t, "<td>2026-11-21 16:00 UTC</td>")
-		pp.get(t, "dave", idPath("/requests/%d", r.ID)).must(t, 200, "ended 2026-11-21 12:25 UTC")
+		home.must(t, 200, `<td><time datetime="2026-11-21T12:25:00Z"`)
+		home.mustNot(t, `<td><time datetime="2026-11-21T16:00:00Z"`)
+		pp.get(t, "dave", idPath("/requests/%d", r.ID)).must(t, 200, `ended <time datetime="2026-11-21T12:25:00Z"`)
 	})
 }
 
