@@ -51,4 +51,3 @@ func checkAuthor(ctx context.Context, tx *gorm.DB, before, after *Catalog, actor
 func myGroups(p *Person, names []string) []string {
 	return slices.DeleteFunc(slices.Clone(names), func(g string) bool { return !p.InAny([]string{g}) })
 }
-

@@ -53,7 +53,7 @@ type adminPage struct {
 	// Integrations are problems with the Okta and Tailscale credentials
 	// and the people who cannot connect, one line each.
 	Integrations IntegrationReport
-	Overview      adminOverview
+	Overview     adminOverview
 }
 
 // adminDriftShown is how many recent drift events the dashboard lists.
