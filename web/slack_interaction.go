@@ -216,11 +216,12 @@ func (s *Server) submitRequestModal(ctx context.Context, in slack.Interaction, p
 // shortened).
 func (s *Server) submitExtension(ctx context.Context, in slack.Interaction, p *grants.Person) (string, string, error) {
 	target := fmt.Sprintf("grant:%d", in.GrantID)
-	_, res, err := s.extendableGrant(ctx, in.GrantID, p)
-	if err != nil {
+	if _, _, err := s.extendableGrant(ctx, in.GrantID, p); err != nil {
 		return slack.InputDuration, target, err
 	}
-	_, err = s.store.CreateRequest(ctx, s.opts.Catalog(), p, grants.RequestInput{Resource: res.Name, Duration: in.Duration, Reason: in.Reason}, s.now())
+	// Exactly the API's extension: a request with extends, approved under
+	// the resource's rules, moving the same grant's expiresAt.
+	_, err := s.store.ExtendGrant(ctx, s.opts.Catalog(), in.GrantID, p, grants.ExtensionInput{Duration: in.Duration, Reason: in.Reason}, s.now())
 	if errors.Is(err, grants.ErrInvalid) {
 		return slack.InputReason, target, err
 	}
