@@ -157,6 +157,8 @@ type PassRecord struct {
 	// Refusals are the managed groups whose change the control plane
 	// refused, with its message; every other change was applied.
 	Refusals map[string]string
+	// AdminGroups are the catalog's admin groups, told of a new refusal.
+	AdminGroups []string
 }
 
 // RecordPass writes the outcome of a reconcile pass to the sync status:
@@ -228,6 +230,13 @@ func auditNewRefusals(ctx context.Context, tx *gorm.DB, before map[string]string
 		if err != nil {
 			return err
 		}
+		admins, err := presentMembers(ctx, tx, p.AdminGroups)
+		if err != nil {
+			return err
+		}
+		if err := enqueue(tx, NotifySyncRefused, admins, nil, map[string]any{"group": g, "message": p.Refusals[g]}, p.End, p.End); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -239,4 +248,22 @@ func refusalText(refusals map[string]string) string {
 		parts = append(parts, g+": tailnet policy rejected: "+refusals[g])
 	}
 	return strings.Join(parts, "; ")
+}
+
+// presentMembers are the emails of the present members of the named Okta
+// groups, sorted.
+func presentMembers(ctx context.Context, tx *gorm.DB, groups []string) ([]string, error) {
+	var out []string
+	if len(groups) == 0 {
+		return out, nil
+	}
+	err := tx.WithContext(ctx).Table("directory_users u").Distinct("u.email").
+		Joins("JOIN directory_memberships m ON m.user_id = u.id").
+		Joins("JOIN directory_groups g ON g.id = m.group_id").
+		Where("g.name IN ? AND u.status IN ? AND u.email <> ''", groups, PresentStatuses).
+		Order("u.email").Pluck("u.email", &out).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading the portal admins: %w", err)
+	}
+	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -40,6 +41,9 @@ const (
 	NotifyRequestCancelled = "request.cancelled"
 	NotifyGrantApplied     = "grant.applied"
 	NotifyGrantEnded       = "grant.ended"
+	// NotifySyncRefused goes to the portal admins when the tailnet refuses
+	// a managed group's change (the others were applied).
+	NotifySyncRefused = "sync.refused"
 )
 
 // ExpiryReminderLead is how long before a grant's end its grantee is
@@ -98,18 +102,12 @@ func enqueue(tx *gorm.DB, kind string, to []string, grantID *int64, details map[
 // request, addressed to the ACTIVE members of its approver groups other
 // than the requester.
 func notifyApprovers(ctx context.Context, tx *gorm.DB, cat *Catalog, res Resource, req *Request, now time.Time) error {
-	var to []string
 	groups := cat.approverGroups(res)
-	if len(groups) > 0 {
-		err := tx.WithContext(ctx).Table("directory_users u").Distinct("u.email").
-			Joins("JOIN directory_memberships m ON m.user_id = u.id").
-			Joins("JOIN directory_groups g ON g.id = m.group_id").
-			Where("g.name IN ? AND u.status IN ? AND u.email <> ? AND u.email <> ''", groups, PresentStatuses, req.Requester).
-			Order("u.email").Pluck("u.email", &to).Error
-		if err != nil {
-			return fmt.Errorf("reading approvers: %w", err)
-		}
+	to, err := presentMembers(ctx, tx, groups)
+	if err != nil {
+		return fmt.Errorf("reading approvers: %w", err)
 	}
+	to = slices.DeleteFunc(to, func(e string) bool { return e == req.Requester })
 	return enqueue(tx, NotifyRequestPending, to, nil, map[string]any{
 		"request": req.ID, "resource": req.Resource, "requester": req.Requester,
 		"duration": formatDuration(req.Duration()), "reason": req.Reason,
@@ -442,6 +440,9 @@ func (n *Notifier) text(kind string, to []string, d map[string]any) string {
 	case NotifyGrantExpiring:
 		fmt.Fprintf(&b, "your access to %s ends at %s (in %s). Need longer? Extend grant %s on its page or with `access extend %s --for 1h --reason …`.%s",
 			str("resource"), when("expiresAt"), formatDuration(ExpiryReminderLead), num("grant"), num("grant"), link("/grants/"+num("grant")+"#extend"))
+	case NotifySyncRefused:
+		fmt.Fprintf(&b, "the tailnet refused the portal's change of %s: %s. Every other change was applied; the portal retries at each pass.%s",
+			str("group"), str("message"), link("/admin"))
 	case NotifyGrantRevoked:
 		fmt.Fprintf(&b, "your access to %s (grant %s) was revoked by %s", str("resource"), num("grant"), str("by"))
 		if r := str("reason"); r != "" {

@@ -557,7 +557,8 @@ func (r *Reconciler) auditDrift(ctx context.Context, d *desiredState, current, l
 
 // recordStatus writes the outcome of a pass to the sync status.
 func (r *Reconciler) recordStatus(ctx context.Context, start time.Time, res PassResult, complete bool, passErr error) {
-	rec := grants.PassRecord{Start: start, End: r.o.Clock(), ETag: res.ETag, Complete: complete, Err: passErr, Warnings: res.Warnings, Refusals: res.Refused}
+	rec := grants.PassRecord{Start: start, End: r.o.Clock(), ETag: res.ETag, Complete: complete, Err: passErr, Warnings: res.Warnings, Refusals: res.Refused,
+		AdminGroups: r.o.Catalog().Admins}
 	if err := r.o.Store.RecordPass(ctx, rec); err != nil {
 		slog.Error("recording sync status", "err", err)
 	}

@@ -59,6 +59,11 @@ func TestPassAppliesEverythingTheTailnetDoesNotRefuse(t *testing.T) {
 		if n := len(recAudit(t, db, "sync.refused")); n != 1 {
 			t.Errorf("%d sync.refused events, want 1", n)
 		}
+		var alerts int64
+		db.Model(&grants.Notification{}).Where("kind = ?", grants.NotifySyncRefused).Count(&alerts)
+		if alerts != 1 {
+			t.Errorf("%d sync.refused notifications to the admins, want 1", alerts)
+		}
 
 		// The next pass tries again, refused again, audited once only.
 		res = e.pass()
