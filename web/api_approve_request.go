@@ -31,9 +31,5 @@ func (s *Server) apiApproveRequest(c echo.Context) error {
 	}
 	p, _ := person(c)
 	req, err := s.store.ApproveRequestFor(c.Request().Context(), s.opts.Catalog(), id, p, body.Comment, d, s.now())
-	if err != nil {
-		return err
-	}
-	s.wake()
-	return c.JSON(http.StatusOK, req)
+	return s.changed(c, http.StatusOK, req, err)
 }

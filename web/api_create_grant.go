@@ -27,9 +27,5 @@ func (s *Server) apiCreateGrant(c echo.Context) error {
 	g, err := s.store.DirectGrant(c.Request().Context(), s.opts.Catalog(), p, grants.DirectGrantInput{
 		Resource: body.Resource, User: body.User, Duration: d, Reason: body.Reason,
 	}, s.now())
-	if err != nil {
-		return err
-	}
-	s.wake()
-	return c.JSON(http.StatusCreated, g)
+	return s.changed(c, http.StatusCreated, g, err)
 }

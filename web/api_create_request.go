@@ -26,9 +26,5 @@ func (s *Server) apiCreateRequest(c echo.Context) error {
 	p, _ := person(c)
 	req, err := s.store.CreateRequest(c.Request().Context(), s.opts.Catalog(), p,
 		grants.RequestInput{Resource: body.Resource, Duration: d, Reason: body.Reason}, s.now())
-	if err != nil {
-		return err
-	}
-	s.wake()
-	return c.JSON(http.StatusCreated, req)
+	return s.changed(c, http.StatusCreated, req, err)
 }

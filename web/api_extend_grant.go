@@ -31,9 +31,5 @@ func (s *Server) apiExtendGrant(c echo.Context) error {
 	}
 	p, _ := person(c)
 	req, err := s.store.ExtendGrant(c.Request().Context(), s.opts.Catalog(), id, p, grants.ExtensionInput{Duration: d, Reason: body.Reason}, s.now())
-	if err != nil {
-		return err
-	}
-	s.wake()
-	return c.JSON(http.StatusCreated, req)
+	return s.changed(c, http.StatusCreated, req, err)
 }
