@@ -138,7 +138,6 @@ Access portal demo
   simulated Slack:    %s   (type /access as anyone, approve from the messages)
   database:           %s
 
-Sign in as any of these (the simulated Okta shows a user picker):
 `, baseURL, oktaURL, tailnetURL, pagerdutyURL, slackURL, cfg.DatabaseURL)
 	printDemoPeople(ctx, env.stderr, grants.NewStore(a.db), baseURL, time.Now())
 	fmt.Fprintln(env.stderr, "\nPress Ctrl-C to stop.")
