@@ -46,20 +46,6 @@ type Grant struct {
 	RevokedAt *time.Time
 }
 
-// ActiveGrantHolders returns, per Tailscale group, the emails holding an
-// active grant.
-func ActiveGrantHolders(ctx context.Context, db *gorm.DB) (map[string][]string, error) {
-	var rows []Grant
-	if err := db.WithContext(ctx).Select("group_name", "user_email").Where("status = ?", GrantActive).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("reading active grants: %w", err)
-	}
-	out := map[string][]string{}
-	for _, g := range rows {
-		out[g.GroupName] = append(out[g.GroupName], g.UserEmail)
-	}
-	return out, nil
-}
-
 // ConfirmGrants records what a confirmed policy shows: running grants whose
 // user is in their group are applied at now; ended grants (revoked, expired,
 // or active but past expiresAt, swept or not) whose user is no longer in it

@@ -22,9 +22,6 @@ var PresentStatuses = []string{StatusActive, StatusRecovery, StatusLockedOut, St
 var DepartedStatuses = []string{StatusSuspended, StatusDeprovisioned, StatusDeleted}
 
 // Present reports whether an Okta status is one of a person still employed.
-func Present(status string) bool { return slices.Contains(PresentStatuses, status) }
-
-// Departed reports whether an Okta status is one of a person who left.
 // STAGED and PROVISIONED people have not arrived yet: neither present nor
-// departed.
-func Departed(status string) bool { return slices.Contains(DepartedStatuses, status) }
+// among DepartedStatuses.
+func Present(status string) bool { return slices.Contains(PresentStatuses, status) }

@@ -73,7 +73,7 @@ func (s *Server) slackRefusal(ctx context.Context, slackUser string, p *grants.P
 	if p != nil {
 		actor = p.Email
 	}
-	aerr := s.store.Audit(context.WithoutCancel(ctx), grants.Event{At: s.now(), Actor: actor, Action: "slack.refuse", Target: target,
+	aerr := s.store.AppendAudit(context.WithoutCancel(ctx), grants.Event{At: s.now(), Actor: actor, Action: "slack.refuse", Target: target,
 		Details: map[string]any{"slackUser": slackUser, "action": action, "reason": msg}})
 	if aerr != nil {
 		slog.Error("auditing a Slack refusal", "err", aerr)
@@ -84,7 +84,7 @@ func (s *Server) slackRefusal(ctx context.Context, slackUser string, p *grants.P
 // auditSlackAction records that a person acted through Slack, with their
 // Slack user id (the action itself has its own audit event).
 func (s *Server) auditSlackAction(ctx context.Context, slackUser string, p *grants.Person, action, target string) {
-	err := s.store.Audit(context.WithoutCancel(ctx), grants.Event{At: s.now(), Actor: p.Email, Action: "slack.action", Target: target,
+	err := s.store.AppendAudit(context.WithoutCancel(ctx), grants.Event{At: s.now(), Actor: p.Email, Action: "slack.action", Target: target,
 		Details: map[string]any{"slackUser": slackUser, "action": action}})
 	if err != nil {
 		slog.Error("auditing a Slack action", "err", err)

@@ -547,7 +547,7 @@ func (r *Reconciler) auditDrift(ctx context.Context, d *desiredState, current, l
 		if changedBy != "" {
 			details["changedBy"] = changedBy
 		}
-		err := r.o.Store.Audit(ctx, grants.Event{At: now, Actor: "system", Action: "sync.drift", Target: g, Details: details})
+		err := r.o.Store.AppendAudit(ctx, grants.Event{At: now, Actor: "system", Action: "sync.drift", Target: g, Details: details})
 		if err != nil {
 			return err
 		}
