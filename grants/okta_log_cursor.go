@@ -44,19 +44,16 @@ func (s *Store) SystemLogCursor(ctx context.Context) (after string, since time.T
 func (s *Store) SaveSystemLogEvents(ctx context.Context, events []OktaEvent, after string, since time.Time, now time.Time) (int64, error) {
 	var n int64
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if len(events) > 0 {
-			res := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&events, 500)
-			if res.Error != nil {
-				return fmt.Errorf("storing System Log events: %w", res.Error)
-			}
-			n = res.RowsAffected
+		var err error
+		if n, err = insertOktaEvents(tx, events); err != nil {
+			return fmt.Errorf("storing System Log events: %w", err)
 		}
 		cur := oktaLogCursor{ID: 1, After: after, UpdatedAt: now.UTC()}
 		if !since.IsZero() {
 			t := since.UTC()
 			cur.Since = &t
 		}
-		err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, UpdateAll: true}).Create(&cur).Error
+		err = tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, UpdateAll: true}).Create(&cur).Error
 		if err != nil {
 			return fmt.Errorf("saving the System Log cursor: %w", err)
 		}

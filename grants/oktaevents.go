@@ -60,21 +60,30 @@ func (s *Store) StoreOktaEvents(ctx context.Context, events []OktaEvent) (int64,
 	if len(events) == 0 {
 		return 0, nil
 	}
-	// In batches: one INSERT of 20,000 events would exceed the databases'
-	// bound on query parameters (SQLite's 32,766, PostgreSQL's 65,535).
 	var stored int64
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for batch := range slices.Chunk(events, oktaEventBatch) {
-			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&batch)
-			if res.Error != nil {
-				return res.Error
-			}
-			stored += res.RowsAffected
-		}
-		return nil
+		var err error
+		stored, err = insertOktaEvents(tx, events)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("storing %d Okta events: %w", len(events), err)
+	}
+	return stored, nil
+}
+
+// insertOktaEvents stores events in tx, ignoring ones already stored (same
+// uuid), and says how many were new. In batches: one INSERT of 20,000
+// events would exceed the databases' bound on query parameters (SQLite's
+// 32,766, PostgreSQL's 65,535).
+func insertOktaEvents(tx *gorm.DB, events []OktaEvent) (int64, error) {
+	var stored int64
+	for batch := range slices.Chunk(events, oktaEventBatch) {
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&batch)
+		if res.Error != nil {
+			return 0, res.Error
+		}
+		stored += res.RowsAffected
 	}
 	return stored, nil
 }
