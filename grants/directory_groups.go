@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"gorm.io/gorm"
 )
 
 // DirectoryGroupByName reads the snapshot's Okta group of that name; the
@@ -84,6 +86,24 @@ func (s *Store) DirectoryGroupSizes(ctx context.Context, names []string) (map[st
 		size := out[m.Name]
 		size.Memberships = m.N
 		out[m.Name] = size
+	}
+	return out, nil
+}
+
+// presentMembers are the emails of the present members of the named Okta
+// groups, sorted.
+func presentMembers(ctx context.Context, tx *gorm.DB, groups []string) ([]string, error) {
+	var out []string
+	if len(groups) == 0 {
+		return out, nil
+	}
+	err := tx.WithContext(ctx).Table("directory_users u").Distinct("u.email").
+		Joins("JOIN directory_memberships m ON m.user_id = u.id").
+		Joins("JOIN directory_groups g ON g.id = m.group_id").
+		Where("g.name IN ? AND u.status IN ? AND u.email <> ''", groups, PresentStatuses).
+		Order("u.email").Pluck("u.email", &out).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading the portal admins: %w", err)
 	}
 	return out, nil
 }

@@ -36,7 +36,7 @@ type desiredState struct {
 }
 
 // desiredFor is the desired state under catalog c: synced groups get the
-// ACTIVE members of their Okta group in the directory snapshot; resource
+// present members of their Okta group in the directory snapshot; resource
 // groups get the holders of running grants; the groups c keeps empty hold
 // nobody whatever the database says.
 func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.Catalog) (*desiredState, error) {
