@@ -146,8 +146,8 @@ func (r *Reconciler) Run(ctx context.Context) {
 		go r.runPostures(ctx)
 	}
 	var backoff time.Duration
-	var lastStart time.Time
-	busy := 0                 // passes in a row during which wakes kept coming
+	var lastStart, lastEnd time.Time
+	busy := 0                 // passes since the last quiet period during which wakes kept coming
 	timer := time.NewTimer(0) // a first pass at once
 	defer timer.Stop()
 	for {
@@ -157,6 +157,9 @@ func (r *Reconciler) Run(ctx context.Context) {
 		case <-r.wake:
 			if backoff > 0 {
 				continue
+			}
+			if time.Since(lastEnd) >= r.o.MinInterval {
+				busy = 0 // a quiet period: the burst, if any, is over
 			}
 			// A lone change is applied at once; during a burst passes are
 			// spaced by MinInterval, doubling up to 8× while it lasts, so a
@@ -185,10 +188,9 @@ func (r *Reconciler) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		lastEnd = time.Now()
 		if r.woken.Load() {
 			busy++
-		} else {
-			busy = 0
 		}
 		r.wakePostures()
 		next := r.untilNextEnd(ctx)
@@ -213,8 +215,9 @@ func (r *Reconciler) Run(ctx context.Context) {
 }
 
 // burstSpacing is the least time between the starts of two passes after
-// busy passes in a row during which wakes kept coming: none after a quiet
-// pass, then MinInterval, doubling up to 8×.
+// busy passes, since the last quiet period (MinInterval without a wake
+// after a pass), during which wakes kept coming: none when there were none,
+// then MinInterval, doubling up to 8×.
 func burstSpacing(busy int, minInterval time.Duration) time.Duration {
 	if busy == 0 {
 		return 0
