@@ -184,13 +184,16 @@ func (r *Reconciler) Run(ctx context.Context) {
 		}
 		lastStart = time.Now()
 		r.woken.Store(false)
-		_, err := r.Pass(ctx)
+		res, err := r.Pass(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		lastEnd = time.Now()
-		if r.woken.Load() {
-			busy++
+		switch {
+		case !res.Wrote:
+			busy = 0 // nothing left to write: no burst is going on
+		case r.woken.Load():
+			busy++ // it wrote, and more changes came meanwhile
 		}
 		r.wakePostures()
 		next := r.untilNextEnd(ctx)
@@ -215,8 +218,8 @@ func (r *Reconciler) Run(ctx context.Context) {
 }
 
 // burstSpacing is the least time between the starts of two passes after
-// busy passes, since the last quiet period (MinInterval without a wake
-// after a pass), during which wakes kept coming: none when there were none,
+// busy writing passes in a row during which wakes kept coming (a pass
+// that writes nothing, or MinInterval without a wake, ends the burst): none when there were none,
 // then MinInterval, doubling up to 8×.
 func burstSpacing(busy int, minInterval time.Duration) time.Duration {
 	if busy == 0 {
