@@ -44,6 +44,10 @@ type Catalog struct {
 	// Tailscale devices ("offboarding": {"tailscaleDevices": "delete"});
 	// the default keeps them.
 	DeleteDevices bool
+
+	// oktaRefs are the places that name an Okta group, in file order, as
+	// ParseCatalog found them; nil for a catalog built in code.
+	oktaRefs []OktaGroupRef
 }
 
 // Resource is one thing people may request: membership of one Tailscale
@@ -330,6 +334,8 @@ func formatDuration(d time.Duration) string {
 type catalogParser struct {
 	file string
 	src  []byte
+	// refs are the Okta group names read so far, with where they are.
+	refs []OktaGroupRef
 }
 
 // placedGroup is a Tailscale group named somewhere in the file, remembered
@@ -395,6 +401,7 @@ func (p *catalogParser) parse() (*Catalog, error) {
 	if err := p.checkGroupOwnership(synced, resourceGroups); err != nil {
 		return nil, err
 	}
+	c.oktaRefs = p.refs
 	return c, nil
 }
 
@@ -812,6 +819,7 @@ func (p *catalogParser) oktaGroup(v *hujson.Value, key string) (string, error) {
 	if strings.TrimSpace(s) == "" {
 		return "", p.errorAt(v, key, "an Okta group name must not be empty")
 	}
+	p.refs = append(p.refs, OktaGroupRef{Name: s, Key: key, Line: p.line(v)})
 	return s, nil
 }
 

@@ -204,14 +204,20 @@ func (c *Catalog) Apply(e CatalogEdit) (*Catalog, error) {
 		name = key
 	}
 	proposed, err := ParseCatalog("catalog", next.format(name, typed))
-	var ce *CatalogError
-	if errors.As(err, &ce) {
-		return nil, &CatalogEditError{Field: e.fieldOf(ce), Msg: editMessage(ce)}
-	}
 	if err != nil {
-		return nil, editError("", "%v", err)
+		return nil, e.EditError(err)
 	}
 	return proposed, nil
+}
+
+// EditError is err as the edit's form shows it: a *CatalogEditError next
+// to the field a *CatalogError is about; any other error unchanged.
+func (e CatalogEdit) EditError(err error) error {
+	var ce *CatalogError
+	if errors.As(err, &ce) {
+		return &CatalogEditError{Field: e.fieldOf(ce), Msg: editMessage(ce)}
+	}
+	return err
 }
 
 // fieldOf names the edit's field a catalog error is about.

@@ -43,6 +43,7 @@ type CatalogStore struct {
 	current *Catalog
 	etag    string
 	version int64 // of the database row current came from; versions only go up
+	lookup  OktaGroupLookup
 }
 
 // OpenCatalogStore loads the catalog: from path when it is not empty (the
@@ -131,6 +132,9 @@ func (s *CatalogStore) Replace(ctx context.Context, name string, body []byte, if
 	}
 	c, err := ParseCatalog(name, body)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.CheckOktaGroups(ctx, s.Current(), c); err != nil {
 		return nil, err
 	}
 	var version int64

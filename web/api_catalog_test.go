@@ -118,8 +118,15 @@ func TestCatalogAPIDatabaseMode(t *testing.T) {
 
 		// A catalog of 200 groups and 200 resources is over 64 KiB: it fits.
 		big := &grants.Catalog{Admins: []string{"Portal Admins"}, Groups: map[string]string{}, Resources: map[string]grants.Resource{}}
+		for _, g := range []string{"Security", "On-Call"} {
+			db.Where("name = ?", g).FirstOrCreate(&grants.DirectoryGroup{ID: "g-" + strings.ToLower(g), Name: g, SyncedAt: time.Now()})
+		}
 		for i := range 200 {
-			big.Groups[fmt.Sprintf("group:team-%03d", i)] = fmt.Sprintf("Team %03d", i)
+			team := fmt.Sprintf("Team %03d", i)
+			if err := db.Create(&grants.DirectoryGroup{ID: fmt.Sprintf("g-team-%03d", i), Name: team, SyncedAt: time.Now()}).Error; err != nil {
+				t.Fatal(err)
+			}
+			big.Groups[fmt.Sprintf("group:team-%03d", i)] = team
 			big.Resources[fmt.Sprintf("service-%03d", i)] = grants.Resource{
 				Description: fmt.Sprintf("Service number %03d of the production fleet", i), Group: fmt.Sprintf("group:jit-service-%03d", i),
 				Eligible: []string{"Engineering", "SRE"}, Approvers: []string{"Security"}, Approvals: 1, AutoApprove: []string{"On-Call"},
@@ -161,6 +168,86 @@ func TestCatalogAPIFileMode(t *testing.T) {
 		db.Model(&grants.AuditEvent{}).Where("action = ?", "catalog.replace").Count(&n)
 		if n != 0 {
 			t.Errorf("%d catalog.replace events in file mode", n)
+		}
+	})
+}
+
+// TestCatalogRefusesOktaGroupsTheDirectoryDoesNotKnow: a typo in an Okta
+// group name would leave requests nobody may approve; the API and the
+// dashboard refuse it, naming the key (and, for the API's text, the line).
+// A group created in Okta since the last poll is found by asking Okta; a
+// name the catalog already had is not refused again.
+func TestCatalogRefusesOktaGroupsTheDirectoryDoesNotKnow(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		p := newCatalogPortal(t, db, false)
+		url := p.srv.URL + "/api/v1/catalog"
+		put := func(body string) (*http.Response, string) {
+			return do(t, "PUT", url, p.tokens["alice"], body, "Content-Type", "application/hujson", "If-Match", "*")
+		}
+		typo := strings.Replace(catalogSeed, `"approvers": ["Portal Admins"]`, `"approvers": ["Portal Admins", "Securty"]`, 1)
+		res, body := put(typo)
+		want := `catalog:10: resources.prod-db.approvers[1]: Okta group "Securty" is not in the Okta directory; check its spelling`
+		if res.StatusCode != 400 || !strings.Contains(apiError(t, body), want) {
+			t.Errorf("PUT naming Securty = %d %s, want 400 with %q", res.StatusCode, body, want)
+		}
+
+		// Created in Okta after the last poll: Okta itself is asked.
+		id := p.okta.AddGroup("Contractors", "")
+		withNew := strings.Replace(catalogSeed, `"eligible": ["Engineering"]`, `"eligible": ["Engineering", "Contractors"]`, 1)
+		if res, body := put(withNew); res.StatusCode != 200 {
+			t.Fatalf("PUT naming a group only Okta knows = %d %s", res.StatusCode, body)
+		}
+		// Gone from Okta since: an unrelated change still saves.
+		if err := p.okta.DeleteGroup(id); err != nil {
+			t.Fatal(err)
+		}
+		if res, body := put(strings.Replace(withNew, `"maxDuration": "4h"`, `"maxDuration": "2h"`, 1)); res.StatusCode != 200 {
+			t.Errorf("PUT keeping a name Okta lost = %d %s", res.StatusCode, body)
+		}
+
+		// The dashboard's form refuses it next to the field.
+		alice := p.admin(t, "alice")
+		_, page := p.page(t, alice, "/admin/catalog/resources/prod-db/edit")
+		form := formValues(t, page, "resource-form")
+		form.Add("autoApprove", "On Call")
+		code, _, page := p.post(t, alice, "/admin/catalog/save", form)
+		text := pageText(page)
+		if want := `resources.prod-db.autoApprove[0]: Okta group "On Call" is not in the Okta directory`; code != 400 || !strings.Contains(text, want) {
+			t.Errorf("saving autoApprove On Call = %d, want 400 with %q:\n%s", code, want, text)
+		}
+		if !strings.Contains(page, `name="autoApprove" value="On Call" checked`) || !strings.Contains(page, "not in the directory") {
+			t.Errorf("the form lost the choice or does not mark it:\n%s", page)
+		}
+	})
+}
+
+// TestCatalogPickersSearchTheDirectory: each Okta group list of the
+// resource form searches the directory snapshot without JavaScript (the
+// form resubmitted to itself) and through the live search, keeping what
+// is chosen.
+func TestCatalogPickersSearchTheDirectory(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		p := newCatalogPortal(t, db, false)
+		alice := p.admin(t, "alice")
+		_, page := p.page(t, alice, "/admin/catalog/resources/prod-db/edit")
+		form := formValues(t, page, "resource-form")
+		form.Set("q-eligible", "sr")
+		_, page = p.page(t, alice, "/admin/catalog/resources/prod-db/edit?"+form.Encode())
+		box := between(page, `id="okta-choices-eligible"`, `</div>`)
+		if !strings.Contains(box, `name="eligible" value="Engineering" checked`) || !strings.Contains(box, `name="eligible" value="SRE">`) || strings.Contains(box, "Finance") {
+			t.Errorf("eligible picker after searching sr:\n%s", box)
+		}
+
+		_, page = p.page(t, alice, "/admin/catalog/okta-groups?field=approvers&q=fin&okta=Portal+Admins")
+		if !strings.Contains(page, `id="okta-choices-approvers"`) || !strings.Contains(page, `value="Portal Admins" checked`) || !strings.Contains(page, `type="checkbox" name="approvers" value="Finance">`) {
+			t.Errorf("live search of approvers for fin:\n%s", page)
+		}
+		_, page = p.page(t, alice, "/admin/catalog/okta-groups?field=approvers&q=zzz")
+		if !strings.Contains(page, "No Okta group in the directory matches “zzz”") {
+			t.Errorf("live search for zzz:\n%s", page)
+		}
+		if code, page := p.page(t, alice, "/admin/catalog/okta-groups?field=owners"); code != 400 {
+			t.Errorf("live search of an unknown field = %d %s", code, pageText(page))
 		}
 	})
 }

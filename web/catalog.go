@@ -125,7 +125,7 @@ func (s *Server) catalogActiveGrants(ctx context.Context) (map[string]int64, err
 	return out, nil
 }
 
-// catalogOktaChoice is one Okta group offered by the group search.
+// catalogOktaChoice is one Okta group a picker offers.
 type catalogOktaChoice struct {
 	ID, Name, Description string
 	Selected              bool
@@ -134,30 +134,90 @@ type catalogOktaChoice struct {
 // catalogMaxOktaChoices bounds the answers of one Okta group search.
 const catalogMaxOktaChoices = 25
 
-// catalogSearchOktaGroups finds the directory snapshot's Okta groups whose name
-// contains q (case-insensitive), by name. The selected group is always
-// offered, first, so that a search never loses the choice made.
-func (s *Server) catalogSearchOktaGroups(ctx context.Context, q, selected string) ([]catalogOktaChoice, error) {
-	groups, err := s.store.SearchDirectoryGroups(ctx, strings.TrimSpace(q), catalogMaxOktaChoices)
-	if err != nil {
-		return nil, err
+// catalogPicker is one directory picker: the Okta groups chosen, then those
+// a search of the directory snapshot found. Every Okta group field of the
+// catalog forms is one: the synced group's (one choice) and a resource's
+// lists (several).
+type catalogPicker struct {
+	// Field is the form field the choices set: "okta", or a resource's
+	// "eligible", "approvers", "autoApprove".
+	Field, Label, Hint string
+	// Q is the search; Searched says a search was made (its answer may be
+	// empty).
+	Q        string
+	Searched bool
+	Choices  []catalogOktaChoice
+	// FormURL is the form's page, which the Search button submits to
+	// without JavaScript.
+	FormURL string
+	// Unread says no poll has read the Okta directory yet.
+	Unread bool
+	Error  string
+}
+
+// Multi says whether several groups may be chosen.
+func (p catalogPicker) Multi() bool { return p.Field != "okta" }
+
+// SearchField is the form field of the picker's search box.
+func (p catalogPicker) SearchField() string {
+	if p.Multi() {
+		return "q-" + p.Field
 	}
-	var out []catalogOktaChoice
-	if selected != "" {
-		choice := catalogOktaChoice{Name: selected, Selected: true}
-		g, err := s.store.DirectoryGroupByName(ctx, selected)
-		if err != nil {
-			return nil, err
+	return "q"
+}
+
+// BoxID is the id of the element holding the choices.
+func (p catalogPicker) BoxID() string {
+	if p.Multi() {
+		return "okta-choices-" + p.Field
+	}
+	return "okta-choices"
+}
+
+// Found says whether the search found a group not chosen yet.
+func (p catalogPicker) Found() bool {
+	for _, c := range p.Choices {
+		if !c.Selected {
+			return true
 		}
-		choice.ID, choice.Description = g.ID, g.Description
-		out = append(out, choice)
+	}
+	return false
+}
+
+// catalogFillPicker offers p's chosen groups (always, first, so that a
+// search never loses a choice) and the directory snapshot's groups whose
+// name contains p.Q (case-insensitive), by name. A list picker searches
+// only when asked; the synced group's lists the directory at once.
+func (s *Server) catalogFillPicker(ctx context.Context, p *catalogPicker, chosen []string) error {
+	for _, name := range chosen {
+		g, err := s.store.DirectoryGroupByName(ctx, name)
+		if err != nil {
+			return err
+		}
+		p.Choices = append(p.Choices, catalogOktaChoice{ID: g.ID, Name: name, Description: g.Description, Selected: true})
+	}
+	p.Q = strings.TrimSpace(p.Q)
+	if p.Multi() && p.Q == "" {
+		return nil
+	}
+	p.Searched = true
+	groups, err := s.store.SearchDirectoryGroups(ctx, p.Q, catalogMaxOktaChoices)
+	if err != nil {
+		return err
 	}
 	for _, g := range groups {
-		if g.Name != selected {
-			out = append(out, catalogOktaChoice{ID: g.ID, Name: g.Name, Description: g.Description})
+		if !slices.Contains(chosen, g.Name) {
+			p.Choices = append(p.Choices, catalogOktaChoice{ID: g.ID, Name: g.Name, Description: g.Description})
 		}
 	}
-	return out, nil
+	if len(groups) == 0 {
+		complete, err := s.store.DirectoryComplete(ctx)
+		if err != nil {
+			return err
+		}
+		p.Unread = !complete
+	}
+	return nil
 }
 
 // catalogTime renders a time the way the catalog pages show times.

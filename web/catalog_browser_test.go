@@ -99,6 +99,38 @@ func TestBrowserCatalog(t *testing.T) {
 			if r := p.current(t).Resources["prod-db"]; r.Description != "Production Aurora Postgres" || r.MaxDuration != 4*time.Hour {
 				t.Errorf("after the conflict prod-db = %+v", r)
 			}
+
+			// Every Okta group list is a directory picker: typing finds the
+			// group, a click chooses it, and the preview says that no rule
+			// of the policy names the resource's group yet.
+			err = chromedp.Do(ctx,
+				chromedp.Navigate(p.srv.URL+"/admin/catalog/resources/prod-db/edit"),
+				chromedp.WaitVisible(css(`#resource-form`)),
+				chromedp.SendKeys(css(`#q-approvers`), "sr"),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = chromedp.Run(ctx, chromedp.Poll[bool](
+				`document.querySelector('#okta-choices-approvers input[value="SRE"]:not(:checked)') !== null && document.querySelector('#okta-choices-approvers input[value="Portal Admins"]:checked') !== null`,
+				chromedp.WithPollingTimeout(10*time.Second)))
+			if err != nil {
+				choices, _ := chromedp.Run(ctx, chromedp.Text(css(`#okta-choices-approvers`)))
+				t.Fatalf("the approvers search did not offer SRE beside the chosen Portal Admins: %v; choices %q", err, choices)
+			}
+			err = chromedp.Do(ctx,
+				chromedp.Click(css(`#okta-choices-approvers input[value="SRE"]`)),
+				chromedp.Click(css(`#preview`)),
+				chromedp.WaitVisible(css(`ul.catalog-summary`)),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			summary, _ = chromedp.Run(ctx, chromedp.Text(css(`ul.catalog-summary`)))
+			notes, _ := chromedp.Run(ctx, chromedp.Text(css(`main`)))
+			if !strings.Contains(summary, "approvers Portal Admins → Portal Admins, SRE") || !strings.Contains(notes, "No rule of the tailnet policy names group:jit-prod-db") {
+				t.Errorf("preview after choosing SRE: summary %q, page %q", summary, notes)
+			}
 		})
 	})
 

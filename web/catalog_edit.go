@@ -49,19 +49,50 @@ type catalogEdit struct {
 	Eligible, Approvers, AutoApprove        string // one Okta group per line
 	Approvals, MaxDuration, DefaultDuration string
 	RequireReason                           bool
+	// Search is what the resource form's pickers search for, by field.
+	Search map[string]string
 }
 
-// catalogEditFromForm reads an edit from form or query values.
-func catalogEditFromForm(get func(string) string) catalogEdit {
-	trim := func(name string) string { return strings.TrimSpace(get(name)) }
-	return catalogEdit{
+// catalogPickerFields are the resource form's lists of Okta groups, each
+// chosen with a directory picker.
+var catalogPickerFields = []string{"eligible", "approvers", "autoApprove"}
+
+// catalogEditFromForm reads an edit from form or query values. A list of
+// Okta groups comes as one value per group (the pickers' checkboxes), or
+// as lines of one value.
+func catalogEditFromForm(v url.Values) catalogEdit {
+	trim := func(name string) string { return strings.TrimSpace(v.Get(name)) }
+	list := func(name string) string { return strings.Join(catalogLines(strings.Join(v[name], "\n")), "\n") }
+	e := catalogEdit{
 		Kind: trim("kind"), ETag: trim("etag"), Base: trim("base"), Original: trim("original"),
-		Group: trim("group"), Okta: trim("okta"), Removal: trim("removal"), Q: get("q"),
+		Group: trim("group"), Okta: trim("okta"), Removal: trim("removal"), Q: v.Get("q"),
 		Name: trim("name"), Description: trim("description"), ResourceGroup: trim("rgroup"),
-		Eligible: get("eligible"), Approvers: get("approvers"), AutoApprove: get("autoApprove"),
+		Eligible: list("eligible"), Approvers: list("approvers"), AutoApprove: list("autoApprove"),
 		Approvals: trim("approvals"), MaxDuration: trim("maxDuration"), DefaultDuration: trim("defaultDuration"),
-		RequireReason: get("requireReason") == "true",
+		RequireReason: v.Get("requireReason") == "true",
 	}
+	for _, f := range catalogPickerFields {
+		if q := trim("q-" + f); q != "" {
+			if e.Search == nil {
+				e.Search = map[string]string{}
+			}
+			e.Search[f] = q
+		}
+	}
+	return e
+}
+
+// list is the value of a resource's list field, one Okta group per line.
+func (e catalogEdit) list(field string) string {
+	switch field {
+	case "eligible":
+		return e.Eligible
+	case "approvers":
+		return e.Approvers
+	case "autoApprove":
+		return e.AutoApprove
+	}
+	return ""
 }
 
 // isResource says whether the edit changes a resource (else a group).
@@ -178,18 +209,23 @@ func (e catalogEdit) domain() grants.CatalogEdit {
 // wrong with it next to the form field it names.
 func (e catalogEdit) apply(cur *grants.Catalog) (*grants.Catalog, *catalogFormError) {
 	proposed, err := cur.Apply(e.domain())
-	var ee *grants.CatalogEditError
-	if errors.As(err, &ee) {
-		field := ee.Field
-		if e.isResource() && field == "group" {
-			field = "rgroup"
-		}
-		return nil, &catalogFormError{Field: field, Msg: ee.Msg}
-	}
 	if err != nil {
-		return nil, catalogFieldError("", "%v", err)
+		return nil, e.formError(err)
 	}
 	return proposed, nil
+}
+
+// formError places a catalog edit's error next to the form field it names.
+func (e catalogEdit) formError(err error) *catalogFormError {
+	var ee *grants.CatalogEditError
+	if !errors.As(e.domain().EditError(err), &ee) {
+		return catalogFieldError("", "%v", err)
+	}
+	field := ee.Field
+	if e.isResource() && field == "group" {
+		field = "rgroup"
+	}
+	return &catalogFormError{Field: field, Msg: ee.Msg}
 }
 
 // catalogLines splits a textarea into its non-blank lines, trimmed. Okta
@@ -232,8 +268,8 @@ type catalogFormPage struct {
 	Edit     catalogEdit
 	Error    *catalogFormError
 	Conflict *catalogConflict
-	// Choices are the Okta groups offered (group form).
-	Choices []catalogOktaChoice
+	// Pickers are the form's Okta group pickers, by field.
+	Pickers map[string]catalogPicker
 	// Applied is what the policy holds for the group (removal form).
 	Applied   grants.AppliedGroup
 	Confirmed bool
@@ -256,6 +292,46 @@ func (p catalogFormPage) FieldError(field string) string {
 
 // FormURL is the form's own page (the Okta search submits to it).
 func (p catalogFormPage) FormURL() string { return p.Edit.formURL(false) }
+
+// Picker is the Okta group picker of field, with its error.
+func (p catalogFormPage) Picker(field string) catalogPicker {
+	picker := p.Pickers[field]
+	picker.Error = p.FieldError(field)
+	return picker
+}
+
+// catalogPickerLabels are each picker's label and hint.
+var catalogPickerLabels = map[string][2]string{
+	"okta":        {"Okta group whose ACTIVE members it holds", ""},
+	"eligible":    {"Who may request", "Okta groups; none chosen means anyone."},
+	"approvers":   {"Approved by", "Okta groups; none chosen means the portal admins."},
+	"autoApprove": {"Approved at once for", "Okta groups whose members need no approval."},
+}
+
+// fillPickers builds the form's pickers from what the edit holds.
+func (s *Server) fillPickers(ctx context.Context, page *catalogFormPage) error {
+	e := page.Edit
+	fields := map[string]string{"okta": e.Okta}
+	if e.isResource() {
+		fields = map[string]string{}
+		for _, f := range catalogPickerFields {
+			fields[f] = e.list(f)
+		}
+	}
+	page.Pickers = map[string]catalogPicker{}
+	for field, value := range fields {
+		l := catalogPickerLabels[field]
+		p := catalogPicker{Field: field, Label: l[0], Hint: l[1], Q: e.Search[field], FormURL: page.FormURL()}
+		if field == "okta" {
+			p.Q = e.Q
+		}
+		if err := s.catalogFillPicker(ctx, &p, catalogLines(value)); err != nil {
+			return err
+		}
+		page.Pickers[field] = p
+	}
+	return nil
+}
 
 // catalogConflict tells an admin that someone else changed the definition
 // they were editing, and what it is now.
@@ -333,7 +409,7 @@ func (s *Server) catalogRenderForm(c echo.Context, code int, e catalogEdit, cur 
 		if e.Original != "" {
 			page.Title = "Change " + e.Original
 		}
-		if page.Choices, err = s.catalogSearchOktaGroups(ctx, e.Q, e.Okta); err != nil {
+		if err := s.fillPickers(ctx, &page); err != nil {
 			return err
 		}
 		return s.render(c, code, "catalog_group_form.html", page)
@@ -349,6 +425,9 @@ func (s *Server) catalogRenderForm(c echo.Context, code int, e catalogEdit, cur 
 			page.Title = "Edit " + e.Original
 		}
 		page.Retired = cur.Resources[e.key()].Retired
+		if err := s.fillPickers(ctx, &page); err != nil {
+			return err
+		}
 		return s.render(c, code, "catalog_resource_form.html", page)
 	}
 	msg := "Not saved: "
@@ -432,6 +511,17 @@ func (s *Server) proposeEdit(c echo.Context, e catalogEdit) (cur *grants.Catalog
 	proposed, ferr := e.apply(cur)
 	if ferr == nil {
 		if ferr, err = s.catalogCheckEdit(c.Request().Context(), e, cur, proposed); err != nil {
+			return nil, "", nil, false, err
+		}
+	}
+	if ferr == nil {
+		// A name the directory does not know is refused before the save.
+		err := s.opts.CatalogStore.CheckOktaGroups(c.Request().Context(), cur, proposed)
+		var ce *grants.CatalogError
+		switch {
+		case errors.As(err, &ce):
+			ferr = e.formError(ce)
+		case err != nil:
 			return nil, "", nil, false, err
 		}
 	}

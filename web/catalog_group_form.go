@@ -28,7 +28,7 @@ func (s *Server) catalogGroupForm(c echo.Context) error {
 	}
 	if c.QueryParam("kind") == editGroup {
 		// The search, or the preview's "Back", resubmitted the form.
-		e = catalogEditFromForm(c.QueryParam)
+		e = catalogEditFromForm(c.QueryParams())
 		if key != "" {
 			e.Original, e.Group = key, key
 		}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	oktasync "github.com/accessportal/portal/sync/okta"
+
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
 	"github.com/accessportal/portal/grants/database/dbtest"
@@ -106,6 +108,12 @@ func newCatalogPortal(t *testing.T, db *database.DB, fileMode bool) *catalogPort
 			t.Fatal(err)
 		}
 	}
+	// As the portal does: a name the snapshot lacks is asked of Okta.
+	directory, err := oktasync.New(oktasync.Config{OrgURL: oktaURL, APIToken: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.store.SetOktaGroupLookup(directory.GroupNamed)
 	dbtest.MarkDirectoryRead(t, db)
 	p.rec = reconcile.New(reconcile.Options{Store: grants.NewStore(db), Catalog: p.store.Current, Policy: tailnet, Clock: clock.Now, MinInterval: time.Millisecond})
 

@@ -2,21 +2,29 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 )
 
 // catalogOktaGroups answers the live search of static/catalog.js: the
-// choice list of the group form, as HTML.
+// choices of one picker (?field=, "okta" by default) for ?q=, keeping the
+// groups chosen (?okta=, repeated), as HTML.
 func (s *Server) catalogOktaGroups(c echo.Context) error {
-	choices, err := s.catalogSearchOktaGroups(c.Request().Context(), c.QueryParam("q"), c.QueryParam("okta"))
-	if err != nil {
+	field := c.QueryParam("field")
+	if field == "" {
+		field = "okta"
+	}
+	if field != "okta" && !slices.Contains(catalogPickerFields, field) {
+		return httpError(http.StatusBadRequest, "field must be okta, "+strings.Join(catalogPickerFields, ", "))
+	}
+	p := catalogPicker{Field: field, Q: c.QueryParam("q")}
+	if err := s.catalogFillPicker(c.Request().Context(), &p, catalogLines(strings.Join(c.QueryParams()["okta"], "\n"))); err != nil {
 		return err
 	}
 	var b strings.Builder
-	page := catalogFormPage{Choices: choices, Edit: catalogEdit{Q: c.QueryParam("q"), Okta: c.QueryParam("okta")}}
-	if err := s.pages["catalog_group_form.html"].ExecuteTemplate(&b, "catalog-okta-choices", page); err != nil {
+	if err := s.pages["catalog_group_form.html"].ExecuteTemplate(&b, "catalog-okta-choices", p); err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

@@ -23,7 +23,7 @@ func (s *Server) catalogRemoveForm(c echo.Context) error {
 	}
 	e := catalogEdit{Kind: editGroupRemove, ETag: etag, Original: key, Group: key, Okta: okta, Base: cur.Version(editGroupRemove, key)}
 	if c.QueryParam("kind") == editGroupRemove {
-		e = catalogEditFromForm(c.QueryParam)
+		e = catalogEditFromForm(c.QueryParams())
 		e.Original, e.Group = key, key
 	}
 	return s.catalogRenderForm(c, http.StatusOK, e, cur, etag, nil, false)

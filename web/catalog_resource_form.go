@@ -27,7 +27,7 @@ func (s *Server) catalogResourceForm(c echo.Context) error {
 		e.ETag, e.Base = etag, cur.Version(editResource, key)
 	}
 	if c.QueryParam("kind") == editResource {
-		e = catalogEditFromForm(c.QueryParam)
+		e = catalogEditFromForm(c.QueryParams())
 		if key != "" {
 			e.Original, e.Name = key, key
 		}

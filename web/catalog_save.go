@@ -24,7 +24,11 @@ func (s *Server) catalogSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	e := catalogEditFromForm(c.FormValue)
+	form, err := c.FormParams()
+	if err != nil {
+		return httpError(http.StatusBadRequest, "the form could not be read: "+err.Error())
+	}
+	e := catalogEditFromForm(form)
 	var summary []string
 	for attempt := 1; ; attempt++ {
 		cur, etag, proposed, answered, err := s.proposeEdit(c, e)

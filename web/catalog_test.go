@@ -95,7 +95,6 @@ func TestCatalogMappingPreviewAndSave(t *testing.T) {
 		notes := []struct{ okta, want string }{
 			{"Contractors", `The portal has not read the members of "Contractors" yet`},
 			{"SRE", `The members of "SRE" shown here are from when the portal last read them`},
-			{"Nobody Group", `Okta group "Nobody Group" is not in the directory snapshot: check its spelling.`},
 		}
 		for _, n := range notes {
 			bad.Set("group", "group:x")
@@ -103,6 +102,13 @@ func TestCatalogMappingPreviewAndSave(t *testing.T) {
 			if code, _, page := p.post(t, alice, "/admin/catalog/preview", bad); code != 200 || !strings.Contains(pageText(page), n.want) {
 				t.Errorf("preview of group:x ← %s = %d %s", n.okta, code, pageText(page))
 			}
+		}
+		// A name the directory does not know is refused next to its field:
+		// a typo would sync nobody.
+		bad.Set("okta", "Enginering")
+		code, _, page = p.post(t, alice, "/admin/catalog/preview", bad)
+		if want := `Okta group "Enginering" is not in the Okta directory; check its spelling`; code != 400 || !strings.Contains(pageText(page), want) {
+			t.Errorf("preview of group:x ← Enginering = %d, want 400 with %q: %s", code, want, pageText(page))
 		}
 
 		// The preview shows the exact diff `portal sync --dry-run` would print.
@@ -282,7 +288,11 @@ func TestCatalogResourceEditsChangeWhatRequestsMay(t *testing.T) {
 			}
 			bad.Set(c.field, c.value)
 			code, _, page := p.post(t, alice, "/admin/catalog/save", bad)
-			if code != 400 || !strings.Contains(pageText(page), c.msg) || !strings.Contains(page, htmlEscape(c.value)) {
+			kept := htmlEscape(c.value)
+			if c.field == "eligible" {
+				kept = `name="eligible" value="SRE" checked`
+			}
+			if code != 400 || !strings.Contains(pageText(page), c.msg) || !strings.Contains(page, kept) {
 				t.Errorf("%s = %q: %d, want 400 with %q and the input kept:\n%s", c.field, c.value, code, c.msg, pageText(page))
 			}
 		}
@@ -555,6 +565,9 @@ func htmlEscape(s string) string {
 func TestCatalogEditsKeepTheOtherSections(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		p := newCatalogPortal(t, db, false)
+		if err := db.Create(&grants.DirectoryGroup{ID: "g-security", Name: "Security", SyncedAt: time.Now()}).Error; err != nil {
+			t.Fatal(err)
+		}
 		withRest := strings.Replace(catalogSeed, `"admins": ["Portal Admins"],`,
 			`"admins": ["Portal Admins", "Security"], "offboarding": {"tailscaleDevices": "delete"}, "keepEmpty": ["group:old"],`, 1)
 		if res, body := do(t, "PUT", p.srv.URL+"/api/v1/catalog", p.tokens["alice"], withRest, "If-Match", "*"); res.StatusCode != 200 {

@@ -86,6 +86,7 @@ func (a *app) init(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("OKTA_ORG_URL: %w", err)
 	}
+	a.catalog.SetOktaGroupLookup(a.directory.GroupNamed)
 	a.tailnet, err = tailnet.New(tailnet.Config{
 		APIURL: cfg.TailscaleAPIURL, Tailnet: cfg.TailscaleTailnet, APIKey: cfg.TailscaleAPIKey,
 		OAuthClientID: cfg.TailscaleOAuthClientID, OAuthClientSecret: cfg.TailscaleOAuthClientSecret,

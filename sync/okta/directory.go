@@ -18,12 +18,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/okta/okta-sdk-golang/v2/okta"
+	"github.com/okta/okta-sdk-golang/v2/okta/query"
 
 	"github.com/accessportal/portal/grants"
 )
@@ -360,4 +362,25 @@ func since(cursor *time.Time, readFrom time.Time, overlap time.Duration) string 
 		t = readFrom
 	}
 	return t.Add(-overlap).UTC().Format(timeLayout)
+}
+
+// GroupNamed asks Okta whether it has a group named exactly name: the
+// catalog's check of a name the snapshot lacks (a group created since the
+// last poll). One call: a search on profile.name, or a name prefix query
+// where the search is refused.
+func (d *Directory) GroupNamed(ctx context.Context, name string) (bool, error) {
+	quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name)
+	groups, resp, err := d.client.Group.ListGroups(ctx, &query.Params{Search: `profile.name eq "` + quoted + `"`, Limit: 200})
+	if unsupportedQuery(err) {
+		groups, resp, err = d.client.Group.ListGroups(ctx, &query.Params{Q: name, Limit: 200})
+	}
+	if err != nil {
+		return false, apiError("looking up group "+strconv.Quote(name), resp, err)
+	}
+	for _, g := range groups {
+		if groupName(g) == name {
+			return true, nil
+		}
+	}
+	return false, nil
 }
