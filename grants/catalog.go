@@ -44,10 +44,6 @@ type Catalog struct {
 	// Tailscale devices ("offboarding": {"tailscaleDevices": "delete"});
 	// the default keeps them.
 	DeleteDevices bool
-
-	// oktaRefs are the places that name an Okta group, in file order, as
-	// ParseCatalog found them; nil for a catalog built in code.
-	oktaRefs []OktaGroupRef
 }
 
 // Resource is one thing people may request: membership of one Tailscale
@@ -151,12 +147,20 @@ func LoadCatalogFile(path string) (*Catalog, error) {
 // Groups and Resources are never nil. Empty text, or text holding only
 // comments, is a valid empty catalog.
 func ParseCatalog(filename string, data []byte) (*Catalog, error) {
+	c, _, err := parseCatalog(filename, data)
+	return c, err
+}
+
+// parseCatalog is ParseCatalog that also returns where the text names Okta
+// groups, with their lines.
+func parseCatalog(filename string, data []byte) (*Catalog, []OktaGroupRef, error) {
 	p := &catalogParser{
 		file: filename,
 		// hujson.Parse aliases its input: parse a private copy.
 		src: bytes.TrimPrefix(bytes.Clone(data), []byte("\uFEFF")),
 	}
-	return p.parse()
+	c, err := p.parse()
+	return c, p.refs, err
 }
 
 // ResourceNames returns the names of the catalog's resources, sorted.
@@ -401,7 +405,6 @@ func (p *catalogParser) parse() (*Catalog, error) {
 	if err := p.checkGroupOwnership(synced, resourceGroups); err != nil {
 		return nil, err
 	}
-	c.oktaRefs = p.refs
 	return c, nil
 }
 

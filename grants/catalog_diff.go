@@ -12,10 +12,14 @@ import (
 
 // Version identifies one definition of the catalog as it is: "" when the
 // catalog lacks it. Synced groups: the Okta group followed; groups kept
-// empty: "empty"; resources (kind EditResource…): a hash of the
+// empty: "empty"; the admins (kind EditAdmins): a hash of the list; resources (kind EditResource…): a hash of the
 // resource's canonical form. Two versions differ exactly when the
 // definition changed.
 func (c *Catalog) Version(kind, key string) string {
+	if kind == EditAdmins {
+		sum := sha256.Sum256([]byte(strings.Join(c.Admins, "\n")))
+		return "admins:" + hex.EncodeToString(sum[:8])
+	}
 	if strings.HasPrefix(kind, EditResource) {
 		r, ok := c.Resources[key]
 		if !ok {

@@ -19,6 +19,7 @@ const (
 	EditResource        = "resource"          // create or edit a resource
 	EditResourceRetire  = "resource-retire"   // no new requests
 	EditResourceRestore = "resource-restore"  // take requests again
+	EditAdmins          = "admins"            // change the Okta groups that administer the portal
 )
 
 // Answers to "empty the Tailscale group or leave it?" when a synced group
@@ -42,6 +43,9 @@ type CatalogEdit struct {
 	Removal string
 	// Resource is the resource as typed (EditResource).
 	Resource ResourceText
+	// Admins are the Okta groups whose members administer the portal
+	// (EditAdmins).
+	Admins []string
 }
 
 // IsResource says whether the edit changes a resource (else a group).
@@ -173,6 +177,11 @@ func (c *Catalog) Apply(e CatalogEdit) (*Catalog, error) {
 		default:
 			return nil, editError("removal", "choose whether to empty %s or to leave it with its current members", key)
 		}
+	case EditAdmins:
+		if len(e.Admins) == 0 {
+			return nil, editError("admins", "choose at least one Okta group: without one nobody could administer the portal")
+		}
+		next.Admins = slices.Clone(e.Admins)
 	case EditKeepEmptyRemove:
 		if !slices.Contains(next.KeepEmpty, key) {
 			return nil, editError("", "%s is no longer kept empty", key)
@@ -222,6 +231,9 @@ func (e CatalogEdit) EditError(err error) error {
 
 // fieldOf names the edit's field a catalog error is about.
 func (e CatalogEdit) fieldOf(ce *CatalogError) string {
+	if e.Kind == EditAdmins {
+		return "admins"
+	}
 	if !e.IsResource() {
 		if strings.Contains(ce.Msg, "Okta group") {
 			return "okta"

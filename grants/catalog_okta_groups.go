@@ -19,12 +19,9 @@ type OktaGroupRef struct {
 	Line int
 }
 
-// OktaGroupRefs returns every place the catalog names an Okta group: in the
-// order of its text when it was parsed, by key when it was built in code.
+// OktaGroupRefs returns every place the catalog names an Okta group, by
+// key (without lines).
 func (c *Catalog) OktaGroupRefs() []OktaGroupRef {
-	if c.oktaRefs != nil {
-		return c.oktaRefs
-	}
 	var refs []OktaGroupRef
 	list := func(key string, names []string) {
 		for i, n := range names {
@@ -62,20 +59,25 @@ func (s *CatalogStore) SetOktaGroupLookup(lookup OktaGroupLookup) {
 // CheckOktaGroups refuses a catalog that names an Okta group the directory
 // does not know where before did not name it: a typo in approvers would
 // leave requests nobody can approve, one in eligible would let nobody ask.
-// The answer is a *CatalogError naming the key (and the line, for a parsed
-// catalog). Names before already had are not refused: an Okta group deleted
-// since is the poller's warning, not a reason to refuse an unrelated
-// change. A name the snapshot lacks is looked up in Okta when a lookup is
+// The answer is a *CatalogError naming the key. Names before already had
+// are not refused: an Okta group deleted since is the poller's warning, not
+// a reason to refuse an unrelated change. A name the snapshot lacks is looked up in Okta when a lookup is
 // set; until a poll has completed a read of Okta, the lookup is the only
 // judge, and without one nothing is refused.
 func (s *CatalogStore) CheckOktaGroups(ctx context.Context, before, proposed *Catalog) error {
+	return s.checkOktaGroups(ctx, "catalog", before, proposed.OktaGroupRefs())
+}
+
+// checkOktaGroups is CheckOktaGroups of the places refs of the catalog
+// text file (which carry their lines).
+func (s *CatalogStore) checkOktaGroups(ctx context.Context, file string, before *Catalog, refs []OktaGroupRef) error {
 	had := map[string]bool{}
 	for _, ref := range before.OktaGroupRefs() {
 		had[ref.Name] = true
 	}
 	var fresh []OktaGroupRef
 	var names []string
-	for _, ref := range proposed.OktaGroupRefs() {
+	for _, ref := range refs {
 		if !had[ref.Name] {
 			fresh = append(fresh, ref)
 			names = append(names, ref.Name)
@@ -104,36 +106,38 @@ func (s *CatalogStore) CheckOktaGroups(ctx context.Context, before, proposed *Ca
 	if st.DirectoryReadAt == nil && lookup == nil {
 		return nil
 	}
-	asked := map[string]error{}
+	lookups := map[string]error{} // the names asked of Okta, with the error
 	for _, ref := range fresh {
 		if known[ref.Name] {
 			continue
 		}
-		err, seen := asked[ref.Name]
-		if !seen && lookup != nil && len(asked) < maxOktaGroupLookups {
-			var ok bool
-			ok, err = lookup(ctx, ref.Name)
-			if ok {
+		err, asked := lookups[ref.Name]
+		if !asked && lookup != nil && len(lookups) < maxOktaGroupLookups {
+			found, lerr := lookup(ctx, ref.Name)
+			if found {
 				known[ref.Name] = true
 				continue
 			}
-			asked[ref.Name] = err
+			lookups[ref.Name], err, asked = lerr, lerr, true
 		}
-		if err != nil && st.DirectoryReadAt == nil {
-			slog.Warn("an Okta group the catalog names could not be checked", "group", ref.Name, "err", err)
+		// Before a read of Okta, only Okta's own answer refuses a name.
+		if st.DirectoryReadAt == nil && (!asked || err != nil) {
+			if err != nil {
+				slog.Warn("an Okta group the catalog names could not be checked", "group", ref.Name, "err", err)
+			}
 			continue
 		}
-		return unknownOktaGroup(ref, err)
+		return unknownOktaGroup(file, ref, err)
 	}
 	return nil
 }
 
 // unknownOktaGroup is the refusal of a name neither the snapshot nor Okta
 // knows.
-func unknownOktaGroup(ref OktaGroupRef, lookupErr error) *CatalogError {
+func unknownOktaGroup(file string, ref OktaGroupRef, lookupErr error) *CatalogError {
 	msg := fmt.Sprintf("Okta group %q is not in the Okta directory; check its spelling (names are exact, case included)", ref.Name)
 	if lookupErr != nil {
 		msg += fmt.Sprintf(" (Okta could not be asked: %v)", lookupErr)
 	}
-	return &CatalogError{File: "catalog", Line: ref.Line, Key: ref.Key, Msg: msg}
+	return &CatalogError{File: file, Line: ref.Line, Key: ref.Key, Msg: msg}
 }

@@ -130,11 +130,11 @@ func (s *CatalogStore) Replace(ctx context.Context, name string, body []byte, if
 	if s.path != "" {
 		return nil, ErrCatalogFromFile
 	}
-	c, err := ParseCatalog(name, body)
+	c, refs, err := parseCatalog(name, body)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.CheckOktaGroups(ctx, s.Current(), c); err != nil {
+	if err := s.checkOktaGroups(ctx, name, s.Current(), refs); err != nil {
 		return nil, err
 	}
 	var version int64

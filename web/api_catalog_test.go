@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -248,6 +250,58 @@ func TestCatalogPickersSearchTheDirectory(t *testing.T) {
 		}
 		if code, page := p.page(t, alice, "/admin/catalog/okta-groups?field=owners"); code != 400 {
 			t.Errorf("live search of an unknown field = %d %s", code, pageText(page))
+		}
+	})
+}
+
+// TestCatalogAdminsForm: the admin groups are chosen with the directory
+// picker; a change that would end its author's own admin access, or leave
+// no admin group, is refused next to the field.
+func TestCatalogAdminsForm(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		p := newCatalogPortal(t, db, false)
+		alice := p.admin(t, "alice")
+		_, page := p.page(t, alice, "/admin/catalog")
+		if !strings.Contains(page, `href="/admin/catalog/admins/edit"`) {
+			t.Fatalf("the overview has no link to change the admins:\n%s", pageText(page))
+		}
+		_, page = p.page(t, alice, "/admin/catalog/admins/edit")
+		form := formValues(t, page, "admins-form")
+		if got := form["admins"]; len(got) != 1 || got[0] != "Portal Admins" {
+			t.Fatalf("admins form = %v", form)
+		}
+		cases := []struct {
+			admins []string
+			want   string
+		}{
+			{nil, "choose at least one Okta group"},
+			{[]string{"SRE"}, "saving would end your own admin access: keep Portal Admins"},
+			{[]string{"Portal Admins", "Securty"}, `admins[1]: Okta group "Securty" is not in the Okta directory`},
+		}
+		for _, c := range cases {
+			bad := url.Values{}
+			for k, v := range form {
+				bad[k] = v
+			}
+			bad["admins"] = c.admins
+			if code, _, page := p.post(t, alice, "/admin/catalog/save", bad); code != 400 || !strings.Contains(pageText(page), c.want) {
+				t.Errorf("admins %q = %d, want 400 with %q:\n%s", c.admins, code, c.want, pageText(page))
+			}
+		}
+		form["admins"] = []string{"Portal Admins", "SRE"}
+		code, _, page := p.post(t, alice, "/admin/catalog/preview", form)
+		if code != 200 || !strings.Contains(pageText(page), "Admins: Portal Admins, SRE.") {
+			t.Fatalf("preview = %d %s", code, pageText(page))
+		}
+		if code, loc, page := p.post(t, alice, "/admin/catalog/save", form); code != 303 || loc != "/admin/catalog" {
+			t.Fatalf("save = %d %q %s", code, loc, pageText(page))
+		}
+		if got := p.current(t).Admins; !slices.Equal(got, []string{"Portal Admins", "SRE"}) {
+			t.Errorf("admins after saving = %q", got)
+		}
+		// carol (SRE) administers the portal now.
+		if res, body := do(t, "GET", p.srv.URL+"/api/v1/catalog", p.tokens["carol"], ""); res.StatusCode != 200 {
+			t.Errorf("carol reads the catalog = %d %s", res.StatusCode, body)
 		}
 	})
 }

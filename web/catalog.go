@@ -27,6 +27,7 @@ func (s *Server) catalogRoutes(e *echo.Echo, web, api *echo.Group) {
 	web.GET("/admin/catalog", s.catalogPage, admin)
 	web.GET("/admin/catalog/export", s.catalogExport, admin)
 	web.GET("/admin/catalog/okta-groups", s.catalogOktaGroups, admin)
+	web.GET("/admin/catalog/admins/edit", s.catalogAdminsForm, admin)
 	web.GET("/admin/catalog/new-group", s.catalogGroupForm, admin)
 	web.GET("/admin/catalog/groups/:group", s.catalogGroupMembers, admin)
 	web.GET("/admin/catalog/groups/:group/edit", s.catalogGroupForm, admin)

@@ -23,6 +23,7 @@ const (
 	editResource        = grants.EditResource
 	editResourceRetire  = grants.EditResourceRetire
 	editResourceRestore = grants.EditResourceRestore
+	editAdmins          = grants.EditAdmins
 )
 
 // catalogEdit is one admin change to the database catalog, as its form
@@ -44,6 +45,9 @@ type catalogEdit struct {
 	// Synced groups.
 	Group, Okta, Removal, Q string
 
+	// Admins are the admin Okta groups, one per line (EditAdmins).
+	Admins string
+
 	// Resources: the form's text, validated by the catalog parser.
 	Name, Description, ResourceGroup        string
 	Eligible, Approvers, AutoApprove        string // one Okta group per line
@@ -53,9 +57,12 @@ type catalogEdit struct {
 	Search map[string]string
 }
 
-// catalogPickerFields are the resource form's lists of Okta groups, each
+// catalogResourceLists are the resource form's lists of Okta groups.
+var catalogResourceLists = []string{"eligible", "approvers", "autoApprove"}
+
+// catalogPickerFields are the catalog forms' lists of Okta groups, each
 // chosen with a directory picker.
-var catalogPickerFields = []string{"eligible", "approvers", "autoApprove"}
+var catalogPickerFields = append(slices.Clone(catalogResourceLists), "admins")
 
 // catalogEditFromForm reads an edit from form or query values. A list of
 // Okta groups comes as one value per group (the pickers' checkboxes), or
@@ -68,6 +75,7 @@ func catalogEditFromForm(v url.Values) catalogEdit {
 		Group: trim("group"), Okta: trim("okta"), Removal: trim("removal"), Q: v.Get("q"),
 		Name: trim("name"), Description: trim("description"), ResourceGroup: trim("rgroup"),
 		Eligible: list("eligible"), Approvers: list("approvers"), AutoApprove: list("autoApprove"),
+		Admins:    list("admins"),
 		Approvals: trim("approvals"), MaxDuration: trim("maxDuration"), DefaultDuration: trim("defaultDuration"),
 		RequireReason: v.Get("requireReason") == "true",
 	}
@@ -91,6 +99,8 @@ func (e catalogEdit) list(field string) string {
 		return e.Approvers
 	case "autoApprove":
 		return e.AutoApprove
+	case "admins":
+		return e.Admins
 	}
 	return ""
 }
@@ -101,6 +111,8 @@ func (e catalogEdit) isResource() bool { return strings.HasPrefix(e.Kind, editRe
 // key is the definition the edit changes.
 func (e catalogEdit) key() string {
 	switch {
+	case e.Kind == editAdmins:
+		return "admins"
 	case e.Original != "":
 		return e.Original
 	case e.isResource():
@@ -121,6 +133,7 @@ func (e catalogEdit) fields() []catalogField {
 		{"name", e.Name}, {"description", e.Description}, {"rgroup", e.ResourceGroup},
 		{"eligible", e.Eligible}, {"approvers", e.Approvers}, {"autoApprove", e.AutoApprove},
 		{"approvals", e.Approvals}, {"maxDuration", e.MaxDuration}, {"defaultDuration", e.DefaultDuration},
+		{"admins", e.Admins},
 	}
 	if e.RequireReason {
 		all = append(all, catalogField{"requireReason", "true"})
@@ -146,6 +159,8 @@ func (e catalogEdit) formURL(withValues bool) string {
 		}
 	case editGroupRemove:
 		u = "/admin/catalog/groups/" + url.PathEscape(e.key()) + "/remove"
+	case editAdmins:
+		u = "/admin/catalog/admins/edit"
 	case editResource:
 		u = "/admin/catalog/new-resource"
 		if e.Original != "" {
@@ -195,7 +210,7 @@ func catalogFieldError(field, format string, args ...any) *catalogFormError {
 // domain is the edit as the catalog applies it.
 func (e catalogEdit) domain() grants.CatalogEdit {
 	return grants.CatalogEdit{
-		Kind: e.Kind, Key: e.key(), Adding: e.Original == "", Okta: e.Okta, Removal: e.Removal,
+		Kind: e.Kind, Key: e.key(), Adding: e.Original == "", Okta: e.Okta, Removal: e.Removal, Admins: catalogLines(e.Admins),
 		Resource: grants.ResourceText{
 			Description: e.Description, Group: e.ResourceGroup,
 			Eligible: catalogLines(e.Eligible), Approvers: catalogLines(e.Approvers), AutoApprove: catalogLines(e.AutoApprove),
@@ -306,15 +321,19 @@ var catalogPickerLabels = map[string][2]string{
 	"eligible":    {"Who may request", "Okta groups; none chosen means anyone."},
 	"approvers":   {"Approved by", "Okta groups; none chosen means the portal admins."},
 	"autoApprove": {"Approved at once for", "Okta groups whose members need no approval."},
+	"admins":      {"Admins", "Okta groups whose members administer the portal; at least one. You must stay in one of them."},
 }
 
 // fillPickers builds the form's pickers from what the edit holds.
 func (s *Server) fillPickers(ctx context.Context, page *catalogFormPage) error {
 	e := page.Edit
 	fields := map[string]string{"okta": e.Okta}
-	if e.isResource() {
+	switch {
+	case e.Kind == editAdmins:
+		fields = map[string]string{"admins": e.Admins}
+	case e.isResource():
 		fields = map[string]string{}
-		for _, f := range catalogPickerFields {
+		for _, f := range catalogResourceLists {
 			fields[f] = e.list(f)
 		}
 	}
@@ -348,6 +367,10 @@ func catalogConflictFor(h catalogHeader, e catalogEdit, cur *grants.Catalog) *ca
 		cf.By, cf.At = h.LastChange.Actor, catalogTime(h.LastChange.At)
 	}
 	key := e.key()
+	if e.Kind == editAdmins {
+		cf.Theirs = []string{"admins: " + strings.Join(cur.Admins, ", ")}
+		return cf
+	}
 	if e.isResource() {
 		r, ok := cur.Resources[key]
 		if !ok {
@@ -419,6 +442,12 @@ func (s *Server) catalogRenderForm(c echo.Context, code int, e catalogEdit, cur 
 			return err
 		}
 		return s.render(c, code, "catalog_remove_form.html", page)
+	case editAdmins:
+		page.Title = "Change the admins"
+		if err := s.fillPickers(ctx, &page); err != nil {
+			return err
+		}
+		return s.render(c, code, "catalog_admins_form.html", page)
 	case editResource:
 		page.Title = "New resource"
 		if e.Original != "" {
@@ -525,6 +554,17 @@ func (s *Server) proposeEdit(c echo.Context, e catalogEdit) (cur *grants.Catalog
 			return nil, "", nil, false, err
 		}
 	}
+	if ferr == nil && e.Kind == editAdmins {
+		// One click must not end the author's own admin access.
+		p, err := s.catalogAdmin(c)
+		if err != nil {
+			return nil, "", nil, false, err
+		}
+		if !p.InAny(proposed.Admins) {
+			mine := slices.DeleteFunc(slices.Clone(cur.Admins), func(g string) bool { return !p.InAny([]string{g}) })
+			ferr = catalogFieldError("admins", "you are in none of these groups, so saving would end your own admin access: keep %s, or ask another admin to make this change", strings.Join(mine, " or "))
+		}
+	}
 	if ferr == nil && e.Kind == editResource {
 		if msg, _ := s.checkOnCallEdit(c, cur, proposed); msg != "" {
 			ferr = catalogFieldError("name", "%s", msg)
@@ -542,6 +582,8 @@ func (s *Server) proposeEdit(c echo.Context, e catalogEdit) (cur *grants.Catalog
 func (s *Server) catalogNotes(ctx context.Context, e catalogEdit, cur, proposed *grants.Catalog) ([]string, error) {
 	var named []string
 	switch e.Kind {
+	case editAdmins:
+		named = slices.Clone(proposed.Admins)
 	case editGroup:
 		named = []string{e.Okta}
 	case editResource:
