@@ -82,6 +82,35 @@ func (p *runningPortal) pushFromGit(t testing.TB) {
 	}
 }
 
+// waitComplete waits until a reconcile based on a completed read of Okta
+// has succeeded: from then on the portal writes only for new changes.
+func (p *runningPortal) waitComplete(t testing.TB) {
+	t.Helper()
+	waitFor(t, 20*time.Second, func() bool {
+		st, err := grants.NewStore(p.db).SyncStatus(context.Background())
+		return err == nil && st.LastCompleteAt != nil
+	})
+}
+
+// flushWebhooksAndSettle delivers the queued tailnet webhooks and, when
+// they announce a policy change, waits for the reconcile pass it causes (a
+// pass started once the delivery began) to finish.
+func (p *runningPortal) flushWebhooksAndSettle(t testing.TB) {
+	t.Helper()
+	if p.tailnet.PendingWebhookEventsOf("policyUpdate") == 0 {
+		p.tailnet.FlushWebhooks()
+		return
+	}
+	delivering := time.Now()
+	if err := p.tailnet.FlushWebhooks(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() bool {
+		st, err := grants.NewStore(p.db).SyncStatus(context.Background())
+		return err == nil && st.LastRunAt != nil && !st.LastRunAt.Before(delivering)
+	})
+}
+
 // driftEvents returns the sync.drift audit events of a group.
 func driftEvents(t testing.TB, db *database.DB, group string) []map[string]any {
 	t.Helper()
@@ -103,10 +132,12 @@ func TestPushFromGitIsRepairedByTheWebhook(t *testing.T) {
 		giveGrant(t, db, "bob@example.com")
 		p := startPortalWithWebhook(t, db, 0)
 		waitFor(t, 20*time.Second, func() bool { return p.policyHas("bob@example.com") })
-		// The portal's own writes were announced too; deliver them first.
-		if err := p.tailnet.FlushWebhooks(); err != nil {
-			t.Fatal(err)
-		}
+		// The first poll of Okta brings the synced groups in a write of its
+		// own: wait for it, so that the push below is the only change.
+		p.waitComplete(t)
+		// The portal's own writes were announced too; deliver them first,
+		// and let the pass they cause finish before the push.
+		p.flushWebhooksAndSettle(t)
 
 		p.pushFromGit(t)
 		if p.policyHas("bob@example.com") {

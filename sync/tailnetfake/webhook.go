@@ -179,3 +179,20 @@ func (s *Server) PendingWebhookEvents() int {
 	defer s.hooks.mu.Unlock()
 	return len(s.hooks.pending)
 }
+
+// PendingWebhookEventsOf returns how many events of type typ (e.g.
+// "policyUpdate") wait for delivery.
+func (s *Server) PendingWebhookEventsOf(typ string) int {
+	if s.hooks == nil {
+		return 0
+	}
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	n := 0
+	for _, e := range s.hooks.pending {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}
