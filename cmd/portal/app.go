@@ -188,11 +188,14 @@ func (a *app) publish() {
 }
 
 // directoryChanged runs after the directory snapshot changed (a poll or
-// Okta events): the offboarding cascade for people who left, then a
-// reconcile.
+// Okta events): a reconcile at once, the offboarding cascade for people who
+// left, and a reconcile again to record the cascade's revocations.
 func (a *app) directoryChanged(ctx context.Context) {
-	a.store.OffboardDepartedWithDevices(ctx, a.catalog.Current(), a.tailnet, time.Now)
+	// The desired state leaves out whoever the snapshot says departed: their
+	// removal from the tailnet need not wait for the cascade's bookkeeping.
 	a.reconciler.Wake()
+	a.store.OffboardDepartedWithDevices(ctx, a.catalog.Current(), a.tailnet, time.Now)
+	a.reconciler.WakeAgain()
 	a.sweeper.Wake()
 }
 

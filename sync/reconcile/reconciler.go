@@ -63,9 +63,9 @@ type Options struct {
 type Reconciler struct {
 	o    Options
 	wake chan struct{}
-	// woken is set by every wake and cleared when a pass starts: set after
-	// a pass, it says changes kept coming while the pass ran (a burst).
-	woken atomic.Bool
+	// wakes counts every Wake (not WakeAgain); wakesWritten is its value
+	// when the pass's last write was answered.
+	wakes, wakesWritten atomic.Int64
 
 	mu      sync.Mutex
 	waiters []chan struct{} // woken after the next pass completes
@@ -122,17 +122,31 @@ func New(o Options) *Reconciler {
 
 // Wake asks for a pass soon. It never blocks.
 func (r *Reconciler) Wake() {
-	r.woken.Store(true)
+	r.wakes.Add(1)
 	select {
 	case r.wake <- struct{}{}:
 	default:
 	}
 }
 
-// Run is the reconciler loop: it runs until ctx ends. A wake after a quiet
-// period starts a pass at once; wakes that arrive while a pass runs are
-// served together by one pass MinInterval after the previous one started
-// (doubling while the burst lasts, at most 8×). A failed
+// WakeAgain asks for a pass to record what a change already announced by
+// Wake left behind (the offboarding cascade's revocations after the
+// departure itself): it is no new change, so it never counts towards a
+// burst.
+func (r *Reconciler) WakeAgain() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run is the reconciler loop: it runs until ctx ends. A wake starts a pass
+// at once, unless a burst is going on: changes coming faster than one per
+// write (more than one while a pass prepared and made its write). Then the wakes are served
+// together by one pass MinInterval after the previous one started (doubling
+// while the burst lasts, at most 8×); two writing passes in a row with no
+// change meanwhile, a pass that wrote nothing, or a quiet MinInterval end
+// the burst. A failed
 // pass is retried after the wait the control API asked for (Retry-After),
 // else after a short exponential backoff (250ms doubling to 5s, jittered), so
 // that the portal converges soon after a storm ends; wakes do not cut a wait
@@ -148,6 +162,7 @@ func (r *Reconciler) Run(ctx context.Context) {
 	var backoff time.Duration
 	var lastStart, lastEnd time.Time
 	busy := 0                 // passes since the last quiet period during which wakes kept coming
+	keptUp := 0               // writing passes in a row that kept up with the changes
 	timer := time.NewTimer(0) // a first pass at once
 	defer timer.Stop()
 	for {
@@ -183,17 +198,31 @@ func (r *Reconciler) Run(ctx context.Context) {
 		default:
 		}
 		lastStart = time.Now()
-		r.woken.Store(false)
+		wakes := r.wakes.Load()
+		r.wakesWritten.Store(wakes)
 		res, err := r.Pass(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		lastEnd = time.Now()
+		// Changes that came while the pass prepared and made its write:
+		// more than one says they come faster than one per write (a burst);
+		// none, that the pass kept up. One change meanwhile is the next
+		// pass's, at once, as is any that comes while the pass records a
+		// write that landed.
+		during := r.wakesWritten.Load() - wakes
 		switch {
 		case !res.Wrote:
-			busy = 0 // nothing left to write: no burst is going on
-		case r.woken.Load():
-			busy++ // it wrote, and more changes came meanwhile
+			busy, keptUp = 0, 0 // nothing left to write: no burst is going on
+		case during > 1:
+			busy, keptUp = busy+1, 0 // it wrote, and more changes came meanwhile
+		case during == 1:
+			keptUp = 0
+		default:
+			// It kept up with the changes: twice in a row, the burst is over.
+			if keptUp++; keptUp >= 2 {
+				busy = 0
+			}
 		}
 		r.wakePostures()
 		next := r.untilNextEnd(ctx)
@@ -217,10 +246,9 @@ func (r *Reconciler) Run(ctx context.Context) {
 	}
 }
 
-// burstSpacing is the least time between the starts of two passes after
-// busy writing passes in a row during which wakes kept coming (a pass
-// that writes nothing, or MinInterval without a wake, ends the burst): none when there were none,
-// then MinInterval, doubling up to 8×.
+// burstSpacing is the least time between the starts of two passes at
+// burst level busy (see Run): none at 0, then MinInterval, doubling up to
+// 8×.
 func burstSpacing(busy int, minInterval time.Duration) time.Duration {
 	if busy == 0 {
 		return 0
@@ -460,6 +488,7 @@ func (r *Reconciler) writeOnce(ctx context.Context, p *Plan) (tailnet.Policy, er
 	began := time.Now()
 	written, err := r.o.Policy.WritePolicy(ctx, p.New, p.ETag)
 	if err == nil {
+		r.wakesWritten.Store(r.wakes.Load())
 		r.measured(time.Since(began))
 		if len(written.Text) == 0 {
 			written.Text = p.New

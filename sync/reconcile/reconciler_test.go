@@ -825,6 +825,46 @@ func TestReconcilerCoalescesWakes(t *testing.T) {
 	})
 }
 
+// TestReconcilerAppliesChangesOneByOneAtOnce: changes that come one at a
+// time, each after the previous one was written (offboardings one after
+// the other, each waking the reconciler again once its cascade is done),
+// are no burst: each is written at once, never spaced by MinInterval.
+func TestReconcilerAppliesChangesOneByOneAtOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		recGroup(t, db, "eng", "Engineering")
+		_, engineers := recPeople(t, db, "eng", "eng", 3)
+		const minInterval = 5 * time.Second
+		e := newRecEnv(t, db, []byte(recSmallPolicy), recEngCatalog(), func(o *Options) { o.MinInterval = minInterval })
+		e.pass()
+		writes := e.fake.Writes()
+
+		ctx, cancel := context.WithCancel(e.ctx)
+		stopped := make(chan struct{})
+		go func() { defer close(stopped); e.r.Run(ctx) }()
+		defer func() { cancel(); <-stopped }()
+
+		want := slices.Clone(engineers)
+		for i := range 6 {
+			id := fmt.Sprintf("one%d", i)
+			if err := db.Create(&grants.DirectoryUser{ID: id, Login: id + "@example.com", Email: id + "@example.com", Status: grants.StatusActive, SyncedAt: recEpoch}).Error; err != nil {
+				t.Fatal(err)
+			}
+			recMember(t, db, "eng", id)
+			start := time.Now()
+			e.r.Wake()
+			e.r.WakeAgain() // the change's own follow-up: no second change
+			want = policyfile.NormalizeMembers(append(want, id+"@example.com"))
+			recAwait(t, e, "group:eng", want)
+			if took := time.Since(start); took >= minInterval {
+				t.Errorf("change %d took %v: spaced as a burst", i, took.Round(time.Millisecond))
+			}
+		}
+		if n := e.fake.Writes() - writes; n != 6 {
+			t.Errorf("6 changes one by one took %d writes, want 6", n)
+		}
+	})
+}
+
 // TestPlanChangesNothing: a dry run reads and computes, and writes nothing:
 // no policy write, no audit event, no hold, no status; its diff names the
 // members added and removed.
