@@ -161,6 +161,9 @@ func (s *Store) DirectoryUserIDs(ctx context.Context) ([]string, error) {
 func (s *Store) ApplyDirectoryRead(ctx context.Context, meta *DirectoryMeta, read *DirectoryRead, full bool, now time.Time) (DirectoryChange, error) {
 	var change DirectoryChange
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := bumpDirectoryVersion(tx); err != nil {
+			return err
+		}
 		c, err := diffDirectory(tx, meta, read, now)
 		if err != nil {
 			return err
@@ -196,10 +199,15 @@ func (s *Store) DirectoryComplete(ctx context.Context) (bool, error) {
 // SaveDirectoryUser stores one user re-read from Okta (an event hook's
 // subject), keeping their memberships.
 func (s *Store) SaveDirectoryUser(ctx context.Context, u DirectoryUser) error {
-	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"login", "email", "name", "status", "last_updated", "synced_at"}),
-	}).Create(&u).Error
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := bumpDirectoryVersion(tx); err != nil {
+			return err
+		}
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"login", "email", "name", "status", "last_updated", "synced_at"}),
+		}).Create(&u).Error
+	})
 	if err != nil {
 		return fmt.Errorf("storing user %s: %w", u.ID, err)
 	}
@@ -211,6 +219,9 @@ func (s *Store) SaveDirectoryUser(ctx context.Context, u DirectoryUser) error {
 // memberships go.
 func (s *Store) MarkDirectoryUserDeleted(ctx context.Context, id string) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := bumpDirectoryVersion(tx); err != nil {
+			return err
+		}
 		if err := tx.Where("user_id = ?", id).Delete(&DirectoryMembership{}).Error; err != nil {
 			return err
 		}

@@ -58,21 +58,42 @@ func (s *Store) LastApplied(ctx context.Context, group string) (applied AppliedG
 }
 
 // AppliedGroups returns what the reconciler last confirmed for every group
-// it manages, by group.
+// it manages, by group. The members are shared with later answers: callers
+// must not modify them.
 func (s *Store) AppliedGroups(ctx context.Context) (map[string]AppliedGroup, error) {
 	var rows []managedGroup
 	if err := s.db.WithContext(ctx).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("reading managed groups: %w", err)
 	}
 	out := make(map[string]AppliedGroup, len(rows))
-	for _, row := range rows {
-		a, err := row.applied()
-		if err != nil {
-			return nil, err
-		}
-		out[row.Name] = a
+	s.dir.mu.Lock()
+	defer s.dir.mu.Unlock()
+	if s.dir.applied == nil {
+		s.dir.applied = map[string]decodedMembers{}
 	}
+	seen := make(map[string]decodedMembers, len(rows))
+	for _, row := range rows {
+		// Decoding 10,000s of members every pass is most of a pass that
+		// changes nothing: a row's text decodes as it did before.
+		d, ok := s.dir.applied[row.Name]
+		if !ok || d.text != row.Members {
+			a, err := row.applied()
+			if err != nil {
+				return nil, err
+			}
+			d = decodedMembers{text: row.Members, members: a.Members}
+		}
+		seen[row.Name] = d
+		out[row.Name] = AppliedGroup{Members: d.members, ConfirmedAt: row.UpdatedAt}
+	}
+	s.dir.applied = seen
 	return out, nil
+}
+
+// decodedMembers is a managed group's stored members text and its decoding.
+type decodedMembers struct {
+	text    string
+	members []string
 }
 
 func (row managedGroup) applied() (AppliedGroup, error) {
@@ -94,7 +115,7 @@ func (row managedGroup) applied() (AppliedGroup, error) {
 // names too.
 func (s *Store) ConfirmPolicy(ctx context.Context, confirmed map[string][]string, changes []GroupChange, etag string, now, endedBy time.Time) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := saveManagedGroups(tx, confirmed, now); err != nil {
+		if err := s.saveManagedGroups(tx, confirmed, now); err != nil {
 			return err
 		}
 		if len(changes) > 0 {
@@ -126,7 +147,7 @@ func (s *Store) ConfirmPolicy(ctx context.Context, confirmed map[string][]string
 	})
 }
 
-func saveManagedGroups(tx *gorm.DB, confirmed map[string][]string, now time.Time) error {
+func (s *Store) saveManagedGroups(tx *gorm.DB, confirmed map[string][]string, now time.Time) error {
 	var stored []managedGroup
 	if err := tx.Find(&stored).Error; err != nil {
 		return fmt.Errorf("reading managed groups: %w", err)
@@ -135,15 +156,23 @@ func saveManagedGroups(tx *gorm.DB, confirmed map[string][]string, now time.Time
 	for _, row := range stored {
 		before[row.Name] = row.Members
 	}
+	s.dir.mu.Lock()
+	decoded := s.dir.applied
+	s.dir.mu.Unlock()
 	// Only groups whose members changed are written: a pass that changes
-	// nothing writes nothing here.
+	// nothing writes nothing here (and, with the text it read decoded
+	// already, encodes nothing either).
 	var rows []managedGroup
 	for _, g := range slices.Sorted(maps.Keys(confirmed)) {
+		old, ok := before[g]
+		if d, known := decoded[g]; ok && known && d.text == old && slices.Equal(d.members, nonNil(confirmed[g])) {
+			continue
+		}
 		b, err := json.Marshal(nonNil(confirmed[g]))
 		if err != nil {
 			return fmt.Errorf("encoding managed group %s: %w", g, err)
 		}
-		if old, ok := before[g]; !ok || old != string(b) {
+		if !ok || old != string(b) {
 			rows = append(rows, managedGroup{Name: g, Members: string(b), UpdatedAt: now.UTC()})
 		}
 	}

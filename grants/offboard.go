@@ -280,6 +280,9 @@ func ConfirmOffboardings(ctx context.Context, tx *gorm.DB, members map[string][]
 	if err := tx.WithContext(ctx).Where("ended_at IS NULL AND policy_confirmed_at IS NULL").Find(&open).Error; err != nil {
 		return fmt.Errorf("reading offboardings: %w", err)
 	}
+	if len(open) == 0 {
+		return nil
+	}
 	inPolicy := map[string]bool{}
 	for _, ms := range members {
 		for _, m := range ms {

@@ -8,10 +8,12 @@ type Store struct {
 	db *database.DB
 	// onCall answers the on-call rule (WithOnCall); nil without PagerDuty.
 	onCall OnCallChecker
+	// dir keeps the desired state's inputs from the directory snapshot.
+	dir *directoryCache
 }
 
 // NewStore returns the store over an open, migrated database.
-func NewStore(db *database.DB) *Store { return &Store{db: db} }
+func NewStore(db *database.DB) *Store { return &Store{db: db, dir: &directoryCache{}} }
 
 // DB returns the open database, for wiring (migrations, leases, closing).
 func (s *Store) DB() *database.DB { return s.db }

@@ -139,6 +139,20 @@ func PatchGroups(policy []byte, desired map[string][]string) ([]byte, []GroupCha
 	return doc.root.Pack(), changes, nil
 }
 
+// Holds reports whether a policy whose groups are current (ReadGroups)
+// already holds every group of desired with its members, as PatchGroups
+// judges it: then PatchGroups would change nothing. Both hold normalized
+// members (NormalizeMembers).
+func Holds(current, desired map[string][]string) bool {
+	for name, want := range desired {
+		have, ok := current[name]
+		if !ok || !slices.Equal(have, want) {
+			return false
+		}
+	}
+	return true
+}
+
 // NormalizeMembers lower-cases, de-duplicates and sorts. Tailscale logins are
 // case-insensitive, so "Alice@Example.com" and "alice@example.com" are one
 // member. Surrounding white space is trimmed and empty entries are dropped.

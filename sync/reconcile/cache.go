@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/accessportal/portal/sync/policyfile"
 	"github.com/accessportal/portal/sync/tailnet"
 )
 
@@ -133,4 +134,30 @@ func (r *Reconciler) measured(d time.Duration) {
 		return
 	}
 	r.writeLatency = (3*r.writeLatency + d) / 4
+}
+
+// readGroups returns the groups of pol (policyfile.ReadGroups), their
+// members normalized (policyfile.NormalizeMembers), parsed once per ETag:
+// the kept policy is the same text pass after pass. Callers must not modify
+// the answer.
+func (r *Reconciler) readGroups(pol tailnet.Policy) (map[string][]string, error) {
+	r.mu.Lock()
+	if pol.ETag != "" && r.parsedETag == pol.ETag {
+		groups := r.parsed
+		r.mu.Unlock()
+		return groups, nil
+	}
+	r.mu.Unlock()
+	written, err := policyfile.ReadGroups(pol.Text)
+	if err != nil {
+		return nil, err
+	}
+	groups := make(map[string][]string, len(written))
+	for g, members := range written {
+		groups[g] = policyfile.NormalizeMembers(members)
+	}
+	r.mu.Lock()
+	r.parsed, r.parsedETag = groups, pol.ETag
+	r.mu.Unlock()
+	return groups, nil
 }

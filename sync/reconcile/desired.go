@@ -49,6 +49,7 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 		return nil, err
 	}
 	d := &desiredState{members: map[string][]string{}, oktaGroup: map[string]string{}, departed: in.Departed, endedBy: endedBy, unread: map[string]bool{}}
+	ready := map[string]bool{} // groups whose members are normalized and valid already
 	for ts, okta := range c.Groups {
 		if !in.Read[okta] {
 			// Newly mapped, or re-mapped, to an Okta group whose members
@@ -61,8 +62,9 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 			d.warnings = append(d.warnings, fmt.Sprintf("%s: Okta group %q not read yet; the group is left as it is until it is", ts, okta))
 			continue
 		}
-		d.members[ts] = slices.Clone(in.Members[okta])
+		d.members[ts] = r.syncedMembers(d, in, ts, okta)
 		d.oktaGroup[ts] = okta
+		ready[ts] = true
 	}
 	for _, res := range c.Resources {
 		if _, ok := d.members[res.Group]; !ok {
@@ -87,15 +89,21 @@ func (r *Reconciler) desiredFor(ctx context.Context, s *grants.Store, c *grants.
 		}
 		for _, e := range emails {
 			if !d.departed[e] {
+				if ready[group] {
+					// The synced members are shared with later passes.
+					d.members[group], ready[group] = slices.Clone(d.members[group]), false
+				}
 				d.members[group] = append(d.members[group], e)
 			}
 		}
 	}
 	for _, g := range c.KeepEmpty {
-		d.members[g] = []string{}
+		d.members[g], ready[g] = []string{}, false
 	}
 	for g, m := range d.members {
-		d.members[g] = d.validLogins(g, policyfile.NormalizeMembers(m))
+		if !ready[g] {
+			d.members[g] = d.validLogins(g, policyfile.NormalizeMembers(m))
+		}
 	}
 	slices.Sort(d.warnings)
 	return d, nil
@@ -112,4 +120,35 @@ func (d *desiredState) validLogins(group string, members []string) []string {
 		d.warnings = append(d.warnings, fmt.Sprintf("%s: skipped member %q: not a valid Tailscale login", group, m))
 		return true
 	})
+}
+
+// syncedMembers are the valid, normalized members of synced group ts from
+// Okta group okta, with the warnings about those left out: computed once per
+// directory snapshot version, as most passes come with no change of the
+// directory. The answer is shared with later passes: not to be modified.
+func (r *Reconciler) syncedMembers(d *desiredState, in *grants.DesiredInputs, ts, okta string) []string {
+	key := ts + "\x00" + okta
+	r.mu.Lock()
+	if r.syncedVersion != in.DirectoryVersion || r.synced == nil {
+		r.synced, r.syncedVersion = map[string]syncedGroup{}, in.DirectoryVersion
+	}
+	sg, ok := r.synced[key]
+	r.mu.Unlock()
+	if !ok {
+		one := &desiredState{}
+		sg = syncedGroup{members: one.validLogins(ts, policyfile.NormalizeMembers(in.Members[okta]))}
+		sg.warnings = one.warnings
+		r.mu.Lock()
+		if r.syncedVersion == in.DirectoryVersion {
+			r.synced[key] = sg
+		}
+		r.mu.Unlock()
+	}
+	d.warnings = append(d.warnings, sg.warnings...)
+	return sg.members
+}
+
+// syncedGroup is a synced group's members as syncedMembers computed them.
+type syncedGroup struct {
+	members, warnings []string
 }

@@ -72,6 +72,13 @@ type Reconciler struct {
 	// kept is the policy the tailnet holds, as last read or written; nil
 	// when unknown (see cache.go).
 	kept *tailnet.Policy
+	// parsed are the groups of the policy text whose ETag is parsedETag.
+	parsed     map[string][]string
+	parsedETag string
+	// synced are the synced groups' members computed from the directory
+	// snapshot of syncedVersion (see syncedMembers).
+	synced        map[string]syncedGroup
+	syncedVersion int64
 	// writeLatency is the moving average of policy writes' durations.
 	writeLatency time.Duration
 	// warnings are the control plane's warnings at the last fresh read.
@@ -292,7 +299,7 @@ type Plan struct {
 	Changes  []policyfile.GroupChange
 	Held     []string
 
-	// current are the groups of Old as written; last the members the
+	// current are the groups of Old, normalized; last the members the
 	// reconciler last confirmed, by managed group (for drift); target the
 	// members New gives each managed group.
 	current, last, target map[string][]string
@@ -306,7 +313,7 @@ func (p *Plan) Diff() string {
 // plan patches pol toward d, applying the brake. With record, new holds are
 // stored and audited (drift is audited by Pass, on every attempt).
 func (r *Reconciler) plan(ctx context.Context, s *grants.Store, d *desiredState, pol tailnet.Policy, record bool) (*Plan, error) {
-	current, err := policyfile.ReadGroups(pol.Text)
+	current, err := r.readGroups(pol)
 	if err != nil {
 		return nil, fmt.Errorf("parsing tailnet policy: %w", err)
 	}
@@ -330,7 +337,7 @@ func (r *Reconciler) plan(ctx context.Context, s *grants.Store, d *desiredState,
 		if synced && d.unread[group] {
 			// Before a read of its Okta group a synced group keeps what
 			// the policy has; only people Okta said have left go.
-			want = slices.DeleteFunc(policyfile.NormalizeMembers(current[group]), func(m string) bool { return d.departed[m] })
+			want = slices.DeleteFunc(slices.Clone(current[group]), func(m string) bool { return d.departed[m] })
 		}
 		target[group] = want
 		if !synced {
@@ -338,7 +345,7 @@ func (r *Reconciler) plan(ctx context.Context, s *grants.Store, d *desiredState,
 		}
 		good, known := last[group]
 		if !known {
-			good = policyfile.NormalizeMembers(current[group])
+			good = current[group]
 		}
 		removed := minus(good, want)
 		// People Okta says have left are not "inferred from a listing":
@@ -372,9 +379,11 @@ func (r *Reconciler) plan(ctx context.Context, s *grants.Store, d *desiredState,
 			}
 		}
 	}
-	newText, changes, err := policyfile.PatchGroups(pol.Text, target)
-	if err != nil {
-		return nil, fmt.Errorf("patching tailnet policy: %w", err)
+	newText, changes := pol.Text, []policyfile.GroupChange(nil)
+	if !policyfile.Holds(current, target) { // the usual pass changes nothing: no second parse
+		if newText, changes, err = policyfile.PatchGroups(pol.Text, target); err != nil {
+			return nil, fmt.Errorf("patching tailnet policy: %w", err)
+		}
 	}
 	slices.Sort(held)
 	return &Plan{Old: pol.Text, New: newText, ETag: pol.ETag, Changes: changes, Held: held, current: current, last: last, target: target}, nil
@@ -540,14 +549,16 @@ func (r *Reconciler) untilNextEnd(ctx context.Context) time.Duration {
 // for the changes written; a confirmed hold is used up once its removal is
 // in the policy.
 func (r *Reconciler) confirm(ctx context.Context, d *desiredState, pol tailnet.Policy, changes []policyfile.GroupChange) error {
-	text := pol.Text
-	groups, err := policyfile.ReadGroups(text)
+	groups, err := r.readGroups(pol)
 	if err != nil {
 		return fmt.Errorf("parsing confirmed policy: %w", err)
 	}
 	confirmed := make(map[string][]string, len(d.members))
 	for g := range d.members {
-		confirmed[g] = policyfile.NormalizeMembers(groups[g])
+		confirmed[g] = groups[g]
+		if confirmed[g] == nil {
+			confirmed[g] = []string{}
+		}
 	}
 	written := make([]grants.GroupChange, len(changes))
 	for i, c := range changes {
@@ -568,7 +579,7 @@ func (r *Reconciler) auditDrift(ctx context.Context, d *desiredState, current, l
 		if _, managed := d.members[g]; !managed {
 			continue
 		}
-		found := policyfile.NormalizeMembers(current[g])
+		found := current[g]
 		if slices.Equal(found, last[g]) {
 			continue
 		}

@@ -33,14 +33,14 @@ func Each(t *testing.T, fn func(t *testing.T, db *database.DB)) {
 }
 
 // SQLite returns a migrated SQLite database in a temporary directory, and its DATABASE_URL.
-func SQLite(t *testing.T) *database.DB {
+func SQLite(t testing.TB) *database.DB {
 	t.Helper()
 	db, _ := SQLiteURL(t)
 	return db
 }
 
 // SQLiteURL is SQLite and also returns the DATABASE_URL of the database.
-func SQLiteURL(t *testing.T) (*database.DB, string) {
+func SQLiteURL(t testing.TB) (*database.DB, string) {
 	t.Helper()
 	u := "sqlite:" + filepath.Join(t.TempDir(), "portal.db")
 	return open(t, u), u
@@ -48,14 +48,14 @@ func SQLiteURL(t *testing.T) (*database.DB, string) {
 
 // Postgres returns a migrated database in a new schema of the PostgreSQL
 // server named by PORTAL_TEST_POSTGRES; the schema is dropped after the test.
-func Postgres(t *testing.T) *database.DB {
+func Postgres(t testing.TB) *database.DB {
 	t.Helper()
 	db, _ := PostgresURL(t)
 	return db
 }
 
 // PostgresURL is Postgres and also returns the DATABASE_URL of the schema.
-func PostgresURL(t *testing.T) (*database.DB, string) {
+func PostgresURL(t testing.TB) (*database.DB, string) {
 	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
@@ -85,7 +85,7 @@ func PostgresURL(t *testing.T) (*database.DB, string) {
 	return open(t, u.String()), u.String()
 }
 
-func open(t *testing.T, u string) *database.DB {
+func open(t testing.TB, u string) *database.DB {
 	t.Helper()
 	db, err := database.Open(u)
 	if err != nil {
