@@ -55,7 +55,7 @@ func TestInboxAndDecisions(t *testing.T) {
 			`<span class="ln">10</span>		// Just-in-time &lt;b&gt;database&lt;/b&gt; access.</span>`,
 			`<span class="line ref"><span class="ln">11</span>`, `<span class="line"><span class="ln">13</span>`, `<span class="gap">⋮</span>`,
 			idPath(`action="/requests/%d/approve"`, r.ID), idPath(`action="/requests/%d/deny"`, r.ID), `name="next" value="/approvals"`)
-		inbox.mustNot(t, "<script>alert", "<b>database", `<span class="ln">1</span>`, `<span class="ln">8</span>`, `<span class="ln">14</span>`,
+		inbox.mustNot(t, "No rule of the current policy", "<script>alert", "<b>database", `<span class="ln">1</span>`, `<span class="ln">8</span>`, `<span class="ln">14</span>`,
 			idPath(`id="request-%d"`, own.ID), "alice&#39;s own")
 		if n := inbox.count(`class="line ref"`); n != 2 {
 			t.Errorf("%d lines marked as referencing the group, want 2 (not group:jit-prod-db-admins)", n)
@@ -120,6 +120,9 @@ func TestInboxPreviewWithoutPolicy(t *testing.T) {
 		idPath(`action="/requests/%d/approve"`, r.ID))
 	pp.setPolicy(`{"acls": [{"action": "accept", "src": ["group:other"], "dst": ["*:*"]}]}`, nil)
 	pp.get(t, "carol", "/approvals").must(t, 200, "No line of the current policy references <code>group:jit-prod-db</code>")
+	// Defined, even tested, but named by no rule: the grant gives nothing.
+	pp.setPolicy(`{"groups": {"group:jit-prod-db": []}, "acls": [{"action": "accept", "src": ["group:other"], "dst": ["*:*"]}], "tests": [{"src": "group:jit-prod-db", "accept": ["tag:x:22"]}]}`, nil)
+	pp.get(t, "carol", "/approvals").must(t, 200, "No rule of the current policy names <code>group:jit-prod-db</code>")
 
 	none := newPagesPortal(t, dbtest.SQLite(t), false)
 	fileRequest(t, none, "bob", "prod-db", 0, "x")

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/accessportal/portal/sync/policyfile"
 )
 
 // Limits of the approvers' policy preview.
@@ -30,6 +32,9 @@ type policyPreview struct {
 	References int
 	// Truncated says that lines were left out beyond previewMaxLines.
 	Truncated bool
+	// NoRule says that the lines referencing Group are no rule (its
+	// definition in "groups", "tests"): the grant would give nothing.
+	NoRule bool
 	// Posture is the resource's second lock (devicePosture); nil without.
 	Posture *posturePreview
 }
@@ -81,6 +86,9 @@ func (s *Server) currentPolicy(ctx context.Context) (text []byte, unavailable st
 func previewPolicy(text []byte, group string) policyPreview {
 	pv := previewLines(text, []string{group})
 	pv.Group = group
+	if uses, err := policyfile.GroupUse(text, group); err == nil {
+		pv.NoRule = len(uses) == 0
+	}
 	return pv
 }
 
