@@ -10,13 +10,15 @@ import (
 
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
+	"github.com/accessportal/portal/grants/database/dbtest"
 	"github.com/accessportal/portal/sync/oktafake"
 )
 
 // The directory of the benchmark: by default 10,000 users, 1,000 groups, of
 // which 200 are wanted (synced, admins, approvers, ...) with 50 members
 // each; PORTAL_BENCH_OKTA=50000,5000,500 sets users, groups and wanted
-// groups (the scale of a large customer).
+// groups (the scale of a large customer). PORTAL_BENCH_POSTGRES=1 polls into
+// PostgreSQL (PORTAL_TEST_POSTGRES) instead of SQLite.
 var benchUsers, benchGroups, benchWantedGroups = benchScale()
 
 const (
@@ -69,6 +71,10 @@ func newDirectoryBench(b *testing.B) (*directoryFixture, []string) {
 
 func benchDirectoryDB(b *testing.B) *database.DB {
 	b.Helper()
+	if os.Getenv("PORTAL_BENCH_POSTGRES") != "" {
+		// On PostgreSQL (PORTAL_TEST_POSTGRES), a fresh schema.
+		return dbtest.Postgres(b)
+	}
 	db, err := database.Open("sqlite:" + filepath.Join(b.TempDir(), "portal.db"))
 	if err != nil {
 		b.Fatal(err)
