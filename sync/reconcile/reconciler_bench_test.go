@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -266,7 +267,8 @@ func benchNoChangePasses(b *testing.B, db *database.DB, cat *grants.Catalog, des
 func BenchmarkWritesFor100Changes(b *testing.B) { benchBurst(b, 100, 100*time.Millisecond) }
 
 // BenchmarkWritesFor1000ChangesInASecond: a burst of 1,000 approvals within
-// a second (goal: applied within 2 s, in at most 5 writes).
+// a second (goal: applied within 2 s, in at most 5 writes). Both burst
+// benchmarks run on PostgreSQL with PORTAL_BENCH_POSTGRES=1.
 func BenchmarkWritesFor1000ChangesInASecond(b *testing.B) { benchBurst(b, 1000, time.Second) }
 
 // benchBurst makes n changes over span while the reconciler runs, and
@@ -274,6 +276,9 @@ func BenchmarkWritesFor1000ChangesInASecond(b *testing.B) { benchBurst(b, 1000, 
 // change the policy held them all.
 func benchBurst(b *testing.B, n int, span time.Duration) {
 	db := recBenchDB(b)
+	if os.Getenv("PORTAL_BENCH_POSTGRES") != "" {
+		db = dbtest.Postgres(b) // PORTAL_TEST_POSTGRES, a fresh schema
+	}
 	recGroup(b, db, "eng", "Engineering")
 	_, want := recPeople(b, db, "eng", "eng", 3)
 	e := newRecEnv(b, db, []byte(recSmallPolicy), recEngCatalog())
