@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,12 +13,17 @@ import (
 
 	"github.com/accessportal/portal/grants"
 	"github.com/accessportal/portal/grants/database"
+	"github.com/accessportal/portal/grants/database/dbtest"
 	"github.com/accessportal/portal/sync/oktafake"
 )
 
-// benchDB is a fresh migrated SQLite database for a benchmark.
+// benchDB is a fresh migrated SQLite database for a benchmark; with
+// PORTAL_BENCH_POSTGRES=1, a fresh PostgreSQL schema (PORTAL_TEST_POSTGRES).
 func benchDB(b *testing.B) *database.DB {
 	b.Helper()
+	if os.Getenv("PORTAL_BENCH_POSTGRES") != "" {
+		return dbtest.Postgres(b)
+	}
 	db, err := database.Open("sqlite:" + filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
