@@ -119,7 +119,7 @@ func (a *app) init(ctx context.Context) error {
 		OnEvents: func() { a.events.Notify() },
 	})
 	a.events = okta.NewEventProcessor(okta.EventProcessorOptions{
-		Store: a.store, Directory: a.directory, Poll: a.poller.Poke, AfterBatch: a.directoryChanged,
+		Store: a.store, Directory: a.directory, Poll: a.poller.Poke, Stored: a.reconciler.Wake, AfterBatch: a.offboard,
 	})
 	slackApp := a.slackApp()
 	notify := grants.NotifierOptions{Store: a.store, WebhookURL: cfg.NotifyWebhook, BaseURL: cfg.BaseURL, Registry: a.registry}
@@ -187,13 +187,19 @@ func (a *app) publish() {
 	}
 }
 
-// directoryChanged runs after the directory snapshot changed (a poll or
-// Okta events): a reconcile at once, the offboarding cascade for people who
-// left, and a reconcile again to record the cascade's revocations.
+// directoryChanged runs after a poll changed the directory snapshot: a
+// reconcile at once, then the offboarding cascade. (Okta events wake the
+// reconciler as each re-read user is stored, and then run the cascade.)
 func (a *app) directoryChanged(ctx context.Context) {
 	// The desired state leaves out whoever the snapshot says departed: their
 	// removal from the tailnet need not wait for the cascade's bookkeeping.
 	a.reconciler.Wake()
+	a.offboard(ctx)
+}
+
+// offboard runs the offboarding cascade for people who left, then a
+// reconcile to record its revocations.
+func (a *app) offboard(ctx context.Context) {
 	a.store.OffboardDepartedWithDevices(ctx, a.catalog.Current(), a.tailnet, time.Now)
 	a.reconciler.WakeAgain()
 	a.sweeper.Wake()

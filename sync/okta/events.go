@@ -16,8 +16,12 @@ type EventProcessorOptions struct {
 	Directory *Directory
 	// Poll asks the poller for a poll now (full for deletions of groups).
 	Poll func(full bool)
+	// Stored is called as soon as a re-read user is in the snapshot, before
+	// the event is marked processed: the reconciler's Wake, so that taking
+	// out someone who left waits for no bookkeeping.
+	Stored func()
 	// AfterBatch runs after a batch changed the snapshot: the offboarding
-	// cascade and a wake of the reconciler.
+	// cascade and a wake of the reconciler to record it.
 	AfterBatch func(ctx context.Context)
 	Clock      func() time.Time
 	// Backstop is how often stored events are looked for without a
@@ -139,6 +143,9 @@ func (p *EventProcessor) process(ctx context.Context, ev grants.OktaEvent) (even
 		s, err := p.refreshUser(ctx, id)
 		if err != nil {
 			return res, err
+		}
+		if p.o.Stored != nil {
+			p.o.Stored()
 		}
 		res.changed = true
 		parts = append(parts, s)
