@@ -23,7 +23,7 @@ var phonePages = []string{
 	"/admin", "/admin/access", "/admin/requests", "/admin/offboarding", "/admin/audit", "/admin/tokens",
 	"/admin/catalog", "/admin/catalog/resources/prod-db", "/admin/catalog/resources/prod-db/edit",
 	"/admin/catalog/groups/group:eng", "/admin/catalog/groups/group:eng/edit", "/admin/catalog/groups/group:eng/remove",
-	"/admin/catalog/new-group", "/admin/catalog/new-resource",
+	"/admin/catalog/new-group", "/admin/catalog/new-resource", "/admin/catalog/admins/edit",
 }
 
 // overflowing lists the elements that reach past the right edge of the
