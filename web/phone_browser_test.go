@@ -119,7 +119,7 @@ func takeScreens(t *testing.T, ctx context.Context, base, dir string) {
 		name          string
 		width, height int64
 	}{{"phone", 390, 844}, {"desktop", 1280, 900}}
-	pages := map[string]string{"home": "/", "inbox": "/approvals", "admin": "/admin", "access": "/admin/access", "audit": "/admin/audit", "catalog": "/admin/catalog/resources/prod-db"}
+	pages := map[string]string{"home": "/", "inbox": "/approvals", "admin": "/admin", "access": "/admin/access", "audit": "/admin/audit", "catalog": "/admin/catalog/resources/prod-db", "catalog-edit": "/admin/catalog/resources/prod-db/edit?kind=resource&name=prod-db&rgroup=group:jit-prod-db&eligible=Engineering&approvers=Portal+Admins&q-approvers=s"}
 	for _, scheme := range []string{"light", "dark"} {
 		for _, size := range sizes {
 			for name, path := range pages {
