@@ -109,7 +109,7 @@ func benchAdminPages(b *testing.B, db *database.DB) {
 		b.Fatal(err)
 	}
 	h := s.Handler()
-	cookie := benchSession(b, s, "admin0@example.com")
+	cookie := benchSession(b, s, "u00000", "admin0@example.com")
 
 	var midGrant, deepEvent int64
 	db.Raw("SELECT id FROM grants WHERE status = 'active' AND resource = 'res-10' ORDER BY user_email LIMIT 1 OFFSET 200").Scan(&midGrant)
@@ -158,14 +158,17 @@ func benchAdminPages(b *testing.B, db *database.DB) {
 	}
 }
 
-// benchSession signs email in by storing a session, and returns its cookie.
-func benchSession(b *testing.B, s *web.Server, email string) *http.Cookie {
+// benchSession signs the person with this Okta user id and email in by
+// storing a session, and returns its cookie.
+func benchSession(b *testing.B, s *web.Server, userID, email string) *http.Cookie {
 	sm := s.Sessions()
 	ctx, err := sm.Load(context.Background(), "")
 	if err != nil {
 		b.Fatal(err)
 	}
-	sm.Put(ctx, "email", email)
+	// A session is its person's Okta user id (web's sessionUserIDKey).
+	sm.Put(ctx, "okta_user_id", userID)
+	sm.Put(ctx, grants.SessionEmailKey, email)
 	token, _, err := sm.Commit(ctx)
 	if err != nil {
 		b.Fatal(err)
