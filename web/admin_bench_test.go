@@ -41,8 +41,9 @@ import (
 //
 // With PORTAL_TEST_POSTGRES set it runs on PostgreSQL too. Seeding loads
 // each table with batched inserts and builds its indexes afterwards;
-// ADMIN_BENCH_SQLITE=FILE keeps the seeded SQLite database in FILE and
-// reuses it on the next run of the same scale (a file seeded at another
+// ADMIN_BENCH_SQLITE=FILE keeps the seeded SQLite database in FILE, and
+// ADMIN_BENCH_SCHEMA=NAME the seeded PostgreSQL one in the schema NAME,
+// and the next run of the same scale reuses it (one seeded at another
 // scale, or not to the end, is refused). ns/op is the mean.
 
 // benchSizes are the counts of the seeded portal.
@@ -90,13 +91,17 @@ func BenchmarkAdminPages(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var r [6]byte
-		rand.Read(r[:])
-		schema := "bench_" + hex.EncodeToString(r[:])
-		if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		schema := os.Getenv("ADMIN_BENCH_SCHEMA")
+		if schema == "" {
+			var r [6]byte
+			rand.Read(r[:])
+			schema = "bench_" + hex.EncodeToString(r[:])
+			b.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
+		}
+		if err := admin.Exec("CREATE SCHEMA IF NOT EXISTS " + schema).Error; err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE"); admin.Close() })
+		b.Cleanup(func() { admin.Close() })
 		u, _ := url.Parse(base)
 		q := u.Query()
 		q.Set("search_path", schema)
