@@ -34,11 +34,11 @@ func (s *Store) oktaGroupIDs(ctx context.Context, cat *Catalog) (map[string][]st
 	return ids, nil
 }
 
-// SyncedGroupSizes counts the ACTIVE members of each synced group of the
-// catalog in the directory snapshot (keyed by Tailscale group): what the
-// reconciler puts into the group. It counts memberships on the index and
-// takes away those of users who are not ACTIVE (few), rather than reading
-// every member's row.
+// SyncedGroupSizes reads how many ACTIVE members each synced group of the
+// catalog has in the directory snapshot (keyed by Tailscale group): what
+// the reconciler puts into the group. The snapshot's writers keep these
+// counts (directory_group_sizes), so that reading them does not count a
+// hundred thousand memberships.
 func (s *Store) SyncedGroupSizes(ctx context.Context, cat *Catalog) (map[string]int64, error) {
 	ids, err := s.oktaGroupIDs(ctx, cat)
 	if err != nil {
@@ -50,28 +50,12 @@ func (s *Store) SyncedGroupSizes(ctx context.Context, cat *Catalog) (map[string]
 	}
 	counts := map[string]int64{} // by Okta group id
 	if len(all) > 0 {
-		db := s.db.WithContext(ctx)
-		var rows []struct {
-			GroupID string
-			N       int64
-		}
-		err := db.Model(&DirectoryMembership{}).Select("group_id, COUNT(*) AS n").
-			Where("group_id IN ?", all).Group("group_id").Scan(&rows).Error
-		if err != nil {
-			return nil, fmt.Errorf("counting synced group members: %w", err)
+		var rows []directoryGroupSize
+		if err := s.db.WithContext(ctx).Where("group_id IN ?", all).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("reading synced group sizes: %w", err)
 		}
 		for _, r := range rows {
-			counts[r.GroupID] += r.N
-		}
-		rows = nil
-		gone := db.Model(&DirectoryUser{}).Select("id").Where("status NOT IN ? OR email = ''", PresentStatuses)
-		err = db.Model(&DirectoryMembership{}).Select("group_id, COUNT(*) AS n").
-			Where("group_id IN ? AND user_id IN (?)", all, gone).Group("group_id").Scan(&rows).Error
-		if err != nil {
-			return nil, fmt.Errorf("counting synced group members: %w", err)
-		}
-		for _, r := range rows {
-			counts[r.GroupID] -= r.N
+			counts[r.GroupID] = r.PresentMembers
 		}
 	}
 	out := map[string]int64{}
