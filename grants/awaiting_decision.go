@@ -42,6 +42,21 @@ func (s *Store) AwaitingDecision(ctx context.Context, resources []string, approv
 	return out, nil
 }
 
+// CountAwaitingDecisionUpTo counts what AwaitingDecision would list, but
+// stops at limit: every page's navigation shows the count, as "99+" past
+// 99, and need not visit every pending request for it.
+func (s *Store) CountAwaitingDecisionUpTo(ctx context.Context, resources []string, approver string, limit int) (int64, error) {
+	if len(resources) == 0 {
+		return 0, nil
+	}
+	var n int64
+	some := s.awaitingDecision(ctx, resources, approver).Select("1").Limit(limit)
+	if err := s.db.WithContext(ctx).Table("(?) AS awaiting", some).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("counting requests waiting for %s: %w", approver, err)
+	}
+	return n, nil
+}
+
 // CountAwaitingDecision counts what AwaitingDecision would list.
 func (s *Store) CountAwaitingDecision(ctx context.Context, resources []string, approver string) (int64, error) {
 	if len(resources) == 0 {
