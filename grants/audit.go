@@ -87,7 +87,7 @@ func appendAudit(tx *gorm.DB, e Event) error {
 	if err := tx.Create(&ev).Error; err != nil {
 		return fmt.Errorf("appending audit event: %w", err)
 	}
-	return nil
+	return rememberAuditActors(tx, ev.Actor)
 }
 
 // computeHash hashes the previous hash and every field of the event.

@@ -1,6 +1,7 @@
 package grants
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -28,9 +29,16 @@ func (f AuditFilter) IsZero() bool {
 	return f.Actor == "" && f.Action == "" && f.Target == "" && f.Since.IsZero() && f.Until.IsZero()
 }
 
-// apply adds the filter's conditions to a query on audit_events.
-func (f AuditFilter) apply(tx *gorm.DB) *gorm.DB {
-	if f.Actor != "" {
+// apply adds the filter's conditions to a query on audit_events. actors
+// are the actors the actor filter matches, when they are few
+// (matchAuditActors): the events of those actors are index ranges, where
+// "contains" would read the whole log for a rare actor.
+func (f AuditFilter) apply(tx *gorm.DB, actors auditActors) *gorm.DB {
+	switch {
+	case f.Actor == "":
+	case actors.Few:
+		tx = tx.Where("actor IN ?", actors.Names)
+	default:
 		tx = tx.Where(`actor LIKE ? ESCAPE '\'`, likeContains(f.Actor))
 	}
 	if f.Action != "" {
@@ -52,8 +60,9 @@ func (f AuditFilter) apply(tx *gorm.DB) *gorm.DB {
 // Paging is by keyset, never by offset: the cursor is an event id, and a
 // page holds the events just before (or after) that event in the order of
 // the page, time then id. Every page, at any depth and with any one of the
-// filters, is one index range (see migration 00007), so it costs the same
-// at a million events.
+// filters, is one index range (see migration 00007) or, for an actor
+// filter matching a few actors, one per actor (migration 00017), so it
+// costs the same at ten million events.
 type AuditPageQuery struct {
 	AuditFilter
 	// Before asks for the page of events older than the event with this id;
@@ -76,50 +85,95 @@ type AuditPage struct {
 // ordered by time and then id, newest first. Events are appended in time
 // order, so this is the order of the log.
 func (s *Store) ListAuditPage(ctx context.Context, q AuditPageQuery) (*AuditPage, error) {
-	db := s.db.DB
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
 	q.Limit = min(q.Limit, 500)
-	db = db.WithContext(ctx)
-	tx := q.AuditFilter.apply(db.Model(&AuditEvent{}))
-	page := &AuditPage{Events: []AuditEvent{}}
-	newer := q.After > 0
-	if cursor := max(q.Before, q.After); cursor > 0 {
-		var ev AuditEvent
-		err := db.Select("id", "at").Where("id = ?", cursor).Limit(1).Find(&ev).Error
-		if err != nil {
-			return nil, fmt.Errorf("reading audit event %d: %w", cursor, err)
-		}
-		if ev.ID == 0 {
-			return nil, refuse(ErrInvalid, "no audit event %d", cursor)
-		}
-		at := dbTime(ev.At)
-		if newer {
-			tx = tx.Where("at >= ? AND (at > ? OR id > ?)", at, at, cursor)
-		} else {
-			tx = tx.Where("at <= ? AND (at < ? OR id < ?)", at, at, cursor)
-		}
+	db := s.db.WithContext(ctx)
+	keyset, err := auditKeyset(db, q)
+	if err != nil {
+		return nil, err
 	}
+	parts, err := s.auditParts(ctx, q.AuditFilter)
+	if err != nil {
+		return nil, err
+	}
+	// The page just above the cursor is read upwards, then turned round.
+	newer := q.After > 0
+	order, cmp := "at DESC, id DESC", newestFirst
 	if newer {
-		// The page just above the cursor: read upwards, then turn it round.
-		if err := tx.Order("at, id").Limit(q.Limit + 1).Find(&page.Events).Error; err != nil {
+		order, cmp = "at, id", oldestFirst
+	}
+	events := []AuditEvent{}
+	for _, actors := range parts {
+		var rows []AuditEvent
+		tx := keyset(q.AuditFilter.apply(db.Model(&AuditEvent{}), actors))
+		if err := tx.Order(order).Limit(q.Limit + 1).Find(&rows).Error; err != nil {
 			return nil, fmt.Errorf("reading the audit log: %w", err)
 		}
-		page.Newer = len(page.Events) > q.Limit
-		page.Events = page.Events[:min(len(page.Events), q.Limit)]
+		events = append(events, rows...)
+	}
+	if len(parts) > 1 {
+		slices.SortFunc(events, cmp)
+		events = events[:min(len(events), q.Limit+1)]
+	}
+	page := &AuditPage{Events: events[:min(len(events), q.Limit)]}
+	if newer {
+		page.Newer = len(events) > q.Limit
 		slices.Reverse(page.Events)
 		page.Older = true
 		return page, nil
 	}
-	if err := tx.Order("at DESC, id DESC").Limit(q.Limit + 1).Find(&page.Events).Error; err != nil {
-		return nil, fmt.Errorf("reading the audit log: %w", err)
-	}
 	page.Newer = q.Before > 0
-	page.Older = len(page.Events) > q.Limit
-	page.Events = page.Events[:min(len(page.Events), q.Limit)]
+	page.Older = len(events) > q.Limit
 	return page, nil
 }
+
+// auditKeyset returns what keeps a query to the events beyond the page
+// query's cursor, in the order of the log; nothing without a cursor.
+func auditKeyset(db *gorm.DB, q AuditPageQuery) (func(*gorm.DB) *gorm.DB, error) {
+	cursor := max(q.Before, q.After)
+	if cursor == 0 {
+		return func(tx *gorm.DB) *gorm.DB { return tx }, nil
+	}
+	var ev AuditEvent
+	if err := db.Select("id", "at").Where("id = ?", cursor).Limit(1).Find(&ev).Error; err != nil {
+		return nil, fmt.Errorf("reading audit event %d: %w", cursor, err)
+	}
+	if ev.ID == 0 {
+		return nil, refuse(ErrInvalid, "no audit event %d", cursor)
+	}
+	at := dbTime(ev.At)
+	if q.After > 0 {
+		return func(tx *gorm.DB) *gorm.DB { return tx.Where("at >= ? AND (at > ? OR id > ?)", at, at, cursor) }, nil
+	}
+	return func(tx *gorm.DB) *gorm.DB { return tx.Where("at <= ? AND (at < ? OR id < ?)", at, at, cursor) }, nil
+}
+
+// auditParts splits a filter into the queries that read a page of it: one,
+// or one per actor when an actor filter matches a few (none when it matches
+// nobody).
+func (s *Store) auditParts(ctx context.Context, f AuditFilter) ([]auditActors, error) {
+	if f.Actor == "" {
+		return []auditActors{{}}, nil
+	}
+	actors, err := s.matchAuditActors(ctx, f.Actor)
+	if err != nil || !actors.Few {
+		return []auditActors{actors}, err
+	}
+	parts := make([]auditActors, len(actors.Names))
+	for i, name := range actors.Names {
+		parts[i] = auditActors{Names: []string{name}, Few: true}
+	}
+	return parts, nil
+}
+
+// oldestFirst and newestFirst order events as the log does: by time, then id.
+func oldestFirst(a, b AuditEvent) int {
+	return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.ID, b.ID))
+}
+
+func newestFirst(a, b AuditEvent) int { return oldestFirst(b, a) }
 
 // FilteredAuditExport is AuditExport narrowed by an AuditFilter: the
 // matching events oldest first (time, then id: the order of the log) in
@@ -140,9 +194,16 @@ type FilteredAuditExport struct {
 // Write streams the export to w and returns the number of events written.
 // Events appended after it starts are not included.
 func (x FilteredAuditExport) Write(ctx context.Context, s *Store, w io.Writer) (int, error) {
+	var actors auditActors
+	if x.Filter.Actor != "" {
+		var err error
+		if actors, err = s.matchAuditActors(ctx, x.Filter.Actor); err != nil {
+			return 0, err
+		}
+	}
 	var last *AuditEvent
 	return streamAudit(ctx, s.db.DB, w, x.Format, x.Batch, x.Flush, func(tx *gorm.DB, batch *[]AuditEvent, limit int) error {
-		tx = x.Filter.apply(tx)
+		tx = x.Filter.apply(tx, actors)
 		if last != nil {
 			at := dbTime(last.At)
 			tx = tx.Where("at >= ? AND (at > ? OR id > ?)", at, at, last.ID)

@@ -91,7 +91,11 @@ func appendAuditBatch(ctx context.Context, tx *gorm.DB, events []Event) error {
 	if err := tx.CreateInBatches(rows, 200).Error; err != nil {
 		return fmt.Errorf("appending audit events: %w", err)
 	}
-	return nil
+	actors := make([]string, len(rows))
+	for i, r := range rows {
+		actors[i] = r.Actor
+	}
+	return rememberAuditActors(tx, actors...)
 }
 
 // AuditQuery selects audit events for ListAudit.

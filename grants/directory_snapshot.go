@@ -171,6 +171,9 @@ func (s *Store) ApplyDirectoryRead(ctx context.Context, meta *DirectoryMeta, rea
 		if err := c.apply(tx, full, now); err != nil {
 			return err
 		}
+		if err := c.recount(tx); err != nil {
+			return err
+		}
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&SyncStatus{ID: 1}).Error; err != nil {
 			return fmt.Errorf("recording the directory read: %w", err)
 		}
@@ -197,16 +200,29 @@ func (s *Store) DirectoryComplete(ctx context.Context) (bool, error) {
 }
 
 // SaveDirectoryUser stores one user re-read from Okta (an event hook's
-// subject), keeping their memberships.
+// subject), keeping their memberships; their groups are recounted when
+// whether they count as a member changed.
 func (s *Store) SaveDirectoryUser(ctx context.Context, u DirectoryUser) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := bumpDirectoryVersion(tx); err != nil {
 			return err
 		}
-		return tx.Clauses(clause.OnConflict{
+		var old DirectoryUser
+		if err := tx.Select("status", "email").Where("id = ?", u.ID).Limit(1).Find(&old).Error; err != nil {
+			return err
+		}
+		err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "id"}},
 			DoUpdates: clause.AssignmentColumns([]string{"login", "email", "name", "status", "last_updated", "synced_at"}),
 		}).Create(&u).Error
+		if err != nil || presentMember(old) == presentMember(u) {
+			return err
+		}
+		groups, err := groupsOfUsers(tx, []string{u.ID})
+		if err != nil {
+			return err
+		}
+		return recountGroups(tx, groups)
 	})
 	if err != nil {
 		return fmt.Errorf("storing user %s: %w", u.ID, err)
@@ -222,10 +238,17 @@ func (s *Store) MarkDirectoryUserDeleted(ctx context.Context, id string) error {
 		if err := bumpDirectoryVersion(tx); err != nil {
 			return err
 		}
+		groups, err := groupsOfUsers(tx, []string{id})
+		if err != nil {
+			return err
+		}
 		if err := tx.Where("user_id = ?", id).Delete(&DirectoryMembership{}).Error; err != nil {
 			return err
 		}
-		return tx.Model(&DirectoryUser{}).Where("id = ?", id).Update("status", StatusDeleted).Error
+		if err := tx.Model(&DirectoryUser{}).Where("id = ?", id).Update("status", StatusDeleted).Error; err != nil {
+			return err
+		}
+		return recountGroups(tx, groups)
 	})
 	if err != nil {
 		return fmt.Errorf("recording deleted user %s: %w", id, err)
@@ -409,6 +432,19 @@ func (c *directoryDiff) apply(tx *gorm.DB, full bool, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// recount recounts the present members of the groups the read changed and
+// of the groups of the users it changed (a new status or email may change
+// whether they count). It runs last, after every user row is written, so
+// that a hook's write of one user and its groups never waits on the poll
+// in the opposite order.
+func (c *directoryDiff) recount(tx *gorm.DB) error {
+	groups, err := groupsOfUsers(tx, slices.Sorted(maps.Keys(c.usersChanged)))
+	if err != nil {
+		return err
+	}
+	return recountGroups(tx, append(groups, slices.Collect(maps.Keys(c.groupsChanged))...))
 }
 
 // stampMembersRead records which groups' members the snapshot now holds:

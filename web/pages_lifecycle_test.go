@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/url"
 	"testing"
 	"time"
@@ -38,6 +39,27 @@ func TestHomeShowsWhatWaitsForMyDecision(t *testing.T) {
 	})
 }
 
+// The navigation counts the requests waiting for a decision up to 99, then
+// says "99+" without counting them all.
+func TestNavigationCountsWhatWaitsUpTo99(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		pp := newPagesPortal(t, db, false)
+		file := func(from, to int) {
+			for i := from; i < to; i++ {
+				r := grants.Request{Resource: "prod-db", Requester: fmt.Sprintf("someone%03d@example.com", i), DurationSeconds: 3600,
+					Reason: "load", Status: grants.RequestPending, CreatedAt: pp.now}
+				if err := db.Create(&r).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		file(0, 99)
+		pp.get(t, "carol", "/tokens").must(t, 200, `title="99 waiting for your decision">99</span>`)
+		file(99, 150)
+		pp.get(t, "carol", "/tokens").must(t, 200, `title="more than 99 waiting for your decision">99+</span>`)
+		pp.get(t, "carol", "/").must(t, 200, `<span class="badge warn count">150</span></h2>`)
+	})
+}
 func TestAutoApprovedRequestPageNamesTheRule(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		pp := newPagesPortal(t, db, false)

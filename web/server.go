@@ -348,8 +348,10 @@ type pageData struct {
 	Path   string
 	Page   any
 	// Awaiting counts the requests waiting for the person's decision (the
-	// navigation shows it).
-	Awaiting int64
+	// navigation shows it), up to navAwaitingShown; AwaitingMore says that
+	// more are waiting.
+	Awaiting     int64
+	AwaitingMore bool
 }
 
 // render executes a page inside the layout. It buffers, so a template error
@@ -362,7 +364,7 @@ func (s *Server) render(c echo.Context, code int, name string, page any) error {
 	data := pageData{Path: c.Request().URL.Path, Page: page}
 	if p, admin, err := s.sessionPerson(c); err == nil {
 		data.Person, data.Admin = p, admin
-		data.Awaiting = s.awaitingCount(c, p)
+		data.Awaiting, data.AwaitingMore = s.awaitingCount(c, p)
 	}
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
