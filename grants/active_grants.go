@@ -71,6 +71,12 @@ func (s *Store) ActiveGrantCounts(ctx context.Context) ([]ResourceGrantCount, er
 // holds at most one active grant per resource). resource keeps one
 // resource's grants, user those whose grantee's email contains it. An
 // unknown after is ErrUnknownCursor.
+//
+// The page's resources and grantees are read on the index alone, then its
+// grants: the filters are checked on index entries, never row by row. (On
+// PostgreSQL a prepared query's generic plan walks the index in order
+// whatever the filter; reading every row it passed cost 45 ms for a rare
+// grantee at 100,000 active grants.)
 func (s *Store) ActiveGrantsPage(ctx context.Context, user, resource string, after int64, size int) ([]Grant, bool, error) {
 	tx := s.activeGrantsByResource(ctx).Where("status = 'active'")
 	if resource != "" {
@@ -90,11 +96,43 @@ func (s *Store) ActiveGrantsPage(ctx context.Context, user, resource string, aft
 		}
 		tx = tx.Where("resource > ? OR (resource = ? AND user_email > ?)", cur.Resource, cur.Resource, cur.UserEmail)
 	}
-	var rows []Grant
-	if err := tx.Order("resource, user_email").Limit(size + 1).Find(&rows).Error; err != nil {
+	var keys []Grant
+	if err := tx.Select("resource", "user_email").Order("resource, user_email").Limit(size + 1).Find(&keys).Error; err != nil {
 		return nil, false, fmt.Errorf("listing active grants: %w", err)
 	}
-	return rows[:min(len(rows), size)], len(rows) > size, nil
+	more := len(keys) > size
+	keys = keys[:min(len(keys), size)]
+	rows, err := s.activeGrantsAt(ctx, keys)
+	return rows, more, err
+}
+
+// activeGrantsAt reads the active grants of these resources and grantees,
+// in their order.
+func (s *Store) activeGrantsAt(ctx context.Context, keys []Grant) ([]Grant, error) {
+	rows := make([]Grant, 0, len(keys))
+	if len(keys) == 0 {
+		return rows, nil
+	}
+	emails := make([]string, len(keys))
+	for i, k := range keys {
+		emails[i] = k.UserEmail
+	}
+	var holds []Grant
+	err := s.grantsIndexed(ctx, "grants_one_active_idx").Where("status = 'active' AND user_email IN ?", emails).Find(&holds).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading active grants: %w", err)
+	}
+	type key struct{ resource, email string }
+	byKey := make(map[key]Grant, len(holds))
+	for _, g := range holds {
+		byKey[key{g.Resource, g.UserEmail}] = g
+	}
+	for _, k := range keys {
+		if g, ok := byKey[key{k.Resource, k.UserEmail}]; ok {
+			rows = append(rows, g)
+		}
+	}
+	return rows, nil
 }
 
 // ActiveGrantsOf reads the active grants of these people, soonest to expire
