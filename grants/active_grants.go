@@ -83,7 +83,7 @@ func (s *Store) ActiveGrantsPage(ctx context.Context, user, resource string, aft
 		tx = tx.Where("resource = ?", resource)
 	}
 	if user != "" {
-		tx = tx.Where(`user_email LIKE ? ESCAPE '\'`, likeContains(user))
+		tx = tx.Where(s.emailContains("user_email", user))
 	}
 	if after > 0 {
 		var cur Grant
