@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -22,26 +24,44 @@ type ResourceGrantCount struct {
 }
 
 // activeGrantsByResource queries grants through the partial index of
-// active grants by resource and grantee (migration 00007). Queries on it
-// say status = 'active' literally, which the index requires; SQLite, which
-// has no statistics to prefer it, is told to use it.
+// active grants by resource and grantee (migration 00007).
 func (s *Store) activeGrantsByResource(ctx context.Context) *gorm.DB {
+	return s.grantsIndexed(ctx, "grants_active_resource_idx")
+}
+
+// grantsIndexed queries grants through a partial index. Queries on it
+// repeat its condition (status = 'active' …) literally, which the index
+// requires; SQLite, which has no statistics to prefer it, is told to use
+// it.
+func (s *Store) grantsIndexed(ctx context.Context, index string) *gorm.DB {
 	db := s.db.WithContext(ctx)
 	if s.db.Dialect == database.SQLite {
-		return db.Table("grants INDEXED BY grants_active_resource_idx")
+		return db.Table("grants INDEXED BY " + index)
 	}
 	return db.Table("grants")
 }
 
 // ActiveGrantCounts counts the active grants of every resource that has
-// some, in one query.
+// some, and those the tailnet policy does not hold yet: two queries, the
+// first counting index entries only, the second reading the few unapplied
+// grants on their own index (migration 00017).
 func (s *Store) ActiveGrantCounts(ctx context.Context) ([]ResourceGrantCount, error) {
 	var counts []ResourceGrantCount
-	err := s.activeGrantsByResource(ctx).
-		Select("resource, COUNT(*) AS active, SUM(CASE WHEN applied_at IS NULL THEN 1 ELSE 0 END) AS unapplied").
-		Where("status = 'active'").Group("resource").Scan(&counts).Error
+	err := s.activeGrantsByResource(ctx).Select("resource, COUNT(*) AS active").
+		Where("status = 'active'").Group("resource").Order("resource").Scan(&counts).Error
 	if err != nil {
 		return nil, fmt.Errorf("counting active grants: %w", err)
+	}
+	var unapplied []ResourceGrantCount
+	err = s.grantsIndexed(ctx, "grants_unapplied_idx").Select("resource, COUNT(*) AS unapplied").
+		Where("status = 'active' AND applied_at IS NULL").Group("resource").Scan(&unapplied).Error
+	if err != nil {
+		return nil, fmt.Errorf("counting unapplied grants: %w", err)
+	}
+	for _, u := range unapplied {
+		if i, ok := slices.BinarySearchFunc(counts, u.Resource, func(c ResourceGrantCount, r string) int { return strings.Compare(c.Resource, r) }); ok {
+			counts[i].Unapplied = u.Unapplied
+		}
 	}
 	return counts, nil
 }
@@ -51,13 +71,19 @@ func (s *Store) ActiveGrantCounts(ctx context.Context) ([]ResourceGrantCount, er
 // holds at most one active grant per resource). resource keeps one
 // resource's grants, user those whose grantee's email contains it. An
 // unknown after is ErrUnknownCursor.
+//
+// The page's resources and grantees are read on the index alone, then its
+// grants: the filters are checked on index entries, never row by row. (On
+// PostgreSQL a prepared query's generic plan walks the index in order
+// whatever the filter; reading every row it passed cost 45 ms for a rare
+// grantee at 100,000 active grants.)
 func (s *Store) ActiveGrantsPage(ctx context.Context, user, resource string, after int64, size int) ([]Grant, bool, error) {
 	tx := s.activeGrantsByResource(ctx).Where("status = 'active'")
 	if resource != "" {
 		tx = tx.Where("resource = ?", resource)
 	}
 	if user != "" {
-		tx = tx.Where(`user_email LIKE ? ESCAPE '\'`, likeContains(user))
+		tx = tx.Where(s.emailContains("user_email", user))
 	}
 	if after > 0 {
 		var cur Grant
@@ -70,11 +96,43 @@ func (s *Store) ActiveGrantsPage(ctx context.Context, user, resource string, aft
 		}
 		tx = tx.Where("resource > ? OR (resource = ? AND user_email > ?)", cur.Resource, cur.Resource, cur.UserEmail)
 	}
-	var rows []Grant
-	if err := tx.Order("resource, user_email").Limit(size + 1).Find(&rows).Error; err != nil {
+	var keys []Grant
+	if err := tx.Select("resource", "user_email").Order("resource, user_email").Limit(size + 1).Find(&keys).Error; err != nil {
 		return nil, false, fmt.Errorf("listing active grants: %w", err)
 	}
-	return rows[:min(len(rows), size)], len(rows) > size, nil
+	more := len(keys) > size
+	keys = keys[:min(len(keys), size)]
+	rows, err := s.activeGrantsAt(ctx, keys)
+	return rows, more, err
+}
+
+// activeGrantsAt reads the active grants of these resources and grantees,
+// in their order.
+func (s *Store) activeGrantsAt(ctx context.Context, keys []Grant) ([]Grant, error) {
+	rows := make([]Grant, 0, len(keys))
+	if len(keys) == 0 {
+		return rows, nil
+	}
+	emails := make([]string, len(keys))
+	for i, k := range keys {
+		emails[i] = k.UserEmail
+	}
+	var holds []Grant
+	err := s.grantsIndexed(ctx, "grants_one_active_idx").Where("status = 'active' AND user_email IN ?", emails).Find(&holds).Error
+	if err != nil {
+		return nil, fmt.Errorf("reading active grants: %w", err)
+	}
+	type key struct{ resource, email string }
+	byKey := make(map[key]Grant, len(holds))
+	for _, g := range holds {
+		byKey[key{g.Resource, g.UserEmail}] = g
+	}
+	for _, k := range keys {
+		if g, ok := byKey[key{k.Resource, k.UserEmail}]; ok {
+			rows = append(rows, g)
+		}
+	}
+	return rows, nil
 }
 
 // ActiveGrantsOf reads the active grants of these people, soonest to expire

@@ -116,7 +116,7 @@ func (s *Store) presentPeopleMatching(ctx context.Context, user string) ([]Direc
 	var people []DirectoryUser
 	// The filter first: it rules out most people, cheaper than the status.
 	err := s.db.WithContext(ctx).Select("id", "email", "name").
-		Where(`email LIKE ? ESCAPE '\'`, likeContains(user)).Where("status IN ? AND email <> ''", PresentStatuses).
+		Where(s.emailContains("email", user)).Where("status IN ? AND email <> ''", PresentStatuses).
 		Limit(memberFilterMatches + 1).Find(&people).Error
 	if err != nil {
 		return nil, false, fmt.Errorf("finding people matching %q: %w", user, err)
@@ -179,7 +179,7 @@ func (s *Store) walkedMembersPage(ctx context.Context, p membersPage) ([]GroupMe
 			tx = tx.Where("email > ?", p.afterEmail)
 		}
 		if p.user != "" {
-			tx = tx.Where(`email LIKE ? ESCAPE '\'`, likeContains(p.user))
+			tx = tx.Where(s.emailContains("email", p.user))
 		}
 		var rows []DirectoryUser
 		if err := tx.Order("email").Limit(p.size + 1 - len(out)).Find(&rows).Error; err != nil {

@@ -201,6 +201,16 @@ func TestAdminAccessShowsWhoHasWhat(t *testing.T) {
 		if strings.Contains(page, "<script>alert") {
 			t.Error("a reason is rendered as HTML")
 		}
+		// The summary counts each resource's active grants and those the
+		// tailnet policy does not hold yet.
+		summary := regexp.MustCompile(`(?s)<a href="/admin/access\?resource=(prod-db|staging)">.*?<td>(\d+)( <span class="badge warn" title="not yet confirmed in the tailnet policy">(\d+) pending</span>)?</td>`)
+		var counts []string
+		for _, m := range summary.FindAllStringSubmatch(page, 2) {
+			counts = append(counts, m[1]+":"+m[2]+"/"+m[4])
+		}
+		if fmt.Sprint(counts) != "[prod-db:1/ staging:1/1]" {
+			t.Errorf("resource summary = %v, want prod-db 1 active, staging 1 active, 1 pending", counts)
+		}
 		if strings.Contains(page, ">old<") || strings.Contains(page, "“old”") {
 			t.Error("an expired grant is listed as access")
 		}
