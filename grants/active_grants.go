@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -42,26 +40,16 @@ func (s *Store) grantsIndexed(ctx context.Context, index string) *gorm.DB {
 }
 
 // ActiveGrantCounts counts the active grants of every resource that has
-// some, and those the tailnet policy does not hold yet: two queries, the
-// first counting index entries only, the second reading the few unapplied
-// grants on their own index (migration 00017).
+// some, and those the tailnet policy does not hold yet, in one query on the
+// index's entries alone (it holds applied_at): COUNT(applied_at) rather
+// than a CASE for each grant, which cost half as much again.
 func (s *Store) ActiveGrantCounts(ctx context.Context) ([]ResourceGrantCount, error) {
 	var counts []ResourceGrantCount
-	err := s.activeGrantsByResource(ctx).Select("resource, COUNT(*) AS active").
-		Where("status = 'active'").Group("resource").Order("resource").Scan(&counts).Error
+	err := s.activeGrantsByResource(ctx).
+		Select("resource, COUNT(*) AS active, COUNT(*) - COUNT(applied_at) AS unapplied").
+		Where("status = 'active'").Group("resource").Scan(&counts).Error
 	if err != nil {
 		return nil, fmt.Errorf("counting active grants: %w", err)
-	}
-	var unapplied []ResourceGrantCount
-	err = s.grantsIndexed(ctx, "grants_unapplied_idx").Select("resource, COUNT(*) AS unapplied").
-		Where("status = 'active' AND applied_at IS NULL").Group("resource").Scan(&unapplied).Error
-	if err != nil {
-		return nil, fmt.Errorf("counting unapplied grants: %w", err)
-	}
-	for _, u := range unapplied {
-		if i, ok := slices.BinarySearchFunc(counts, u.Resource, func(c ResourceGrantCount, r string) int { return strings.Compare(c.Resource, r) }); ok {
-			counts[i].Unapplied = u.Unapplied
-		}
 	}
 	return counts, nil
 }

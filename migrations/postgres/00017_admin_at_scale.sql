@@ -2,9 +2,6 @@
 -- The admin dashboard's pending requests, oldest first: one index range
 -- however many decided requests came before them.
 CREATE INDEX requests_status_id_idx ON requests (status, id);
--- Active grants the tailnet policy does not hold yet, by resource: few,
--- counted for the access page without reading every active grant.
-CREATE INDEX grants_unapplied_idx ON grants (resource) WHERE status = 'active' AND applied_at IS NULL;
 -- Every actor the audit log names, kept as events are appended: the audit
 -- page's actor filter (part of an actor) looks here for the actors it
 -- means, then reads each one's events on audit_events_actor_idx, rather
@@ -30,5 +27,4 @@ FROM directory_groups g;
 -- +goose Down
 DROP TABLE directory_group_sizes;
 DROP TABLE audit_actors;
-DROP INDEX grants_unapplied_idx;
 DROP INDEX requests_status_id_idx;
