@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -366,21 +367,21 @@ func since(cursor *time.Time, readFrom time.Time, overlap time.Duration) string 
 
 // GroupNamed asks Okta whether it has a group named exactly name: the
 // catalog's check of a name the snapshot lacks (a group created since the
-// last poll). One call: a search on profile.name, or a name prefix query
-// where the search is refused.
+// last poll). A search on profile.name first; Okta's search index may lag
+// behind a group just created, so when it finds nothing (or is refused) a
+// name prefix query, read from the groups themselves, has the last word.
 func (d *Directory) GroupNamed(ctx context.Context, name string) (bool, error) {
 	quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name)
 	groups, resp, err := d.client.Group.ListGroups(ctx, &query.Params{Search: `profile.name eq "` + quoted + `"`, Limit: 200})
-	if unsupportedQuery(err) {
-		groups, resp, err = d.client.Group.ListGroups(ctx, &query.Params{Q: name, Limit: 200})
+	if err != nil && !unsupportedQuery(err) {
+		return false, apiError("looking up group "+strconv.Quote(name), resp, err)
 	}
+	if err == nil && slices.ContainsFunc(groups, func(g *okta.Group) bool { return groupName(g) == name }) {
+		return true, nil
+	}
+	groups, resp, err = d.client.Group.ListGroups(ctx, &query.Params{Q: name, Limit: 200})
 	if err != nil {
 		return false, apiError("looking up group "+strconv.Quote(name), resp, err)
 	}
-	for _, g := range groups {
-		if groupName(g) == name {
-			return true, nil
-		}
-	}
-	return false, nil
+	return slices.ContainsFunc(groups, func(g *okta.Group) bool { return groupName(g) == name }), nil
 }
