@@ -92,17 +92,22 @@ func BenchmarkAdminPages(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		b.Cleanup(func() { admin.Close() })
 		schema := os.Getenv("ADMIN_BENCH_SCHEMA")
 		if schema == "" {
 			var r [6]byte
 			rand.Read(r[:])
 			schema = "bench_" + hex.EncodeToString(r[:])
-			b.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
+			// Cleanups run last registered first: this one before admin closes.
+			b.Cleanup(func() {
+				if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
+					b.Errorf("dropping schema %s: %v", schema, err)
+				}
+			})
 		}
 		if err := admin.Exec("CREATE SCHEMA IF NOT EXISTS " + schema).Error; err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { admin.Close() })
 		u, _ := url.Parse(base)
 		q := u.Query()
 		q.Set("search_path", schema)
