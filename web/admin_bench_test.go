@@ -29,10 +29,9 @@ import (
 // scale, 1: 10,000 users, 100,000 grants (10,000 of them active), 50,000
 // requests (1,000 pending, the others decided by one of ten admins),
 // 1,000,000 audit events, 500 offboardings and 5,000 API tokens, over 20
-// resources and 5 synced groups. Each
-// sub-benchmark renders one page through the whole handler (session,
-// middleware, queries, template) and reports the median and p99 server
-// time:
+// resources and 5 synced groups. Each sub-benchmark renders one page
+// through the whole handler (session, middleware, queries, template) and
+// reports the median and p99 server time:
 //
 //	go test -run '^$' -bench AdminPages -benchtime 200x -timeout 30m ./web/
 //
@@ -40,12 +39,13 @@ import (
 // requirement's scale, 100,000 users, 1,000,000 grants and 10,000,000
 // audit events, is ADMIN_BENCH_SCALE=10 (allow -timeout 60m).
 //
-// With PORTAL_TEST_POSTGRES set it runs on PostgreSQL too. Seeding loads
-// each table with batched inserts and builds its indexes afterwards;
-// ADMIN_BENCH_SQLITE=FILE keeps the seeded SQLite database in FILE, and
-// ADMIN_BENCH_SCHEMA=NAME the seeded PostgreSQL one in the schema NAME,
-// and the next run of the same scale reuses it (one seeded at another
-// scale, or not to the end, is refused). ns/op is the mean.
+// With PORTAL_TEST_POSTGRES set it runs on PostgreSQL too. Seeding writes
+// the directory as a poll does and loads the other tables with batched
+// inserts, building their indexes afterwards. ADMIN_BENCH_SQLITE=FILE
+// keeps the seeded SQLite database in FILE, and ADMIN_BENCH_SCHEMA=NAME
+// the seeded PostgreSQL one in the schema NAME, and the next run of the
+// same scale reuses it (one seeded at another scale, by an older version
+// of this benchmark, or not to the end, is refused). ns/op is the mean.
 
 // benchSizes are the counts of the seeded portal.
 type benchSizes struct {
@@ -92,17 +92,22 @@ func BenchmarkAdminPages(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		b.Cleanup(func() { admin.Close() })
 		schema := os.Getenv("ADMIN_BENCH_SCHEMA")
 		if schema == "" {
 			var r [6]byte
 			rand.Read(r[:])
 			schema = "bench_" + hex.EncodeToString(r[:])
-			b.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
+			// Cleanups run last registered first: this one before admin closes.
+			b.Cleanup(func() {
+				if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
+					b.Errorf("dropping schema %s: %v", schema, err)
+				}
+			})
 		}
 		if err := admin.Exec("CREATE SCHEMA IF NOT EXISTS " + schema).Error; err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { admin.Close() })
 		u, _ := url.Parse(base)
 		q := u.Query()
 		q.Set("search_path", schema)
